@@ -1,0 +1,43 @@
+# Two commands: `make run` (set up, demo data, serve on 127.0.0.1:5000) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench setup browser clean
+
+setup: $(STAMP) node_modules/.installed
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
+
+# Debian's chromium for the browser tests and diagram renders (Playwright cannot download one here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+run: setup
+	$(BIN)/khanton init
+	$(BIN)/khanton demo
+	$(BIN)/khanton serve --host 127.0.0.1 --port 5000
+
+lint: setup
+	$(BIN)/ruff check engine web tests scripts
+	$(BIN)/mypy
+
+test: setup browser lint
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

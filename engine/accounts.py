@@ -1,0 +1,86 @@
+"""Users, their roles and lanes, and API tokens (stored only as hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import KhantonError, NotFound
+from .models import ApiToken, User
+from .roles import LANES, ROLES, effective_lanes
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, as the engine's permission checks see them."""
+
+    username: str
+    roles: frozenset[str]
+    lanes: frozenset[str]
+    display_name: str = ""
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.username, frozenset(user.roles), frozenset(user.lanes), user.display_name)
+
+    @property
+    def works_lanes(self) -> set[str]:
+        return effective_lanes(self.lanes) if "officer" in self.roles else set()
+
+    @property
+    def reads_all(self) -> bool:
+        return bool(self.roles & {"supervisor", "admin"})
+
+
+def add_user(session: Session, username: str, roles: list[str], lanes: list[str],
+             password: str | None = None, display_name: str = "") -> User:
+    unknown_roles = [r for r in roles if r not in ROLES]
+    unknown_lanes = [lane for lane in lanes if lane not in LANES]
+    if unknown_roles or unknown_lanes:
+        raise KhantonError(
+            "บทบาทหรือ lane ไม่ถูกต้อง: " + ", ".join(unknown_roles + unknown_lanes)
+            + f" (บทบาท: {', '.join(ROLES)}; lane: {', '.join(LANES)})")
+    if session.scalar(select(User).where(User.username == username)):
+        raise KhantonError(f"มีผู้ใช้ชื่อ {username} อยู่แล้ว")
+    user = User(username=username, roles=sorted(set(roles)), lanes=sorted(set(lanes)),
+                display_name=display_name or username,
+                password_hash=generate_password_hash(password) if password else None)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"ไม่พบผู้ใช้ {username}")
+    return user
+
+
+def check_password(user: User, password: str) -> bool:
+    return bool(user.password_hash) and check_password_hash(user.password_hash or "", password)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, username: str) -> str:
+    user = find_user(session, username)
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token)))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.active else None

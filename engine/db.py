@@ -1,0 +1,91 @@
+"""Database connection: one engine per URL, transactions that always roll back on error.
+
+SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
+BEGIN IMMEDIATE: with pysqlite's defaults a transaction that read first and writes later can fail
+to upgrade its lock (SQLITE_BUSY) instead of waiting, and a failed COMMIT leaves the transaction
+open so its writes land later with someone else's commit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///khanton.db"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_ONLY_OPTION = "khanton_read_only"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The database to use: the argument, else DATABASE_URL, else khanton.db in the working folder."""
+    url = explicit or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    # Accept the common short forms and use the psycopg 3 driver we ship.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is deferred and skips SELECTs).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Reads take no write lock, so pages and the inbox never wait behind a writer.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+class Database:
+    """The engine's handle on one database: sessions and transactions."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = database_url(url)
+        self.engine = make_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @contextmanager
+    def transaction(self, read_only: bool = False) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back on any error."""
+        session = self._sessions()
+        try:
+            if read_only:
+                session.connection(execution_options={READ_ONLY_OPTION: True})
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

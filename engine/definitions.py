@@ -1,0 +1,311 @@
+"""Procedure definitions: check a BPMN file and its forms, and publish immutable numbered versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import expressions, forms
+from .errors import InvalidDefinition, Problem
+from .models import ProcessVersion
+from .roles import LANES
+from .spec_worker import parse_in_child
+from .xmlsafe import UnsafeXml, parse_xml
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
+KEY = re.compile(r"^[a-z][a-z0-9-]{0,99}$")
+END_STATUSES = {"completed", "rejected"}
+FLOW_NODES = (
+    "startEvent", "endEvent", "userTask", "manualTask", "task", "scriptTask", "serviceTask",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "callActivity",
+    "subProcess", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "businessRuleTask", "sendTask", "receiveTask",
+)
+
+
+@dataclass
+class Definition:
+    """A checked definition, ready to publish (or only reported, for `khanton validate`)."""
+
+    key: str
+    name: str
+    xml: str
+    meta: dict[str, Any]
+    forms: dict[str, Any]
+    calls: list[str]
+    problems: list[Problem] = field(default_factory=list)
+    spec: dict[str, Any] | None = None
+
+
+def _q(tag: str) -> str:
+    return f"{{{BPMN}}}{tag}"
+
+
+def _props(node: etree._Element) -> dict[str, str]:
+    return {
+        p.get("name", ""): p.get("value", "")
+        for p in node.findall("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
+    }
+
+
+def _describe_process(process: etree._Element, problems: list[Problem], file: str) -> dict[str, Any]:
+    """What the engine needs about one process without parsing it again: tasks, lanes, ends."""
+    lane_of: dict[str, str] = {}
+    for lane in process.iter(_q("lane")):
+        lane_id = lane.get("id", "")
+        if lane_id not in LANES:
+            problems.append(Problem(
+                f"lane id {lane_id!r} ไม่ใช่บทบาทที่รู้จัก (ใช้ได้: {', '.join(LANES)})",
+                element=lane_id, line=lane.sourceline, file=file))
+        for ref in lane.findall("bpmn:flowNodeRef", NS):
+            lane_of[(ref.text or "").strip()] = lane_id
+    tasks: dict[str, Any] = {}
+    for task in process.iter(_q("userTask")):
+        task_id = task.get("id", "")
+        loop = task.find("bpmn:multiInstanceLoopCharacteristics", NS)
+        output = loop.find("bpmn:outputDataItem", NS) if loop is not None else None
+        tasks[task_id] = {
+            "name": task.get("name") or task_id,
+            "lane": lane_of.get(task_id),
+            "form": _props(task).get("formJsonSchemaFilename"),
+            "output_item": output.get("name") if output is not None else None,
+            "line": task.sourceline,
+        }
+        if not tasks[task_id]["lane"]:
+            problems.append(Problem("งานของผู้ใช้ต้องอยู่ใน lane", element=task_id, line=task.sourceline,
+                                    file=file))
+        if not tasks[task_id]["form"]:
+            problems.append(Problem("งานของผู้ใช้ต้องระบุแบบฟอร์ม (formJsonSchemaFilename)",
+                                    element=task_id, line=task.sourceline, file=file))
+    ends: dict[str, str] = {}
+    for end in process.iter(_q("endEvent")):
+        status = _props(end).get("khantonEndStatus", "completed")
+        if status not in END_STATUSES:
+            problems.append(Problem(f"khantonEndStatus ต้องเป็น {' หรือ '.join(sorted(END_STATUSES))}",
+                                    element=end.get("id"), line=end.sourceline, file=file))
+        ends[end.get("id", "")] = status
+    starts = [lane_of.get(s.get("id", "")) for s in process.findall("bpmn:startEvent", NS)]
+    return {
+        "name": process.get("name") or process.get("id"),
+        "tasks": tasks,
+        "ends": ends,
+        "start_lanes": sorted({lane for lane in starts if lane}),
+    }
+
+
+def _check_expressions(process: etree._Element, problems: list[Problem], file: str) -> None:
+    def refuse(node: etree._Element, err: expressions.ExpressionRefused, owner: etree._Element) -> None:
+        line = (node.sourceline or 0) + (err.line - 1 if err.line else 0)
+        problems.append(Problem(err.message, element=owner.get("id"), line=line or None, file=file))
+
+    for node in process.iter():
+        if not isinstance(node.tag, str):
+            continue
+        local = etree.QName(node).localname
+        text = (node.text or "").strip()
+        owner = node.getparent() if node.getparent() is not None else node
+        try:
+            if local in ("conditionExpression", "completionCondition", "loopCardinality",
+                         "timeDate", "timeDuration", "timeCycle") and text:
+                expressions.check_expression(text)
+            elif local == "script" and node.getparent() is not None and text:
+                expressions.check_script(text)
+            elif local in ("preScript", "postScript") and text:
+                expressions.check_script(text)
+        except expressions.ExpressionRefused as err:
+            refuse(node, err, owner)
+    objects = {d.get("id") for d in process.iter(_q("dataObject"))}
+    for ref in process.iter(_q("dataObjectReference")):
+        if ref.get("dataObjectRef") not in objects:
+            problems.append(Problem("dataObjectReference อ้างถึง dataObject ที่ไม่มีอยู่",
+                                    element=ref.get("id"), line=ref.sourceline, file=file))
+
+
+def _check_decisions(process: etree._Element, meta: dict[str, Any], schemas: dict[str, Any],
+                     problems: list[Problem], file: str) -> None:
+    """A gateway that reads `decision` must follow a task whose form requires it (never a stale one)."""
+    flows = {f.get("id"): f for f in process.iter(_q("sequenceFlow"))}
+    for gateway in process.iter(_q("exclusiveGateway")):
+        reads = any("decision" in (f.findtext("bpmn:conditionExpression", "", NS) or "")
+                    for f in flows.values() if f.get("sourceRef") == gateway.get("id"))
+        if not reads:
+            continue
+        sources = [f.get("sourceRef") for f in flows.values() if f.get("targetRef") == gateway.get("id")]
+        for source in sources:
+            task = meta["tasks"].get(source)
+            schema = schemas.get(task["form"]) if task and task["form"] else None
+            if not schema or "decision" not in schema.get("required", []):
+                problems.append(Problem(
+                    "เกตเวย์ที่อ่านค่า decision ต้องต่อจากงานที่แบบฟอร์มบังคับกรอก decision โดยตรง",
+                    element=gateway.get("id"), line=gateway.sourceline, file=file))
+
+
+def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
+            file: str | None = None) -> Definition:
+    """Check everything that can be checked without SpiffWorkflow; problems are collected, not raised."""
+    problems: list[Problem] = []
+    try:
+        root = parse_xml(xml)
+    except UnsafeXml as err:
+        err.problem.file = file
+        return Definition(expected_key or "", "", "", {}, {}, [], [err.problem])
+    text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+    processes = root.findall("bpmn:process", NS)
+    executable = [p for p in processes if p.get("isExecutable") == "true"] or processes
+    if root.tag != _q("definitions") or len(executable) != 1:
+        return Definition(expected_key or "", "", text, {}, {}, [], [Problem(
+            "ไฟล์ต้องเป็น BPMN 2.0 definitions ที่มี process ที่ทำงานได้หนึ่งเดียว", line=root.sourceline,
+            file=file)])
+    process = executable[0]
+    key = process.get("id", "")
+    if not KEY.match(key):
+        problems.append(Problem("id ของ process ต้องเป็นตัวพิมพ์เล็ก ตัวเลข และ - เท่านั้น",
+                                element=key, line=process.sourceline, file=file))
+    if expected_key and key != expected_key:
+        problems.append(Problem(f"id ของ process ({key}) ต้องตรงกับชื่อกระบวนงาน ({expected_key})",
+                                element=key, line=process.sourceline, file=file))
+    meta = _describe_process(process, problems, file or "")
+    schemas: dict[str, Any] = {}
+    form_paths = [t["form"] for t in meta["tasks"].values() if t["form"]]
+    start_form = f"{key}/start.json"
+    if (forms_dir / start_form).is_file():
+        form_paths.append(start_form)
+        meta["start_form"] = start_form
+    for task_id, task in list(meta["tasks"].items()) + [("start", {"form": meta.get("start_form")})]:
+        path = task["form"]
+        if not path or path in schemas:
+            continue
+        try:
+            schemas[path] = forms.load_form(forms_dir, path)
+        except ValueError as err:
+            problems.append(Problem(str(err), element=task_id, line=task.get("line"), file=file))
+    _check_expressions(process, problems, file or "")
+    _check_decisions(process, meta, schemas, problems, file or "")
+    calls = sorted({c.get("calledElement", "") for c in process.iter(_q("callActivity"))})
+    return Definition(key, meta["name"], text, meta, schemas, calls, problems)
+
+
+def content_hash(definition: Definition, called_hashes: Iterable[str]) -> str:
+    """Identity of a version: its XML, its forms, and the versions of the processes it calls."""
+    digest = hashlib.sha256(definition.xml.encode("utf-8"))
+    digest.update(json.dumps(definition.forms, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    for called in sorted(called_hashes):
+        digest.update(called.encode("ascii"))
+    return digest.hexdigest()
+
+
+def latest_versions(session: Session) -> dict[str, ProcessVersion]:
+    newest = (select(ProcessVersion.key, func.max(ProcessVersion.version).label("v"))
+              .group_by(ProcessVersion.key).subquery())
+    rows = session.scalars(select(ProcessVersion).join(
+        newest, (ProcessVersion.key == newest.c.key) & (ProcessVersion.version == newest.c.v)))
+    return {row.key: row for row in rows}
+
+
+def check_batch(sources: list[tuple[str, str | bytes]], forms_dir: Path, session: Session | None,
+                expected_keys: dict[str, str] | None = None) -> list[Definition]:
+    """Check several files together (so they may call each other), parsing them with SpiffWorkflow.
+
+    `sources` are (file name, xml); called processes not in the batch come from published versions.
+    """
+    definitions = [inspect(xml, forms_dir, (expected_keys or {}).get(name), name) for name, xml in sources]
+    by_key = {d.key: d for d in definitions if d.key}
+    published = latest_versions(session) if session is not None else {}
+    available = {k: v.bpmn_xml for k, v in published.items()} | {k: d.xml for k, d in by_key.items()}
+    for definition in definitions:
+        for called in definition.calls:
+            if called not in available:
+                definition.problems.append(Problem(
+                    f"call activity เรียกกระบวนงาน {called!r} ที่ยังไม่มี", element=called))
+    parseable = [d.key for d in definitions if not d.problems]
+    if parseable:
+        results = parse_in_child(parseable, available)
+        for key in parseable:
+            result = results[key]
+            if "error" in result:
+                by_key[key].problems.append(Problem(**result["error"]))
+            else:
+                by_key[key].spec = result
+    _attach_called_meta(definitions, by_key, published, forms_dir)
+    return definitions
+
+
+def _attach_called_meta(definitions: list[Definition], by_key: dict[str, Definition],
+                        published: dict[str, ProcessVersion], forms_dir: Path) -> None:
+    """Fold the tasks and forms of called processes into the caller's meta and form snapshot."""
+    for definition in definitions:
+        if definition.problems:
+            continue
+        processes = {definition.key: definition.meta}
+        for called in _transitive_calls(definition, by_key, published):
+            if called in by_key:
+                processes[called] = by_key[called].meta
+                definition.forms.update(by_key[called].forms)
+            else:
+                processes[called] = published[called].meta["processes"][called]
+                definition.forms.update(published[called].forms)
+        definition.meta = {**definition.meta, "processes": processes}
+
+
+def _transitive_calls(definition: Definition, by_key: dict[str, Definition],
+                      published: dict[str, ProcessVersion]) -> list[str]:
+    seen: list[str] = []
+    pending = list(definition.calls)
+    while pending:
+        key = pending.pop()
+        if key in seen or key == definition.key:
+            continue
+        seen.append(key)
+        if key in by_key:
+            pending.extend(by_key[key].calls)
+        elif key in published:
+            pending.extend(published[key].meta.get("calls", []))
+    return seen
+
+
+def publish(session: Session, definition: Definition, actor: str) -> tuple[ProcessVersion, bool]:
+    """Store a checked definition as a new version; an identical one returns the latest, unchanged."""
+    if definition.problems or definition.spec is None:
+        raise InvalidDefinition(definition.problems, definition.key)
+    published = latest_versions(session)
+    digest = content_hash(definition, [published[c].content_hash for c in definition.calls if c in published])
+    latest = published.get(definition.key)
+    if latest is not None and latest.content_hash == digest:
+        return latest, False
+    version = ProcessVersion(
+        key=definition.key, version=(latest.version + 1 if latest else 1), name=definition.name,
+        bpmn_xml=definition.xml, content_hash=digest, spec=definition.spec,
+        meta={**definition.meta, "calls": definition.calls}, forms=definition.forms, published_by=actor,
+    )
+    session.add(version)
+    session.flush()
+    return version, True
+
+
+def dependency_order(definitions: list[Definition]) -> list[Definition]:
+    """Called processes first, so each caller binds to the version published just before it."""
+    by_key = {d.key: d for d in definitions}
+    ordered: list[Definition] = []
+
+    def visit(d: Definition, trail: tuple[str, ...]) -> None:
+        if d in ordered or d.key in trail:
+            return
+        for called in d.calls:
+            if called in by_key:
+                visit(by_key[called], (*trail, d.key))
+        ordered.append(d)
+
+    for d in definitions:
+        visit(d, ())
+    return ordered

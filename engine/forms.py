@@ -1,0 +1,101 @@
+"""Task forms: JSON Schemas, server-side validation with messages in Thai, and named extra checks."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError
+
+from .errors import FieldError, InvalidData
+from .form_checks import CHECKS
+
+FORM_PATH = re.compile(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*\.json$")
+IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+MAX_DATA_BYTES = 1024 * 1024
+
+
+def load_form(forms_dir: Path, relative: str) -> dict[str, Any]:
+    """Read one form file; ValueError with a Thai message when it is missing or not a valid schema."""
+    if not FORM_PATH.match(relative):
+        raise ValueError(f"ชื่อไฟล์แบบฟอร์ม {relative!r} ไม่ถูกรูปแบบ (ต้องเป็น <key>/<ชื่อ>.json)")
+    path = forms_dir / relative
+    if not path.is_file():
+        raise ValueError(f"ไม่พบไฟล์แบบฟอร์ม forms/{relative}")
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"แบบฟอร์ม forms/{relative} ไม่ใช่ JSON ที่ถูกต้อง: {err}") from None
+    check_schema(schema, relative)
+    return dict(schema)
+
+
+def check_schema(schema: Any, relative: str) -> None:
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise ValueError(f"แบบฟอร์ม forms/{relative} ต้องเป็น JSON Schema ชนิด object")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as err:
+        raise ValueError(f"แบบฟอร์ม forms/{relative} ไม่ใช่ JSON Schema ที่ถูกต้อง: {err.message}") from None
+    for name in schema.get("x-khanton-checks", []):
+        if name not in CHECKS:
+            raise ValueError(f"แบบฟอร์ม forms/{relative} อ้างถึงการตรวจสอบ {name!r} ที่ไม่มีอยู่")
+
+
+def _field_path(error: ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [r for r in error.validator_value if r not in error.instance]
+        parts.append(missing[0] if missing else "")
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        parts.append(extra[0] if extra else "")
+    return ".".join(p for p in parts if p != "")
+
+
+def _thai_message(error: ValidationError) -> str:
+    title = error.schema.get("title") if isinstance(error.schema, dict) else None
+    v, value = error.validator, error.validator_value
+    messages: dict[str, str] = {
+        "required": "กรุณากรอกข้อมูลนี้",
+        "type": f"ชนิดข้อมูลไม่ถูกต้อง (ต้องเป็น {value})",
+        "enum": "กรุณาเลือกจากตัวเลือกที่กำหนด",
+        "minimum": f"ต้องไม่น้อยกว่า {value}",
+        "exclusiveMinimum": f"ต้องมากกว่า {value}",
+        "maximum": f"ต้องไม่เกิน {value}",
+        "exclusiveMaximum": f"ต้องน้อยกว่า {value}",
+        "multipleOf": "ทศนิยมได้ไม่เกินสองตำแหน่ง" if value == 0.01 else f"ต้องเป็นพหุคูณของ {value}",
+        "minLength": f"ต้องยาวอย่างน้อย {value} ตัวอักษร" if value != 1 else "กรุณากรอกข้อมูลนี้",
+        "maxLength": f"ยาวได้ไม่เกิน {value} ตัวอักษร",
+        "minItems": f"ต้องมีอย่างน้อย {value} รายการ",
+        "maxItems": f"มีได้ไม่เกิน {value} รายการ",
+        "pattern": "รูปแบบไม่ถูกต้อง",
+        "format": "รูปแบบวันที่ไม่ถูกต้อง" if value == "date" else f"รูปแบบไม่ถูกต้อง ({value})",
+        "additionalProperties": "มีช่องข้อมูลที่แบบฟอร์มไม่รู้จัก",
+        "const": "ค่าไม่ถูกต้อง",
+    }
+    message = messages.get(str(v), f"ข้อมูลไม่ถูกต้อง ({v})")
+    return f"{title}: {message}" if title and v != "required" else message
+
+
+def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check submitted data against its form; raise InvalidData listing every bad field."""
+    if not isinstance(data, dict):
+        raise InvalidData([FieldError("", "ข้อมูลต้องเป็นออบเจ็กต์ JSON")])
+    if len(json.dumps(data, ensure_ascii=False)) > MAX_DATA_BYTES:
+        raise InvalidData([FieldError("", "ข้อมูลมีขนาดใหญ่เกินไป")])
+    errors = [FieldError(key, "ชื่อช่องข้อมูลต้องเป็นตัวอักษรอังกฤษ ตัวเลข หรือ _ และไม่ขึ้นต้นด้วย _")
+              for key in data if not IDENTIFIER.match(str(key))]
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        errors.append(FieldError(_field_path(error), _thai_message(error)))
+    if not errors:
+        for name in schema.get("x-khanton-checks", []):
+            errors.extend(CHECKS[name](data, context or {}))
+    if errors:
+        raise InvalidData(errors)
+    return data

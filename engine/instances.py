@@ -1,0 +1,231 @@
+"""Running procedures: start, complete a task, run engine steps — one transaction each.
+
+Every write bumps the instance's revision with a conditional UPDATE, so of two concurrent
+completions exactly one wins. Ready user tasks are mirrored into `human_tasks` for the inbox and
+every change appends an `events` row for the timeline.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # type: ignore[import-untyped]
+from SpiffWorkflow.exceptions import WorkflowException  # type: ignore[import-untyped]
+from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
+
+from . import state
+from .accounts import Actor
+from .definitions import latest_versions
+from .errors import Conflict, Forbidden, KhantonError, NotFound, WorkflowFailure
+from .forms import validate_data
+from .models import Event, HumanTask, Instance, ProcessVersion, utcnow
+
+RUNNING, COMPLETED, REJECTED = "running", "completed", "rejected"
+
+
+def _task_meta(version: ProcessVersion, task: Any) -> dict[str, Any] | None:
+    """Lane, form and name of a ready spiff task; a multi-instance child answers for its parent."""
+    tasks = version.meta["processes"].get(task.workflow.spec.name, {}).get("tasks", {})
+    meta = tasks.get(task.task_spec.bpmn_id) or tasks.get(task.task_spec.name)
+    if meta is None and task.parent is not None:
+        meta = tasks.get(task.parent.task_spec.bpmn_id)
+    return meta
+
+
+def _ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    return list(workflow.get_tasks(state=TaskState.READY, manual=True))
+
+
+def _collapse_returned_rounds(workflow: BpmnWorkflow) -> bool:
+    """Keep the live state one round deep (design.md, "History out of the live state").
+
+    When a returned step becomes ready again, its earlier round is an ancestor in the task tree;
+    resetting the workflow to that earlier task drops the finished round from the live state (the
+    events table keeps it) and carries the current data forward.
+    """
+    for task in _ready_user_tasks(workflow):
+        earlier = task.parent
+        while earlier is not None and earlier.workflow is task.workflow:
+            if earlier.task_spec is task.task_spec and earlier.state == TaskState.COMPLETED:
+                workflow.reset_from_task_id(earlier.id, data=copy.deepcopy(task.data))
+                return True
+            earlier = earlier.parent
+    return False
+
+
+def _run_engine(workflow: BpmnWorkflow) -> None:
+    try:
+        workflow.do_engine_steps()
+        for _ in range(100):  # each pass removes one finished round; 100 is far beyond any real flow
+            if not _collapse_returned_rounds(workflow):
+                break
+            workflow.do_engine_steps()
+    except WorkflowException as err:
+        element = getattr(getattr(err, "task_spec", None), "bpmn_id", None)
+        raise WorkflowFailure(f"ขั้นตอนอัตโนมัติทำงานไม่สำเร็จ: {err}", element) from err
+    except KhantonError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a failing condition or script is a workflow error
+        raise WorkflowFailure(f"ขั้นตอนอัตโนมัติทำงานไม่สำเร็จ: {type(err).__name__}: {err}") from err
+
+
+def _end_status(version: ProcessVersion, workflow: BpmnWorkflow) -> str:
+    ends = version.meta["processes"][version.key]["ends"]
+    for task in workflow.task_tree:
+        if task.state == TaskState.COMPLETED and task.task_spec.bpmn_id in ends:
+            if ends[task.task_spec.bpmn_id] == REJECTED:
+                return REJECTED
+    return COMPLETED
+
+
+def _current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    ready = _ready_user_tasks(workflow)
+    if ready:
+        data = dict(ready[0].data)
+    else:
+        finished = [t for t in workflow.task_tree if t.state == TaskState.COMPLETED]
+        data = dict(finished[-1].data) if finished else {}
+    return data
+
+
+def _event(session: Session, instance: Instance, actor: str, kind: str, task: HumanTask | None = None,
+           data: dict[str, Any] | None = None) -> None:
+    session.add(Event(
+        instance_id=instance.id, actor=actor, kind=kind, data=data,
+        task_id=task.id if task else None, task_spec=task.task_spec if task else None,
+        task_name=task.name if task else None, lane=task.lane if task else None,
+    ))
+
+
+def _sync(session: Session, instance: Instance, version: ProcessVersion, workflow: BpmnWorkflow,
+          actor: str) -> None:
+    """Mirror ready user tasks into human_tasks, set status and data, record the end."""
+    ready = {str(t.id): t for t in _ready_user_tasks(workflow)}
+    rows = session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "ready")).all()
+    known = {row.spiff_task_id for row in rows}
+    for row in rows:
+        if row.spiff_task_id not in ready:
+            row.status = "cancelled"
+    for spiff_id, task in ready.items():
+        if spiff_id in known:
+            continue
+        meta = _task_meta(version, task) or {}
+        session.add(HumanTask(
+            id=str(uuid.uuid4()), instance_id=instance.id, spiff_task_id=spiff_id,
+            task_spec=task.task_spec.bpmn_id or task.task_spec.name,
+            name=_round_name(meta.get("name") or task.task_spec.name, task),
+            lane=meta.get("lane") or "", form=meta.get("form"), status="ready",
+        ))
+    instance.data = _current_data(workflow)
+    instance.updated_at = utcnow()
+    if workflow.is_completed():
+        instance.status = _end_status(version, workflow)
+        instance.ended_at = utcnow()
+        _event(session, instance, actor, "rejected" if instance.status == REJECTED else "finished")
+
+
+def _round_name(name: str, task: Any) -> str:
+    school = task.data.get("school") if isinstance(task.data.get("school"), dict) else None
+    return f"{name} — {school.get('name', '')}".strip(" —") if school else name
+
+
+def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected_revision: int) -> None:
+    """Conditional write: fails with Conflict if someone else wrote the instance meanwhile."""
+    done = session.execute(
+        update(Instance)
+        .where(Instance.id == instance.id, Instance.revision == expected_revision)
+        .values(revision=expected_revision + 1, state=state.dump(workflow),
+                status=instance.status, data=instance.data, updated_at=instance.updated_at,
+                ended_at=instance.ended_at)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("ขั้นตอนนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่")
+    instance.revision = expected_revision + 1
+
+
+def start(session: Session, key: str, data: dict[str, Any], actor: Actor) -> Instance:
+    version = latest_versions(session).get(key)
+    if version is None:
+        raise NotFound(f"ไม่พบกระบวนงาน {key}")
+    start_lanes = set(version.meta["processes"][key]["start_lanes"])
+    if start_lanes and not (start_lanes & actor.works_lanes):
+        raise Forbidden("เริ่มกระบวนงานนี้ได้เฉพาะผู้ที่อยู่ใน " + ", ".join(sorted(start_lanes)))
+    start_form = version.meta.get("start_form")
+    if start_form:
+        validate_data(version.forms[start_form], data)
+    else:
+        validate_data({"type": "object"}, data)
+    workflow = state.new_workflow(version)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.set_data(**copy.deepcopy(data))
+    _run_engine(workflow)
+    instance = Instance(
+        id=str(uuid.uuid4()), process_key=key, version_id=version.id, status=RUNNING,
+        fiscal_year=data.get("fiscal_year") if isinstance(data.get("fiscal_year"), int) else None,
+        title=str(data.get("title") or version.name)[:300], state={}, data={}, revision=1,
+        started_by=actor.username,
+    )
+    session.add(instance)
+    session.flush()  # the instance row first: events and tasks refer to it
+    _event(session, instance, actor.username, "started", data=data)
+    _sync(session, instance, version, workflow, actor.username)
+    instance.state = state.dump(workflow)
+    session.flush()
+    return instance
+
+
+def complete(session: Session, task_id: str, data: Any, actor: Actor) -> Instance:
+    """Complete one round of one step. Refusals, first that applies: 404, 403, 409, 422."""
+    row = session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound(f"ไม่พบงาน {task_id}")
+    if row.lane not in actor.works_lanes:
+        raise Forbidden("งานนี้ไม่ได้อยู่ในความรับผิดชอบของคุณ")
+    if row.status != "ready":
+        raise Conflict(_done_message(row), {"task": row.id, "status": row.status})
+    instance = session.get(Instance, row.instance_id)
+    assert instance is not None
+    if instance.status != RUNNING:
+        raise Conflict(f"กระบวนงานนี้อยู่ในสถานะ {instance.status} แล้ว")
+    version = session.get(ProcessVersion, instance.version_id)
+    assert version is not None
+    workflow = state.load(version, instance.state)
+    task = workflow.get_task_from_id(uuid.UUID(row.spiff_task_id))
+    if task is None or task.state != TaskState.READY:
+        raise Conflict(_done_message(row))
+    schema = version.forms.get(row.form or "", {"type": "object"})
+    validate_data(schema, data, context=dict(task.data))
+    meta = _task_meta(version, task) or {}
+    output_item = meta.get("output_item")
+    if output_item:
+        task.data[output_item] = copy.deepcopy(data)
+    else:
+        task.set_data(**copy.deepcopy(data))
+    expected = instance.revision
+    try:
+        task.run()
+    except Exception as err:  # noqa: BLE001 - reported as a workflow error, state untouched
+        raise WorkflowFailure(f"ดำเนินการขั้นตอนนี้ไม่สำเร็จ: {err}", row.task_spec) from err
+    _run_engine(workflow)
+    now = datetime.now(UTC)
+    row.status, row.completed_at, row.completed_by = "completed", now, actor.username
+    _event(session, instance, actor.username, "completed", row, data=data)
+    if data.get("decision") == "returned":
+        _event(session, instance, actor.username, "returned", row, data={"note": data.get("note")})
+    _sync(session, instance, version, workflow, actor.username)
+    _save(session, instance, workflow, expected)
+    return instance
+
+
+def _done_message(row: HumanTask) -> str:
+    if row.status == "completed" and row.completed_by:
+        when = row.completed_at.strftime("%Y-%m-%d %H:%M") if row.completed_at else ""
+        return f"งานนี้ดำเนินการไปแล้วโดย {row.completed_by} เมื่อ {when}".strip()
+    return "งานนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว (อาจถูกส่งกลับแก้ไขหรือยกเลิก)"

@@ -1,0 +1,119 @@
+"""The tables. Workflow state lives per instance; the parsed spec once per process version."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    lanes: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessVersion(Base):
+    """An immutable published version of a procedure: its XML, forms and serialized spec."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # {"spec": ..., "subprocess_specs": ...} as SpiffWorkflow's serializer writes them.
+    spec: Mapped[dict[str, Any]] = mapped_column()
+    # What the engine needs without parsing: per task lane, form, name; end statuses; start lane.
+    meta: Mapped[dict[str, Any]] = mapped_column()
+    # The forms this version uses, by path, so running instances keep theirs when files change.
+    forms: Mapped[dict[str, Any]] = mapped_column()
+    published_by: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Instance(Base):
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    # The live workflow state without its spec (see engine.state).
+    state: Mapped[dict[str, Any]] = mapped_column()
+    data: Mapped[dict[str, Any]] = mapped_column()
+    # Optimistic lock: every write checks and bumps it, so two completions cannot both win.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
+class HumanTask(Base):
+    """A user task round, so the inbox never deserializes a workflow. Ids are issued per round."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (Index("ix_human_tasks_ready_lane", "status", "lane"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    task_spec: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str] = mapped_column(String(64))
+    form: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))  # ready, completed, cancelled
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column()
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Event(Base):
+    """Append-only history: the timeline, the audit trail and the dashboards are queries over it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_spec: Mapped[str | None] = mapped_column(String(200))
+    task_name: Mapped[str | None] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,145 @@
+"""Read side: inbox, instances, timeline — plain queries, no workflow deserialization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .accounts import Actor
+from .errors import Forbidden, NotFound
+from .models import Event, HumanTask, Instance, ProcessVersion
+
+MAX_PAGE = 500
+
+
+def _page(limit: int | None, offset: int | None) -> tuple[int, int]:
+    return max(1, min(limit or 100, MAX_PAGE)), max(0, offset or 0)
+
+
+def task_summary(task: HumanTask, process: str) -> dict[str, Any]:
+    return {"id": task.id, "instance": task.instance_id, "name": task.name, "lane": task.lane,
+            "process": process, "status": task.status,
+            "created_at": task.created_at.isoformat() if task.created_at else None,
+            "due_at": task.due_at.isoformat() if task.due_at else None}
+
+
+def ready_tasks(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
+                limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
+    lanes = actor.works_lanes
+    if lane:
+        lanes = lanes & {lane}
+    limit, offset = _page(limit, offset)
+    query = (select(HumanTask, Instance.process_key).join(Instance, Instance.id == HumanTask.instance_id)
+             .where(HumanTask.status == "ready", HumanTask.lane.in_(sorted(lanes)))
+             .order_by(HumanTask.created_at.desc(), HumanTask.id).limit(limit).offset(offset))
+    if process:
+        query = query.where(Instance.process_key == process)
+    return [task_summary(task, key) for task, key in session.execute(query)]
+
+
+def may_see(session: Session, actor: Actor, instance: Instance) -> bool:
+    if actor.reads_all or instance.started_by == actor.username:
+        return True
+    took_part = session.scalar(select(Event.id).where(
+        Event.instance_id == instance.id, Event.actor == actor.username).limit(1))
+    if took_part is not None:
+        return True
+    in_lanes = session.scalar(select(HumanTask.id).where(
+        HumanTask.instance_id == instance.id, HumanTask.lane.in_(sorted(actor.works_lanes))).limit(1))
+    return in_lanes is not None
+
+
+def visible_instance(session: Session, actor: Actor, instance_id: str) -> Instance:
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"ไม่พบกระบวนงานที่ดำเนินการ {instance_id}")
+    if not may_see(session, actor, instance):
+        raise Forbidden("คุณไม่มีสิทธิ์ดูกระบวนงานนี้")
+    return instance
+
+
+def instance_view(session: Session, instance: Instance) -> dict[str, Any]:
+    version = session.get(ProcessVersion, instance.version_id)
+    assert version is not None
+    ready = session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "ready")
+        .order_by(HumanTask.created_at, HumanTask.id)).all()
+    return {
+        "id": instance.id, "process": instance.process_key, "version": version.version,
+        "name": version.name, "title": instance.title, "status": instance.status,
+        "fiscal_year": instance.fiscal_year, "started_by": instance.started_by,
+        "started_at": instance.started_at.isoformat(), "updated_at": instance.updated_at.isoformat(),
+        "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
+        "data": instance.data,
+        "ready_tasks": [task_summary(t, instance.process_key) for t in ready],
+    }
+
+
+def instances(session: Session, actor: Actor, process: str | None = None, status: str | None = None,
+              fiscal_year: int | None = None, limit: int | None = None,
+              offset: int | None = None) -> list[dict[str, Any]]:
+    limit, offset = _page(limit, offset)
+    query = select(Instance).order_by(Instance.started_at.desc(), Instance.id)
+    if process:
+        query = query.where(Instance.process_key == process)
+    if status:
+        query = query.where(Instance.status == status)
+    if fiscal_year:
+        query = query.where(Instance.fiscal_year == fiscal_year)
+    if not actor.reads_all:
+        took_part = select(Event.instance_id).where(Event.actor == actor.username)
+        in_lanes = select(HumanTask.instance_id).where(HumanTask.lane.in_(sorted(actor.works_lanes)))
+        query = query.where(or_(Instance.started_by == actor.username, Instance.id.in_(took_part),
+                                Instance.id.in_(in_lanes)))
+    rows = session.scalars(query.limit(limit).offset(offset)).all()
+    return [{"id": i.id, "process": i.process_key, "title": i.title, "status": i.status,
+             "fiscal_year": i.fiscal_year, "started_by": i.started_by,
+             "started_at": i.started_at.isoformat()} for i in rows]
+
+
+def timeline(session: Session, instance: Instance) -> list[dict[str, Any]]:
+    events = session.scalars(select(Event).where(Event.instance_id == instance.id)
+                             .order_by(Event.at, Event.id)).all()
+    return [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "task": e.task_id,
+             "task_name": e.task_name, "lane": e.lane, "step": e.task_spec, "data": e.data}
+            for e in events]
+
+
+def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"ไม่พบงาน {task_id}")
+    instance = session.get(Instance, task.instance_id)
+    assert instance is not None
+    if task.lane not in actor.works_lanes and not may_see(session, actor, instance):
+        raise Forbidden("คุณไม่มีสิทธิ์ดูงานนี้")
+    version = session.get(ProcessVersion, instance.version_id)
+    assert version is not None
+    form = version.forms.get(task.form or "", {"type": "object"})
+    return {**task_summary(task, instance.process_key), "step": task.task_spec,
+            "form": form, "data": instance.data,
+            "completed_by": task.completed_by,
+            "completed_at": task.completed_at.isoformat() if task.completed_at else None}
+
+
+def processes(session: Session) -> list[dict[str, Any]]:
+    rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version)).all()
+    result: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = result.setdefault(row.key, {"key": row.key, "versions": []})
+        entry.update(name=row.name, latest_version=row.version)
+        entry["versions"].append({"version": row.version, "published_at": row.published_at.isoformat(),
+                                  "published_by": row.published_by})
+    return list(result.values())
+
+
+def process_version(session: Session, key: str, version: int | None = None) -> ProcessVersion:
+    query = select(ProcessVersion).where(ProcessVersion.key == key)
+    query = query.where(ProcessVersion.version == version) if version else query.order_by(
+        ProcessVersion.version.desc())
+    row = session.scalars(query.limit(1)).first()
+    if row is None:
+        raise NotFound(f"ไม่พบกระบวนงาน {key}" + (f" รุ่น {version}" if version else ""))
+    return row

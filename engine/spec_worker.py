@@ -1,0 +1,75 @@
+"""Parse definitions with SpiffWorkflow in a child process, so a parser that never returns can be killed.
+
+SpiffWorkflow's parser loops forever on some malformed inputs (a sub-process data-object reference
+that points nowhere); the parent gives the child a time limit. Input on stdin, JSON:
+{"main": [keys], "files": {key: xml}}; output on stdout: {key: {"spec":..., "subprocess_specs":...}
+or {"error": {"message", "element", "line"}}}.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from .errors import Problem
+
+PARSE_TIMEOUT_SECONDS = 30
+
+
+def _parse_all(main: list[str], files: dict[str, str]) -> dict[str, Any]:
+    from lxml import etree
+    from SpiffWorkflow.bpmn.parser.ValidationException import (  # type: ignore[import-untyped]
+        ValidationException,
+    )
+
+    from .spiff import SERIALIZER, new_parser
+    from .xmlsafe import parse_xml
+
+    results: dict[str, Any] = {}
+    for key in main:
+        parser = new_parser()
+        try:
+            for name, xml in files.items():
+                parser.add_bpmn_xml(etree.ElementTree(parse_xml(xml)), filename=f"{name}.bpmn")
+            spec = parser.get_spec(key)
+            subprocess_specs = parser.get_subprocess_specs(key)
+            results[key] = {
+                "spec": SERIALIZER.to_dict(spec),
+                "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
+            }
+        except ValidationException as err:
+            results[key] = {"error": {"message": str(err.args[0] if err.args else err),
+                                      "element": err.id, "line": err.line_number or None}}
+        except Exception as err:  # noqa: BLE001 - any parser failure is reported, never raised
+            results[key] = {"error": {"message": f"{type(err).__name__}: {err}", "element": None,
+                                      "line": None}}
+    return results
+
+
+def parse_in_child(main: list[str], files: dict[str, str]) -> dict[str, Any]:
+    """Parse `main` keys (with all `files` available for call activities) in a bounded child."""
+    payload = json.dumps({"main": main, "files": files})
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "engine.spec_worker"], input=payload, capture_output=True,
+            text=True, timeout=PARSE_TIMEOUT_SECONDS, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        problem = Problem(f"SpiffWorkflow อ่านนิยามไม่เสร็จภายใน {PARSE_TIMEOUT_SECONDS} วินาที")
+        return {key: {"error": problem.as_dict()} for key in main}
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {key: {"error": Problem(f"ตัวอ่านนิยามล้มเหลว: {last}").as_dict()} for key in main}
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def main() -> None:
+    request = json.loads(sys.stdin.read())
+    json.dump(_parse_all(request["main"], request["files"]), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

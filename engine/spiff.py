@@ -1,0 +1,16 @@
+"""The one place that configures SpiffWorkflow: parser, serializer, script engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # type: ignore[import-untyped]
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # type: ignore[import-untyped]
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # type: ignore[import-untyped]
+
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+SERIALIZER_VERSION: str = SERIALIZER.VERSION
+
+
+def new_parser() -> Any:
+    return SpiffBpmnParser()

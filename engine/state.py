@@ -1,0 +1,44 @@
+"""Workflow state in and out of the database: the spec is stored once per version, not per instance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import (  # type: ignore[import-untyped]
+    MIGRATIONS,
+)
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # type: ignore[import-untyped]
+
+from .expressions import SCRIPT_ENGINE
+from .models import ProcessVersion
+from .spiff import SERIALIZER, SERIALIZER_VERSION
+
+VERSION_KEY = "serializer_version"
+
+
+def new_workflow(version: ProcessVersion) -> BpmnWorkflow:
+    spec = SERIALIZER.from_dict(version.spec["spec"])
+    subprocess_specs = {k: SERIALIZER.from_dict(v) for k, v in version.spec["subprocess_specs"].items()}
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+
+
+def dump(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The live state without the spec, tagged with the serializer version that wrote it."""
+    state: dict[str, Any] = SERIALIZER.to_dict(workflow)
+    state.pop("spec", None)
+    state.pop("subprocess_specs", None)
+    state[VERSION_KEY] = SERIALIZER_VERSION
+    return state
+
+
+def load(version: ProcessVersion, state: dict[str, Any]) -> BpmnWorkflow:
+    """Rebuild a workflow from its stored state, migrating state written by an older serializer."""
+    dct = dict(state)
+    dct["spec"] = version.spec["spec"]
+    dct["subprocess_specs"] = version.spec["subprocess_specs"]
+    written_by = dct.pop(VERSION_KEY, SERIALIZER_VERSION)
+    if written_by != SERIALIZER_VERSION and written_by in MIGRATIONS:
+        MIGRATIONS[written_by](dct)
+    workflow = SERIALIZER.from_dict(dct)
+    workflow.script_engine = SCRIPT_ENGINE
+    return workflow

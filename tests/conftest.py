@@ -1,0 +1,147 @@
+"""Fixtures: a fresh database (SQLite file, or PostgreSQL), the app built from a dict, API clients."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from engine.service import Khanton
+from web import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get("KHANTON_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as err:  # noqa: BLE001 - any failure means: skip, saying why
+        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {type(err).__name__}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway schema in the local PostgreSQL; skipped (with the reason) where none runs."""
+    reason = _postgres_available()
+    if reason:
+        if os.environ.get("KHANTON_REQUIRE_POSTGRES"):
+            pytest.fail(reason + " (KHANTON_REQUIRE_POSTGRES is set: PostgreSQL tests are mandatory)")
+        pytest.skip(reason)
+    yield POSTGRES_ADMIN_URL
+
+
+def _fresh_postgres(base: str) -> tuple[str, Any]:
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"create schema {schema}"))
+    url = f"{base}?options=-csearch_path%3D{schema}"
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f"drop schema {schema} cascade"))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """One suite, two databases: tests taking this fixture run on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'khanton.db'}"
+        return
+    base = request.getfixturevalue("postgres_url")
+    url, drop = _fresh_postgres(base)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'khanton.db'}"
+
+
+def make_khanton(url: str, processes_dir: Path | None = None, forms_dir: Path | None = None) -> Khanton:
+    khanton = Khanton(url, processes_dir or ROOT / "processes", forms_dir or ROOT / "forms")
+    khanton.upgrade_schema()
+    return khanton
+
+
+USERS: dict[str, tuple[list[str], list[str]]] = {
+    "officer": (["officer"], ["plan_officer"]),
+    "committee": (["officer"], ["committee"]),
+    "head": (["officer"], ["plan_head"]),
+    "director": (["officer"], ["esa_director"]),
+    "school": (["officer"], ["school"]),
+    "analyst": (["analyst"], []),
+    "supervisor": (["supervisor"], []),
+    "outsider": (["officer"], ["school"]),
+}
+
+
+class Api:
+    """A Flask test client that speaks as one user, with a bearer token."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.post(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+
+    def put(self, path: str, data: Any = None, **kw: Any) -> Any:
+        return self.client.put(f"/api/v1{path}", data=data, headers=self.headers, **kw)
+
+
+class World:
+    """The app, its engine, and one API client per demo role."""
+
+    def __init__(self, url: str, processes_dir: Path | None = None, forms_dir: Path | None = None,
+                 load: bool = True) -> None:
+        self.khanton = make_khanton(url, processes_dir, forms_dir)
+        if load:
+            self.khanton.load_directory()
+        self.app: Flask = create_app({"TESTING": True, "DATABASE_URL": url,
+                                      "PROCESSES_DIR": self.khanton.processes_dir,
+                                      "FORMS_DIR": self.khanton.forms_dir})
+        self.app.extensions["khanton"] = self.khanton
+        self.tokens: dict[str, str] = {}
+        for name, (roles, lanes) in USERS.items():
+            self.khanton.add_user(name, roles, lanes)
+            self.tokens[name] = self.khanton.issue_token(name)
+
+    def api(self, user: str) -> Api:
+        return Api(self.app.test_client(), self.tokens[user])
+
+    def close(self) -> None:
+        self.khanton.db.dispose()
+
+
+@pytest.fixture
+def world(sqlite_url: str) -> Iterator[World]:
+    w = World(sqlite_url)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def any_world(database_url: str) -> Iterator[World]:
+    w = World(database_url)
+    yield w
+    w.close()

@@ -1,0 +1,151 @@
+"""JSON API under /api/v1 (api.md): bearer tokens, errors in one shape, never a 500 for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from engine.accounts import Actor
+from engine.errors import (
+    Conflict, Forbidden, InvalidData, InvalidDefinition, KhantonError, NotFound, TooLarge, WorkflowFailure,
+)
+from engine.service import Khanton
+from engine.xmlsafe import MAX_DEFINITION_BYTES
+
+from .openapi import OPENAPI
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 422, InvalidDefinition: 422,
+          TooLarge: 413, WorkflowFailure: 422}
+
+
+def _engine() -> Khanton:
+    engine: Khanton = current_app.extensions["khanton"]
+    return engine
+
+
+def error(status: int, code: str, message: str, details: Any = None) -> tuple[Response, int]:
+    return jsonify({"error": {"code": code, "message": message, "details": details}}), status
+
+
+@bp.errorhandler(KhantonError)
+def _engine_error(err: KhantonError) -> tuple[Response, int]:
+    status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 400)
+    return error(status, err.code, err.message, err.details)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(err: HTTPException) -> tuple[Response, int]:
+    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+             405: "method_not_allowed", 413: "too_large"}
+    status = err.code or 500
+    return error(status, codes.get(status, "error"), err.description or err.name)
+
+
+@bp.before_request
+def _authenticate() -> tuple[Response, int] | None:
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    actor = _engine().actor_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+    if actor is None:
+        return error(401, "unauthorized", "ต้องระบุโทเค็นที่ถูกต้อง (Authorization: Bearer TOKEN)")
+    g.actor = actor
+    return None
+
+
+def _actor() -> Actor:
+    actor: Actor = g.actor
+    return actor
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise KhantonError("เนื้อหาคำขอต้องเป็นออบเจ็กต์ JSON")
+    return body
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise KhantonError(f"พารามิเตอร์ {name} ต้องเป็นจำนวนเต็ม") from None
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(OPENAPI)
+
+
+@bp.get("/processes")
+def list_processes() -> Response:
+    return jsonify(_engine().processes())
+
+
+@bp.get("/processes/<key>/bpmn")
+def get_bpmn(key: str) -> Response:
+    xml = _engine().process_xml(key, _int_arg("version"))
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.put("/processes/<key>/bpmn")
+def put_bpmn(key: str) -> tuple[Response, int]:
+    if request.content_length and request.content_length > MAX_DEFINITION_BYTES:
+        raise TooLarge(f"ไฟล์ใหญ่เกิน {MAX_DEFINITION_BYTES // (1024 * 1024)} MB")
+    body = request.get_data(cache=False)
+    published = _engine().publish_xml(key, body, _actor())
+    status = 201 if published.created else 200
+    return jsonify({"key": published.key, "version": published.version, "created": published.created}), status
+
+
+@bp.post("/instances")
+def start_instance() -> tuple[Response, int]:
+    body = _json_body()
+    key = body.get("process")
+    if not isinstance(key, str):
+        raise KhantonError("ต้องระบุ process")
+    data = body.get("data", {})
+    return jsonify(_engine().start(key, data, _actor())), 201
+
+
+@bp.get("/instances")
+def list_instances() -> Response:
+    return jsonify(_engine().instances(
+        _actor(), process=request.args.get("process") or None, status=request.args.get("status") or None,
+        fiscal_year=_int_arg("fiscal_year"), limit=_int_arg("limit"), offset=_int_arg("offset")))
+
+
+@bp.get("/instances/<instance_id>")
+def get_instance(instance_id: str) -> Response:
+    return jsonify(_engine().instance(instance_id, _actor()))
+
+
+@bp.get("/instances/<instance_id>/timeline")
+def get_timeline(instance_id: str) -> Response:
+    return jsonify(_engine().timeline(instance_id, _actor()))
+
+
+@bp.get("/tasks")
+def list_tasks() -> Response:
+    return jsonify(_engine().ready_tasks(
+        _actor(), lane=request.args.get("lane") or None, process=request.args.get("process") or None,
+        limit=_int_arg("limit"), offset=_int_arg("offset")))
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id: str) -> Response:
+    return jsonify(_engine().task(task_id, _actor()))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete_task(task_id: str) -> Response:
+    body = _json_body()
+    return jsonify(_engine().complete(task_id, body.get("data", {}), _actor()))

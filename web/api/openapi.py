@@ -1,0 +1,120 @@
+"""The OpenAPI 3 description of /api/v1, kept beside the routes it describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {400: "malformed request", 401: "no or bad token", 403: "not allowed", 404: "unknown",
+            409: "conflict: already completed or stale", 413: "too large", 422: "invalid data or definition"}
+    return {str(c): _json(_ref("Error"), text[c]) for c in codes}
+
+
+PAGING = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100, "maximum": 500}},
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}},
+]
+KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "Khanton API", "version": "1.0.0",
+             "description": "Executable procedures of the ESA office's Policy and Planning Group."},
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}},
+            "Task": {"type": "object", "required": ["id", "instance", "name", "lane", "process"],
+                     "properties": {"id": {"type": "string"}, "instance": {"type": "string"},
+                                    "name": {"type": "string"}, "lane": {"type": "string"},
+                                    "process": {"type": "string"}, "status": {"type": "string"},
+                                    "created_at": {"type": "string"},
+                                    "due_at": {"type": "string", "nullable": True}}},
+            "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
+                "form": {"type": "object"}, "data": {"type": "object"}}}]},
+            "Instance": {"type": "object",
+                         "required": ["id", "process", "version", "status", "data", "ready_tasks"],
+                         "properties": {"id": {"type": "string"}, "process": {"type": "string"},
+                                        "version": {"type": "integer"},
+                                        "status": {"type": "string", "enum": [
+                                            "running", "completed", "rejected", "terminated",
+                                            "suspended", "error"]},
+                                        "data": {"type": "object"},
+                                        "ready_tasks": {"type": "array", "items": _ref("Task")}}},
+            "InstanceSummary": {"type": "object", "properties": {
+                "id": {"type": "string"}, "process": {"type": "string"}, "status": {"type": "string"},
+                "fiscal_year": {"type": "integer", "nullable": True}}},
+            "Event": {"type": "object", "required": ["at", "actor", "kind"], "properties": {
+                "at": {"type": "string"}, "actor": {"type": "string"}, "kind": {"type": "string"},
+                "task": {"type": "string", "nullable": True},
+                "task_name": {"type": "string", "nullable": True},
+                "lane": {"type": "string", "nullable": True}}},
+            "Process": {"type": "object", "properties": {
+                "key": {"type": "string"}, "name": {"type": "string"}, "latest_version": {"type": "integer"},
+                "versions": {"type": "array", "items": {"type": "object", "properties": {
+                    "version": {"type": "integer"}, "published_at": {"type": "string"},
+                    "published_by": {"type": "string"}}}}}},
+        },
+    },
+    "paths": {
+        "/processes": {"get": {"summary": "Published procedures", "responses": {
+            "200": _json({"type": "array", "items": _ref("Process")}, "procedures"), **_errors(401)}}},
+        "/processes/{key}/bpmn": {
+            "get": {"summary": "A version's BPMN XML", "parameters": [
+                KEY, {"name": "version", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "BPMN XML",
+                                      "content": {"application/xml": {"schema": {"type": "string"}}}},
+                              **_errors(401, 404)}},
+            "put": {"summary": "Publish a new version (analysts)", "parameters": [KEY],
+                    "requestBody": {"required": True, "content": {
+                        "application/xml": {"schema": {"type": "string"}}}},
+                    "responses": {"201": {"description": "new version"},
+                                  "200": {"description": "identical to the latest: no new version"},
+                                  **_errors(401, 403, 413, 422)}}},
+        "/instances": {
+            "get": {"summary": "Instances visible to the caller, newest first", "parameters": [
+                {"name": "process", "in": "query", "schema": {"type": "string"}},
+                {"name": "status", "in": "query", "schema": {"type": "string"}},
+                {"name": "fiscal_year", "in": "query", "schema": {"type": "integer"}}, *PAGING],
+                "responses": {"200": _json({"type": "array", "items": _ref("InstanceSummary")}, "instances"),
+                              **_errors(401)}},
+            "post": {"summary": "Start a procedure", "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"type": "object", "required": ["process"], "properties": {
+                    "process": {"type": "string"}, "data": {"type": "object"}}}}}},
+                "responses": {"201": _json(_ref("Instance"), "started"), **_errors(400, 401, 403, 404, 422)}}},
+        "/instances/{id}": {"get": {"summary": "One instance", "parameters": [ID], "responses": {
+            "200": _json(_ref("Instance"), "instance"), **_errors(401, 403, 404)}}},
+        "/instances/{id}/timeline": {"get": {"summary": "Events, oldest first", "parameters": [ID],
+                                             "responses": {"200": _json({"type": "array",
+                                                                         "items": _ref("Event")}, "events"),
+                                                           **_errors(401, 403, 404)}}},
+        "/tasks": {"get": {"summary": "Ready tasks the caller may complete, newest first", "parameters": [
+            {"name": "lane", "in": "query", "schema": {"type": "string"}}, *PAGING],
+            "responses": {"200": _json({"type": "array", "items": _ref("Task")}, "tasks"), **_errors(401)}}},
+        "/tasks/{id}": {"get": {"summary": "One task with its form and data", "parameters": [ID],
+                                "responses": {"200": _json(_ref("TaskDetail"), "task"),
+                                              **_errors(401, 403, 404)}}},
+        "/tasks/{id}/complete": {"post": {
+            "summary": "Complete a task", "parameters": [ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"data": {"type": "object"}}}}}},
+            "responses": {"200": _json(_ref("Instance"), "the instance after the step"),
+                          **_errors(400, 401, 403, 404, 409, 422)}}},
+        "/openapi.json": {"get": {"summary": "This description", "security": [],
+                                  "responses": {"200": {"description": "OpenAPI 3"}}}},
+    },
+}

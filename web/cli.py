@@ -1,0 +1,149 @@
+"""The `khanton` command (see api.md). Errors are one line each, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from engine.errors import InvalidDefinition, KhantonError
+from engine.service import Khanton
+
+
+def _engine() -> Khanton:
+    return Khanton()
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    khanton = _engine()
+    khanton.upgrade_schema()
+    print(f"database ready: {khanton.db.url}")
+    for item in khanton.load_directory():
+        print(f"{item.key}: version {item.version}" + (" (new)" if item.created else " (unchanged)"))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from web import create_app
+
+    app = create_app()
+    app.run(host=args.host, port=args.port, threaded=True)
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name} (empty: token only): ") or None
+    _engine().add_user(args.name, args.role or ["officer"], args.lane or [], password, args.display_name or "")
+    print(f"user {args.name} added")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    print(_engine().issue_token(args.name))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from web.demo import load_demo
+
+    for line in load_demo(_engine()):
+        print(line)
+    return 0
+
+
+def _report(problems_by_file: dict[str, list[str]]) -> int:
+    failed = 0
+    for name, problems in problems_by_file.items():
+        if problems:
+            failed += 1
+            for problem in problems:
+                print(f"{name}: {problem}")
+        else:
+            print(f"{name}: ok")
+    return 1 if failed else 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.files]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        return _report({str(p): ["ไม่พบไฟล์"] for p in missing})
+    checked = _engine().check_files(paths)
+    return _report({str(p): [_problem_line(pr) for pr in d.problems] for p, d in zip(paths, checked, strict=True)})
+
+
+def _problem_line(problem: object) -> str:
+    from engine.errors import Problem
+
+    if isinstance(problem, Problem):
+        where = ", ".join(x for x in (f"line {problem.line}" if problem.line else "",
+                                      f"element {problem.element}" if problem.element else "") if x)
+        return f"{where}: {problem.message}" if where else problem.message
+    return str(problem)
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.files]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        return _report({str(p): ["ไม่พบไฟล์"] for p in missing})
+    try:
+        published = _engine().deploy_files(paths, args.actor)
+    except InvalidDefinition as err:
+        for problem in err.problems:
+            print(f"{problem.file or err.key}: {_problem_line(problem)}")
+        return 1
+    for item in published:
+        print(f"{item.key}: version {item.version}" + (" (new)" if item.created else " (unchanged)"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="khanton", description="Khanton: executable procedures")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create or upgrade the database, load processes/ and forms/").set_defaults(
+        func=cmd_init)
+    serve = sub.add_parser("serve", help="serve the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.set_defaults(func=cmd_serve)
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a user")
+    add.add_argument("name")
+    add.add_argument("--role", nargs="+", action="extend")
+    add.add_argument("--lane", nargs="+", action="extend")
+    add.add_argument("--display-name")
+    add.add_argument("--password-stdin", action="store_true")
+    add.set_defaults(func=cmd_user_add)
+    token = sub.add_parser("token", help="print a new API token for a user")
+    token.add_argument("name")
+    token.set_defaults(func=cmd_token)
+    sub.add_parser("demo", help="demo users and instances").set_defaults(func=cmd_demo)
+    validate = sub.add_parser("validate", help="check definitions without publishing")
+    validate.add_argument("files", nargs="+")
+    validate.set_defaults(func=cmd_validate)
+    deploy = sub.add_parser("deploy", help="publish new versions")
+    deploy.add_argument("files", nargs="+")
+    deploy.add_argument("--actor", default="cli")
+    deploy.set_defaults(func=cmd_deploy)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KhantonError as err:
+        print(f"khanton: {err.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
