@@ -32,23 +32,23 @@ def database_url(explicit: str | None = None) -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        _configure_sqlite(engine)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        _configure_sqlite(engine, busy_timeout_ms)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is deferred and skips SELECTs).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -63,9 +63,9 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """The engine's handle on one database: sessions and transactions."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
         self.url = database_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, busy_timeout_ms)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

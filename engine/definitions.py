@@ -214,15 +214,18 @@ def latest_versions(session: Session) -> dict[str, ProcessVersion]:
 
 
 def check_batch(sources: list[tuple[str, str | bytes]], forms_dir: Path, session: Session | None,
-                expected_keys: dict[str, str] | None = None) -> list[Definition]:
+                expected_keys: dict[str, str] | None = None,
+                library: dict[str, str] | None = None) -> list[Definition]:
     """Check several files together (so they may call each other), parsing them with SpiffWorkflow.
 
-    `sources` are (file name, xml); called processes not in the batch come from published versions.
+    `sources` are (file name, xml); called processes not in the batch come from published versions,
+    else from `library` (unpublished files, enough to validate against but not to publish with).
     """
     definitions = [inspect(xml, forms_dir, (expected_keys or {}).get(name), name) for name, xml in sources]
     by_key = {d.key: d for d in definitions if d.key}
     published = latest_versions(session) if session is not None else {}
-    available = {k: v.bpmn_xml for k, v in published.items()} | {k: d.xml for k, d in by_key.items()}
+    available = ({**(library or {})} | {k: v.bpmn_xml for k, v in published.items()}
+                 | {k: d.xml for k, d in by_key.items()})
     for definition in definitions:
         for called in definition.calls:
             if called not in available:
@@ -252,7 +255,7 @@ def _attach_called_meta(definitions: list[Definition], by_key: dict[str, Definit
             if called in by_key:
                 processes[called] = by_key[called].meta
                 definition.forms.update(by_key[called].forms)
-            else:
+            elif called in published:
                 processes[called] = published[called].meta["processes"][called]
                 definition.forms.update(published[called].forms)
         definition.meta = {**definition.meta, "processes": processes}

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 import simpleeval
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # type: ignore[import-untyped]
-from SpiffWorkflow.bpmn.script_engine.python_environment import (  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import (
     BasePythonScriptEngineEnvironment,
 )
 
@@ -54,8 +54,13 @@ class ExpressionRefused(ValueError):
         self.line = line
 
 
+def _severity(node: ast.AST) -> int:
+    """Report what matters most first: a forbidden name (import, open) before an attribute."""
+    return 0 if isinstance(node, ast.Name) else 1 if isinstance(node, ast.Call) else 2
+
+
 def _check_tree(tree: ast.AST, line_offset: int = 0) -> None:
-    for node in ast.walk(tree):
+    for node in sorted(ast.walk(tree), key=_severity):
         line = getattr(node, "lineno", None)
         where = line + line_offset if line else None
         if not isinstance(node, _EXPRESSION_NODES):
@@ -103,6 +108,7 @@ def _script_statements(source: str) -> list[ast.stmt]:
             raise ExpressionRefused(
                 "สคริปต์ทำได้เพียงกำหนดค่า: บรรทัดละหนึ่งคำสั่ง ชื่อ = นิพจน์", stmt.lineno
             )
+        assert isinstance(stmt, (ast.Assign, ast.AugAssign))
         target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
         assert isinstance(target, ast.Name)
         if target.id.startswith("_") or target.id in _FORBIDDEN_NAMES or target.id in ALLOWED_FUNCTIONS:

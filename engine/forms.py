@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from .errors import FieldError, InvalidData
@@ -16,6 +18,22 @@ from .form_checks import CHECKS
 FORM_PATH = re.compile(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*\.json$")
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_DATA_BYTES = 1024 * 1024
+
+
+def _multiple_of(validator: Any, step: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """multipleOf in decimal arithmetic: with floats, 1234.57 is "not a multiple of 0.01"."""
+    if not validator.is_type(instance, "number"):
+        return
+    try:
+        fits = Decimal(str(instance)) % Decimal(str(step)) == 0
+    except (InvalidOperation, ArithmeticError):
+        fits = False
+    if not fits:
+        yield ValidationError(f"{instance!r} is not a multiple of {step}")
+
+
+FormValidator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"multipleOf": _multiple_of})
 
 
 def load_form(forms_dir: Path, relative: str) -> dict[str, Any]:
@@ -47,11 +65,14 @@ def check_schema(schema: Any, relative: str) -> None:
 
 def _field_path(error: ValidationError) -> str:
     parts = [str(p) for p in error.absolute_path]
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [r for r in error.validator_value if r not in error.instance]
+    kind: Any = error.validator
+    schema: Any = error.schema
+    if kind == "required" and isinstance(error.instance, dict):
+        required: Any = error.validator_value
+        missing = [r for r in required if r not in error.instance]
         parts.append(missing[0] if missing else "")
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
         parts.append(extra[0] if extra else "")
     return ".".join(p for p in parts if p != "")
@@ -59,7 +80,8 @@ def _field_path(error: ValidationError) -> str:
 
 def _thai_message(error: ValidationError) -> str:
     title = error.schema.get("title") if isinstance(error.schema, dict) else None
-    v, value = error.validator, error.validator_value
+    v: Any = error.validator
+    value: Any = error.validator_value
     messages: dict[str, str] = {
         "required": "กรุณากรอกข้อมูลนี้",
         "type": f"ชนิดข้อมูลไม่ถูกต้อง (ต้องเป็น {value})",
@@ -90,7 +112,7 @@ def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | N
         raise InvalidData([FieldError("", "ข้อมูลมีขนาดใหญ่เกินไป")])
     errors = [FieldError(key, "ชื่อช่องข้อมูลต้องเป็นตัวอักษรอังกฤษ ตัวเลข หรือ _ และไม่ขึ้นต้นด้วย _")
               for key in data if not IDENTIFIER.match(str(key))]
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = FormValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         errors.append(FieldError(_field_path(error), _thai_message(error)))
     if not errors:

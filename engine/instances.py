@@ -12,11 +12,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # type: ignore[import-untyped]
-from SpiffWorkflow.exceptions import WorkflowException  # type: ignore[import-untyped]
-from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
 from . import state
 from .accounts import Actor
@@ -34,7 +34,7 @@ def _task_meta(version: ProcessVersion, task: Any) -> dict[str, Any] | None:
     meta = tasks.get(task.task_spec.bpmn_id) or tasks.get(task.task_spec.name)
     if meta is None and task.parent is not None:
         meta = tasks.get(task.parent.task_spec.bpmn_id)
-    return meta
+    return dict(meta) if meta is not None else None
 
 
 def _ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:

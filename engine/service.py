@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import accounts, definitions, instances, migrate, queries
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from . import accounts, assignments, attachments, casefile, definitions, instances, migrate, queries, signin, worklist
 from .accounts import Actor
 from .db import Database
 from .definitions import Definition
 from .errors import Forbidden, InvalidDefinition
+from .models import Event, User
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,8 +44,20 @@ class Khanton:
         """Check files (they may call each other and published processes) without publishing."""
         sources: list[tuple[str, str | bytes]] = [(p.name, p.read_bytes()) for p in paths]
         expected = {p.name: p.stem for p in paths}
+        # Called processes may be published ones, or files beside it in processes/ not yet published.
+        library = {p.stem: p.read_text(encoding="utf-8") for p in self.processes_dir.glob("*.bpmn")}
+        if not self.has_schema():  # validating needs no database
+            return definitions.check_batch(sources, self.forms_dir, None, expected, library)
         with self.db.transaction(read_only=True) as session:
-            return definitions.check_batch(sources, self.forms_dir, session, expected)
+            return definitions.check_batch(sources, self.forms_dir, session, expected, library)
+
+    def has_schema(self) -> bool:
+        """Whether the database exists and has been initialised (never creates a SQLite file)."""
+        if self.db.is_sqlite:
+            path = self.db.url.removeprefix("sqlite:///")
+            if path and path != ":memory:" and not Path(path).exists():
+                return False
+        return sa_inspect(self.db.engine).has_table("process_versions")
 
     def deploy_files(self, paths: list[Path], actor: str) -> list[Published]:
         """Publish files as new versions; all or nothing."""
@@ -93,17 +112,24 @@ class Khanton:
             return queries.instance_view(session, instance)
 
     def complete(self, task_id: str, data: Any, actor: Actor) -> dict[str, Any]:
+        """Complete a task; a person acting for someone away works that person's lanes too,
+        and a task someone else has claimed is theirs."""
         with self.db.transaction() as session:
-            instance = instances.complete(session, task_id, data, actor)
+            working = assignments.effective_actor(session, actor)
+            assignments.check_may_complete(session, task_id, actor)
+            acting_for = assignments.acting_for(session, task_id, actor)
+            instance = instances.complete(session, task_id, data, working)
+            if acting_for:
+                self._mark_acting(session, task_id, acting_for)
             return queries.instance_view(session, instance)
 
     def ready_tasks(self, actor: Actor, **filters: Any) -> list[dict[str, Any]]:
         with self.db.transaction(read_only=True) as session:
-            return queries.ready_tasks(session, actor, **filters)
+            return queries.ready_tasks(session, assignments.effective_actor(session, actor), **filters)
 
     def task(self, task_id: str, actor: Actor) -> dict[str, Any]:
         with self.db.transaction(read_only=True) as session:
-            return queries.task_view(session, actor, task_id)
+            return queries.task_view(session, assignments.effective_actor(session, actor), task_id)
 
     def instance(self, instance_id: str, actor: Actor) -> dict[str, Any]:
         with self.db.transaction(read_only=True) as session:
@@ -124,3 +150,109 @@ class Khanton:
     def process_xml(self, key: str, version: int | None = None) -> str:
         with self.db.transaction(read_only=True) as session:
             return queries.process_version(session, key, version).bpmn_xml
+
+    # --- officers' web app ----------------------------------------------------------------------
+    @staticmethod
+    def _mark_acting(session: Session, task_id: str, acting_for: str) -> None:
+        """The completion event of a task done by someone acting for `acting_for` says so."""
+        event = session.scalars(select(Event).where(Event.task_id == task_id, Event.kind == "completed")
+                                .order_by(Event.id.desc()).limit(1)).first()
+        if event is not None:
+            event.data = {**(event.data or {}), "acting_for": acting_for}
+
+    def sign_in(self, username: str, password: str) -> Actor | None:
+        """The actor for a right name and password, None if wrong; signin.LockedOut after repeated failures."""
+        with self.db.transaction() as session:
+            return signin.sign_in(session, username, password)
+
+    def active_actor(self, username: str) -> Actor | None:
+        """The actor for a session's user, or None if the user is gone or deactivated."""
+        with self.db.transaction(read_only=True) as session:
+            user = session.scalar(select(User).where(User.username == username))
+            return Actor.of(user) if user is not None and user.active else None
+
+    def set_password(self, username: str, password: str) -> None:
+        with self.db.transaction() as session:
+            accounts.find_user(session, username).password_hash = generate_password_hash(password)
+
+    def inbox(self, actor: Actor, lane: str | None = None, process: str | None = None, limit: int = 20,
+              offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        with self.db.transaction(read_only=True) as session:
+            return worklist.inbox(session, actor, lane, process, limit, offset)
+
+    def count_waiting(self, actor: Actor) -> int:
+        with self.db.transaction(read_only=True) as session:
+            return worklist.count_waiting(session, actor)
+
+    def working_actor(self, actor: Actor) -> Actor:
+        """The actor with the lanes of those they act for today."""
+        with self.db.transaction(read_only=True) as session:
+            return assignments.effective_actor(session, actor)
+
+    def claim(self, task_id: str, actor: Actor) -> None:
+        with self.db.transaction() as session:
+            assignments.claim(session, task_id, actor)
+
+    def release(self, task_id: str, actor: Actor) -> None:
+        with self.db.transaction() as session:
+            assignments.release(session, task_id, actor)
+
+    def hand_over(self, task_id: str, actor: Actor, to: str, note: str = "") -> None:
+        with self.db.transaction() as session:
+            assignments.hand_over(session, task_id, actor, to, note)
+
+    def colleagues(self, lane: str, exclude: str | None = None) -> list[tuple[str, str]]:
+        with self.db.transaction(read_only=True) as session:
+            return assignments.colleagues(session, lane, exclude)
+
+    def delegate(self, actor: Actor, to: str, kind: str, starts_on: date, ends_on: date, note: str = "") -> None:
+        with self.db.transaction() as session:
+            assignments.delegate(session, actor, to, kind, starts_on, ends_on, note)
+
+    def revoke_delegation(self, actor: Actor, delegation_id: int) -> None:
+        with self.db.transaction() as session:
+            assignments.revoke(session, actor, delegation_id)
+
+    def delegations(self, actor: Actor) -> list[dict[str, Any]]:
+        with self.db.transaction(read_only=True) as session:
+            return assignments.delegations(session, actor.username)
+
+    def officers(self) -> list[tuple[str, str]]:
+        """(username, display name) of every active officer."""
+        with self.db.transaction(read_only=True) as session:
+            users = session.scalars(select(User).where(User.active.is_(True))
+                                    .order_by(User.username)).all()
+            return [(u.username, u.display_name) for u in users if "officer" in u.roles]
+
+    def attach(self, task_id: str, actor: Actor, filename: str, content: bytes) -> dict[str, Any]:
+        with self.db.transaction() as session:
+            working = assignments.effective_actor(session, actor)
+            return attachments.summary(attachments.add(session, working, task_id, filename, content))
+
+    def task_attachments(self, task_id: str) -> list[dict[str, Any]]:
+        with self.db.transaction(read_only=True) as session:
+            return attachments.for_task(session, task_id)
+
+    def attachment(self, attachment_id: str, actor: Actor) -> tuple[dict[str, Any], bytes]:
+        with self.db.transaction(read_only=True) as session:
+            return attachments.fetch(session, assignments.effective_actor(session, actor), attachment_id)
+
+    def startable(self, actor: Actor) -> list[dict[str, Any]]:
+        with self.db.transaction(read_only=True) as session:
+            return casefile.startable(session, actor)
+
+    def start_form(self, key: str) -> dict[str, Any]:
+        with self.db.transaction(read_only=True) as session:
+            return casefile.start_form(session, key)
+
+    def start_data(self, instance_id: str, actor: Actor) -> dict[str, Any]:
+        with self.db.transaction(read_only=True) as session:
+            return casefile.start_data(session, actor, instance_id)
+
+    def previous_year(self, key: str, actor: Actor, fiscal_year: int) -> list[dict[str, Any]]:
+        with self.db.transaction(read_only=True) as session:
+            return casefile.previous_year(session, actor, key, fiscal_year)
+
+    def instance_file(self, instance_id: str, actor: Actor) -> dict[str, Any]:
+        with self.db.transaction(read_only=True) as session:
+            return casefile.instance_file(session, actor, instance_id)

@@ -20,7 +20,7 @@ PARSE_TIMEOUT_SECONDS = 30
 
 def _parse_all(main: list[str], files: dict[str, str]) -> dict[str, Any]:
     from lxml import etree
-    from SpiffWorkflow.bpmn.parser.ValidationException import (  # type: ignore[import-untyped]
+    from SpiffWorkflow.bpmn.parser.ValidationException import (
         ValidationException,
     )
 

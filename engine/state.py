@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from SpiffWorkflow.bpmn.serializer.migration.version_migration import (  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import (
     MIGRATIONS,
 )
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from .expressions import SCRIPT_ENGINE
 from .models import ProcessVersion

@@ -32,6 +32,11 @@ html, body, #canvas {{ margin: 0; width: 100%; height: 100%; background: white; 
 .djs-label, text {{ font-family: Sarabun, sans-serif !important; }}
 </style>
 <script src="{modules}/bpmn-js/dist/bpmn-navigated-viewer.production.min.js"></script>
+<script>
+// Measure labels in the font they are drawn in, or Thai labels spill out of their shapes.
+const TEXT_RENDERER = {{ defaultStyle: {{ fontFamily: 'Sarabun, sans-serif', fontSize: 12 }},
+                         externalStyle: {{ fontFamily: 'Sarabun, sans-serif', fontSize: 11 }} }};
+</script>
 </head><body><div id="canvas"></div></body></html>"""
 
 
@@ -48,7 +53,7 @@ def render(files: list[Path]) -> int:
             page.evaluate("document.fonts.load('16px Sarabun', 'ก')")
             result = page.evaluate(
                 """async (xml) => {
-                    const viewer = new BpmnJS({ container: '#canvas' });
+                    const viewer = new BpmnJS({ container: '#canvas', textRenderer: TEXT_RENDERER });
                     try {
                         const { warnings } = await viewer.importXML(xml);
                         const canvas = viewer.get('canvas');
@@ -78,7 +83,7 @@ def render(files: list[Path]) -> int:
             page.evaluate(
                 """async (xml) => {
                     document.querySelector('#canvas').innerHTML = '';
-                    const viewer = new BpmnJS({ container: '#canvas' });
+                    const viewer = new BpmnJS({ container: '#canvas', textRenderer: TEXT_RENDERER });
                     await viewer.importXML(xml);
                     viewer.get('canvas').zoom('fit-viewport');
                 }""",

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import World
-from tests.formfill import synthesize
-
-SCENARIOS = Path(__file__).parent / "scenarios"
-LANE_USER = {"plan_officer": "officer", "esa_board": "officer", "provincial_committee": "officer",
-             "governor": "officer", "obec": "officer", "committee": "committee", "plan_head": "head",
-             "esa_director": "director", "school": "school"}
+from tests.drive import LANE_USER, SCENARIOS, data_for
 
 
 def _cases() -> list[Any]:
@@ -42,11 +36,8 @@ def walk(world: World, key: str, scenario: dict[str, Any], route: dict[str, Any]
         api = world.api(LANE_USER[summary["lane"]])
         task = api.get(f"/tasks/{summary['id']}").get_json()
         step = task["step"]
-        data = synthesize(task["form"])
-        data.update(steps.get(step, {}))
-        if "decision" in task["form"].get("properties", {}):
-            queue = decisions.get(step, [])
-            data["decision"] = queue.pop(0) if queue else "approved"
+        queue = decisions.get(step, [])
+        data = data_for(task, steps, queue.pop(0) if queue else None)
         response = api.post(f"/tasks/{summary['id']}/complete", json={"data": data})
         assert response.status_code == 200, (step, response.get_json())
         visits.append(step)

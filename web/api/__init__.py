@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from engine.accounts import Actor
 from engine.errors import (
-    Conflict, Forbidden, InvalidData, InvalidDefinition, KhantonError, NotFound, TooLarge, WorkflowFailure,
+    Conflict,
+    Forbidden,
+    InvalidData,
+    InvalidDefinition,
+    KhantonError,
+    NotFound,
+    TooLarge,
+    WorkflowFailure,
 )
 from engine.service import Khanton
 from engine.xmlsafe import MAX_DEFINITION_BYTES
@@ -35,6 +43,13 @@ def error(status: int, code: str, message: str, details: Any = None) -> tuple[Re
 def _engine_error(err: KhantonError) -> tuple[Response, int]:
     status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 400)
     return error(status, err.code, err.message, err.details)
+
+
+@bp.errorhandler(OperationalError)
+def _database_busy(err: OperationalError) -> tuple[Response, int]:
+    # The transaction was rolled back (engine.db); nothing of the request was stored.
+    current_app.logger.warning("database unavailable: %s", err)
+    return error(503, "unavailable", "ฐานข้อมูลไม่ว่างหรือเชื่อมต่อไม่ได้ชั่วคราว ไม่มีการบันทึกข้อมูล กรุณาลองใหม่")
 
 
 @bp.errorhandler(HTTPException)

@@ -1,0 +1,112 @@
+"""Documents attached to a task: checked by name and content, kept in the database, size-limited.
+
+Only PDF, images and Office files are accepted, and the first bytes must agree with the name's
+type, so a page can never be made to serve HTML or script as an "attachment".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .accounts import Actor
+from .errors import Forbidden, KhantonError, NotFound, TooLarge
+from .models import Attachment, HumanTask, Instance
+from .queries import may_see
+
+MAX_BYTES = 5 * 1024 * 1024
+
+_ZIP = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# extension -> (content type served, accepted leading bytes)
+TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (_ZIP,)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (_ZIP,)),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", (_ZIP,)),
+    "odt": ("application/vnd.oasis.opendocument.text", (_ZIP,)),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", (_ZIP,)),
+    "doc": ("application/msword", (_OLE,)),
+    "xls": ("application/vnd.ms-excel", (_OLE,)),
+    "ppt": ("application/vnd.ms-powerpoint", (_OLE,)),
+}
+ACCEPT = ",".join("." + ext for ext in TYPES)
+
+
+def clean_filename(name: str) -> str:
+    """The last path part, without control or path characters, at most 200 characters."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "", name).strip().strip(".")
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 190] + dot + ext) if dot else name[:200]
+    return name or "file"
+
+
+def add(session: Session, actor: Actor, task_id: str, filename: str, content: bytes) -> Attachment:
+    """Attach a document to a ready task the actor may work (`actor` with acting lanes added)."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"ไม่พบงาน {task_id}")
+    if task.lane not in actor.works_lanes:
+        raise Forbidden("แนบเอกสารได้เฉพาะงานที่อยู่ในความรับผิดชอบของคุณ")
+    if task.status != "ready":
+        raise KhantonError("งานนี้ดำเนินการไปแล้ว แนบเอกสารเพิ่มไม่ได้")
+    if len(content) > MAX_BYTES:
+        raise TooLarge(f"ไฟล์ใหญ่เกิน {MAX_BYTES // (1024 * 1024)} MB")
+    if not content:
+        raise KhantonError("ไฟล์ว่างเปล่า")
+    name = clean_filename(filename)
+    ext = name.rpartition(".")[2].lower() if "." in name else ""
+    if ext not in TYPES:
+        raise KhantonError("รับเฉพาะไฟล์ PDF รูปภาพ (PNG, JPG) และเอกสาร Office ("
+                           + ", ".join(sorted(TYPES)) + ")")
+    content_type, magics = TYPES[ext]
+    if not any(content.startswith(m) for m in magics):
+        raise KhantonError(f"เนื้อหาไฟล์ไม่ตรงกับชนิด .{ext}")
+    row = Attachment(id=str(uuid.uuid4()), instance_id=task.instance_id, task_id=task.id,
+                     task_name=task.name, filename=name, content_type=content_type, size=len(content),
+                     sha256=hashlib.sha256(content).hexdigest(), content=content,
+                     uploaded_by=actor.username)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def summary(row: Attachment) -> dict[str, Any]:
+    return {"id": row.id, "instance": row.instance_id, "task": row.task_id, "task_name": row.task_name,
+            "filename": row.filename, "content_type": row.content_type, "size": row.size,
+            "uploaded_by": row.uploaded_by, "uploaded_at": row.uploaded_at}
+
+
+def for_instance(session: Session, instance_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(select(Attachment).where(Attachment.instance_id == instance_id)
+                           .order_by(Attachment.uploaded_at, Attachment.id)).all()
+    return [summary(r) for r in rows]
+
+
+def for_task(session: Session, task_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(select(Attachment).where(Attachment.task_id == task_id)
+                           .order_by(Attachment.uploaded_at, Attachment.id)).all()
+    return [summary(r) for r in rows]
+
+
+def fetch(session: Session, actor: Actor, attachment_id: str) -> tuple[dict[str, Any], bytes]:
+    """An attachment's description and bytes, for those who may see its instance."""
+    row = session.get(Attachment, attachment_id)
+    if row is None:
+        raise NotFound("ไม่พบเอกสารแนบ")
+    instance = session.get(Instance, row.instance_id)
+    assert instance is not None
+    if not may_see(session, actor, instance):
+        raise Forbidden("คุณไม่มีสิทธิ์ดูเอกสารนี้")
+    return summary(row), row.content

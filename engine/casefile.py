@@ -1,0 +1,93 @@
+"""What the officers' pages show beyond the API: procedures to start, an instance's whole file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import attachments, queries
+from .accounts import Actor
+from .assignments import effective_actor
+from .definitions import latest_versions
+from .errors import NotFound
+from .models import Event, HumanTask, ProcessVersion
+from .roles import LANES
+from .worklist import names
+
+
+def field_schemas(version: ProcessVersion) -> dict[str, dict[str, Any]]:
+    """Every top-level field any form of the version defines: name -> its schema (with `ui` hints)."""
+    fields: dict[str, dict[str, Any]] = {}
+    for schema in version.forms.values():
+        ui = schema.get("ui", {}) if isinstance(schema.get("ui"), dict) else {}
+        for name, sub in schema.get("properties", {}).items():
+            if isinstance(sub, dict) and name not in fields:
+                fields[name] = {**sub, "x-ui": ui.get(name, {})}
+    return fields
+
+
+def startable(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The latest version of every published procedure, and whether the actor may start it."""
+    lanes = effective_actor(session, actor).works_lanes
+    result = []
+    for key, version in sorted(latest_versions(session).items()):
+        start_lanes = set(version.meta["processes"][key]["start_lanes"])
+        result.append({"key": key, "name": version.name, "version": version.version,
+                       "published_at": version.published_at, "start_lanes": sorted(start_lanes),
+                       "may_start": bool(start_lanes & lanes) if start_lanes else bool(lanes)})
+    return result
+
+
+def start_form(session: Session, key: str) -> dict[str, Any]:
+    version = latest_versions(session).get(key)
+    if version is None:
+        raise NotFound(f"ไม่พบกระบวนงาน {key}")
+    path = version.meta.get("start_form")
+    versions = session.scalars(select(ProcessVersion).where(ProcessVersion.key == key)
+                               .order_by(ProcessVersion.version.desc())).all()
+    return {"key": key, "name": version.name, "version": version.version,
+            "schema": version.forms.get(path) if path else None,
+            "start_lanes": version.meta["processes"][key]["start_lanes"],
+            "versions": [{"version": v.version, "published_at": v.published_at, "published_by": v.published_by}
+                         for v in versions]}
+
+
+def start_data(session: Session, actor: Actor, instance_id: str) -> dict[str, Any]:
+    """The data an instance was started with (to copy into next year's)."""
+    instance = queries.visible_instance(session, actor, instance_id)
+    event = session.scalars(select(Event).where(Event.instance_id == instance.id, Event.kind == "started")
+                            .order_by(Event.id).limit(1)).first()
+    return dict(event.data or {}) if event else {}
+
+
+def instance_file(session: Session, actor: Actor, instance_id: str) -> dict[str, Any]:
+    """An instance with its history (display names), attachments, field labels and task rounds."""
+    working = effective_actor(session, actor)
+    instance = queries.visible_instance(session, working, instance_id)
+    view = queries.instance_view(session, instance)
+    version = session.get(ProcessVersion, instance.version_id)
+    assert version is not None
+    who = names(session)
+    timeline = queries.timeline(session, instance)
+    for event in timeline:
+        event["actor_name"] = who.get(event["actor"], event["actor"])
+        acting = (event.get("data") or {}).get("acting_for") if isinstance(event.get("data"), dict) else None
+        event["acting_for_name"] = who.get(acting, acting) if isinstance(acting, str) else None
+        event["lane_name"] = LANES.get(event["lane"] or "", event["lane"])
+    ready = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                    HumanTask.status == "ready")).all()
+    view["ready_tasks"] = [{"id": t.id, "name": t.name, "lane": t.lane, "lane_name": LANES.get(t.lane, t.lane),
+                            "assignee": t.assignee, "assignee_name": who.get(t.assignee or "", t.assignee),
+                            "created_at": t.created_at, "mine": t.lane in working.works_lanes}
+                           for t in ready]
+    view.update(timeline=timeline, attachments=attachments.for_instance(session, instance.id),
+                fields=field_schemas(version), started_by_name=who.get(instance.started_by, instance.started_by))
+    return view
+
+
+def previous_year(session: Session, actor: Actor, key: str, fiscal_year: int) -> list[dict[str, Any]]:
+    """Last fiscal year's instances of `key` the actor may see, to copy start data from."""
+    return queries.instances(session, effective_actor(session, actor), process=key, fiscal_year=fiscal_year - 1,
+                             limit=20)

@@ -1,0 +1,66 @@
+"""Helpers that drive procedures through the API as the right person for each lane."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import World
+from tests.formfill import synthesize
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+LANE_USER = {"plan_officer": "officer", "esa_board": "officer", "provincial_committee": "officer",
+             "governor": "officer", "obec": "officer", "committee": "committee", "plan_head": "head",
+             "esa_director": "director", "school": "school"}
+
+
+def scenario(key: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((SCENARIOS / f"{key}.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def data_for(task: dict[str, Any], steps: dict[str, Any], decision: str | None = None) -> dict[str, Any]:
+    """Valid data for a task's form: synthesized, then the scenario's values, then the decision."""
+    data: dict[str, Any] = synthesize(task["form"])
+    data.update(steps.get(task["step"], {}))
+    if "decision" in task["form"].get("properties", {}):
+        data["decision"] = decision or "approved"
+    return data
+
+
+def start(world: World, key: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = {"process": key, "data": data if data is not None else scenario(key).get("start", {})}
+    response = world.api("officer").post("/instances", json=body)
+    assert response.status_code == 201, response.get_json()
+    instance: dict[str, Any] = response.get_json()
+    return instance
+
+
+def step(world: World, instance: dict[str, Any], decision: str | None = None,
+         steps: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """Complete the first ready task; returns (step id, instance after it)."""
+    summary = instance["ready_tasks"][0]
+    api = world.api(LANE_USER[summary["lane"]])
+    task = api.get(f"/tasks/{summary['id']}").get_json()
+    key = instance["process"]
+    data = data_for(task, steps if steps is not None else scenario(key).get("steps", {}), decision)
+    response = api.post(f"/tasks/{summary['id']}/complete", json={"data": data})
+    assert response.status_code == 200, (task["step"], response.get_json())
+    after: dict[str, Any] = response.get_json()
+    return task["step"], after
+
+
+def advance_to(world: World, instance: dict[str, Any], target: str) -> dict[str, Any]:
+    """Complete steps (approving) until `target` is the first ready task."""
+    for _ in range(50):
+        ready = instance["ready_tasks"]
+        if ready and _step_of(world, ready[0]) == target:
+            return instance
+        _, instance = step(world, instance)
+    raise AssertionError(f"never reached {target}")
+
+
+def _step_of(world: World, summary: dict[str, Any]) -> str:
+    task = world.api("supervisor").get(f"/tasks/{summary['id']}").get_json()
+    return str(task["step"])

@@ -1,0 +1,139 @@
+"""Publishing definitions: every refusal says where and why, and stores nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.models import ProcessVersion
+from tests.conftest import ROOT, World
+from tests.drive import start
+
+BT = (ROOT / "processes" / "budget-transfer.bpmn").read_text(encoding="utf-8")
+
+
+def _versions(world: World) -> int:
+    with world.khanton.db.transaction(read_only=True) as session:
+        return int(session.scalar(select(func.count()).select_from(ProcessVersion)) or 0)
+
+
+def _put(world: World, body: str | bytes, user: str = "analyst", key: str = "budget-transfer"):  # type: ignore[no-untyped-def]
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return world.api(user).put(f"/processes/{key}/bpmn", data=data, content_type="application/xml")
+
+
+def test_identical_upload_makes_no_new_version_and_a_change_does(world: World) -> None:
+    before = _versions(world)
+    same = _put(world, BT)
+    assert same.status_code == 200 and same.get_json()["version"] == 1
+    running = start(world, "budget-transfer")
+    changed = _put(world, BT.replace("ศึกษาข้อมูล", "ศึกษาและรวบรวมข้อมูล", 1))
+    assert changed.status_code == 201 and changed.get_json()["version"] == 2
+    assert _versions(world) == before + 1
+    # The running instance stays on its version; a new one starts on the new.
+    assert world.api("officer").get(f"/instances/{running['id']}").get_json()["version"] == 1
+    assert start(world, "budget-transfer")["version"] == 2
+    listed = {p["key"]: p for p in world.api("officer").get("/processes").get_json()}
+    assert listed["budget-transfer"]["latest_version"] == 2
+    assert [v["version"] for v in listed["budget-transfer"]["versions"]] == [1, 2]
+    assert world.api("officer").get("/processes/budget-transfer/bpmn?version=1").data.decode() == BT
+
+
+UNSAFE = [
+    ('decision == "approved"', '__import__("os").system("id")', "_"),
+    ('decision == "approved"', 'open("/etc/passwd").read() == ""', "open"),
+    ('decision == "approved"', 'decision.__class__ == "x"', "__class__"),
+    ('decision == "approved"', 'exec("x = 1") == None', "exec"),
+    ('decision == "approved"', '(lambda: True)()', ""),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "named"), UNSAFE, ids=[u[1] for u in UNSAFE])
+def test_unsafe_expressions_are_refused_with_element_and_line(world: World, old: str, new: str,
+                                                              named: str) -> None:
+    before = _versions(world)
+    response = _put(world, BT.replace(old, new, 1))
+    assert response.status_code == 422
+    details = response.get_json()["error"]["details"]
+    assert details and details[0]["element"] and details[0]["line"]
+    assert named in details[0]["message"]
+    assert _versions(world) == before
+
+
+def test_malformed_doctype_oversize_and_non_analyst_are_refused(world: World) -> None:
+    before = _versions(world)
+    assert _put(world, BT, user="officer").status_code == 403
+    malformed = _put(world, BT[: len(BT) // 2])
+    assert malformed.status_code == 422 and malformed.get_json()["error"]["details"][0]["line"]
+    doctype = _put(world, '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                          + BT.split("?>", 1)[1])
+    assert doctype.status_code == 422
+    assert "DOCTYPE" in doctype.get_json()["error"]["details"][0]["message"]
+    huge = _put(world, BT + "<!--" + "x" * (5 * 1024 * 1024) + "-->")
+    assert huge.status_code == 413
+    wrong_key = _put(world, BT, key="other-process")
+    assert wrong_key.status_code == 422
+    assert _versions(world) == before
+
+
+def test_dangling_data_object_reference_is_refused_not_looped_on(world: World) -> None:
+    body = BT.replace("</bpmn:process>",
+                      '<bpmn:dataObjectReference id="ref1" dataObjectRef="nowhere" /></bpmn:process>', 1)
+    response = _put(world, body)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"][0]["element"] == "ref1"
+
+
+def _copy_tree(tmp_path: Path) -> tuple[Path, Path]:
+    processes, forms = tmp_path / "processes", tmp_path / "forms"
+    processes.mkdir()
+    shutil.copy(ROOT / "processes" / "budget-transfer.bpmn", processes)
+    shutil.copy(ROOT / "processes" / "monitor-and-report.bpmn", processes)
+    shutil.copytree(ROOT / "forms", forms)
+    return processes, forms
+
+
+def test_user_task_problems_are_each_named(tmp_path: Path, sqlite_url: str) -> None:
+    processes, forms = _copy_tree(tmp_path)
+    world = World(sqlite_url, processes, forms, load=False)
+    target = processes / "budget-transfer.bpmn"
+    xml = target.read_text(encoding="utf-8")
+    xml = xml.replace("budget-transfer/study_spending.json", "budget-transfer/missing.json")
+    xml = xml.replace('<bpmn:lane id="governor"', '<bpmn:lane id="mayor"')
+    target.write_text(xml, encoding="utf-8")
+    (forms / "budget-transfer" / "set_guidelines.json").write_text(
+        json.dumps({"type": "object", "properties": {"x": {"type": "nonsense"}}}), encoding="utf-8")
+    board = json.loads((forms / "budget-transfer" / "board_approval.json").read_text(encoding="utf-8"))
+    board["required"] = [r for r in board["required"] if r != "decision"]
+    (forms / "budget-transfer" / "board_approval.json").write_text(json.dumps(board), encoding="utf-8")
+    checked = world.khanton.check_files([target])[0]
+    messages = [(p.element, p.message) for p in checked.problems]
+    elements = [element for element, _ in messages]
+    assert "mayor" in elements
+    assert "study_spending" in elements and any("missing.json" in m for _, m in messages)
+    assert "set_guidelines" in elements
+    assert any("decision" in m for _, m in messages)
+    world.close()
+
+
+def test_validate_and_deploy_cli_print_one_line_per_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "budget-transfer.bpmn"
+    bad.write_text(BT.replace('decision == "approved"', "open('x')"), encoding="utf-8")
+    assert main(["validate", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and out.count("\n") >= 1 and "open" in out
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    assert main(["deploy", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and "open" in out
+    assert main(["validate", str(tmp_path / "nope.bpmn")]) == 1
+    assert main(["validate", str(ROOT / "processes" / "budget-transfer.bpmn")]) == 0
