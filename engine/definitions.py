@@ -75,11 +75,13 @@ def _describe_process(process: etree._Element, problems: list[Problem], file: st
         task_id = task.get("id", "")
         loop = task.find("bpmn:multiInstanceLoopCharacteristics", NS)
         output = loop.find("bpmn:outputDataItem", NS) if loop is not None else None
+        item = loop.find("bpmn:inputDataItem", NS) if loop is not None else None
         tasks[task_id] = {
             "name": task.get("name") or task_id,
             "lane": lane_of.get(task_id),
             "form": _props(task).get("formJsonSchemaFilename"),
-            "output_item": output.get("name") if output is not None else None,
+            "output_item": output.get("id") if output is not None else None,
+            "input_item": item.get("id") if item is not None else None,
             "line": task.sourceline,
         }
         if not tasks[task_id]["lane"]:

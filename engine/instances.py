@@ -119,7 +119,7 @@ def _sync(session: Session, instance: Instance, version: ProcessVersion, workflo
         session.add(HumanTask(
             id=str(uuid.uuid4()), instance_id=instance.id, spiff_task_id=spiff_id,
             task_spec=task.task_spec.bpmn_id or task.task_spec.name,
-            name=_round_name(meta.get("name") or task.task_spec.name, task),
+            name=_round_name(meta.get("name") or task.task_spec.name, task, meta.get("input_item")),
             lane=meta.get("lane") or "", form=meta.get("form"), status="ready",
         ))
     instance.data = _current_data(workflow)
@@ -130,9 +130,11 @@ def _sync(session: Session, instance: Instance, version: ProcessVersion, workflo
         _event(session, instance, actor, "rejected" if instance.status == REJECTED else "finished")
 
 
-def _round_name(name: str, task: Any) -> str:
-    school = task.data.get("school") if isinstance(task.data.get("school"), dict) else None
-    return f"{name} — {school.get('name', '')}".strip(" —") if school else name
+def _round_name(name: str, task: Any, input_item: str | None) -> str:
+    """A multi-instance round is named after its item: "สถานศึกษารายงานข้อมูล — โรงเรียนบ้านตาก"."""
+    item = task.data.get(input_item) if input_item else None
+    label = item.get("name") if isinstance(item, dict) else item if isinstance(item, str) else None
+    return f"{name} — {label}" if label else name
 
 
 def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected_revision: int) -> None:
