@@ -40,4 +40,25 @@ def transfers_within_leftover(data: dict[str, Any], known: dict[str, Any]) -> li
     return errors
 
 
-CHECKS: dict[str, Check] = {"transfers_within_leftover": transfers_within_leftover}
+def allocations_within_ceiling(data: dict[str, Any], known: dict[str, Any]) -> list[FieldError]:
+    """What is allocated to schools and to the office's units never exceeds the budget ceiling."""
+    ceiling = data.get("budget_ceiling", known.get("budget_ceiling"))
+    if ceiling is None:
+        return []
+    total = Decimal(0)
+    errors: list[FieldError] = []
+    for table in ("school_allocations", "office_allocations"):
+        for index, line in enumerate(data.get(table, [])):
+            total += _money(line.get("amount", 0))
+            if total > _money(ceiling) and not errors:
+                errors.append(FieldError(
+                    f"{table}.{index}.amount",
+                    f"ยอดจัดสรรรวม {total:,.2f} บาท เกินวงเงินงบประมาณ {_money(ceiling):,.2f} บาท",
+                ))
+    return errors
+
+
+CHECKS: dict[str, Check] = {
+    "transfers_within_leftover": transfers_within_leftover,
+    "allocations_within_ceiling": allocations_within_ceiling,
+}

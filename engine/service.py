@@ -189,6 +189,11 @@ class Khanton:
         with self.db.transaction(read_only=True) as session:
             return assignments.effective_actor(session, actor)
 
+    def acting_lanes(self, actor: Actor) -> dict[str, str]:
+        """Lanes the actor works today only because they act for someone: lane -> that person."""
+        with self.db.transaction(read_only=True) as session:
+            return assignments.acting_lanes(session, actor)
+
     def claim(self, task_id: str, actor: Actor) -> None:
         with self.db.transaction() as session:
             assignments.claim(session, task_id, actor)

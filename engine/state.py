@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import (
@@ -17,8 +18,9 @@ VERSION_KEY = "serializer_version"
 
 
 def new_workflow(version: ProcessVersion) -> BpmnWorkflow:
-    spec = SERIALIZER.from_dict(version.spec["spec"])
-    subprocess_specs = {k: SERIALIZER.from_dict(v) for k, v in version.spec["subprocess_specs"].items()}
+    stored = copy.deepcopy(version.spec)
+    spec = SERIALIZER.from_dict(stored["spec"])
+    subprocess_specs = {k: SERIALIZER.from_dict(v) for k, v in stored["subprocess_specs"].items()}
     return BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
 
 
@@ -33,9 +35,8 @@ def dump(workflow: BpmnWorkflow) -> dict[str, Any]:
 
 def load(version: ProcessVersion, state: dict[str, Any]) -> BpmnWorkflow:
     """Rebuild a workflow from its stored state, migrating state written by an older serializer."""
-    dct = dict(state)
-    dct["spec"] = version.spec["spec"]
-    dct["subprocess_specs"] = version.spec["subprocess_specs"]
+    dct = copy.deepcopy(state)  # SpiffWorkflow's restore consumes parts of the dict it is given
+    dct.update(copy.deepcopy(version.spec))
     written_by = dct.pop(VERSION_KEY, SERIALIZER_VERSION)
     if written_by != SERIALIZER_VERSION and written_by in MIGRATIONS:
         MIGRATIONS[written_by](dct)
