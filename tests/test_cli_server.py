@@ -73,7 +73,7 @@ def test_state_survives_killing_the_server_between_steps(tmp_path: Path) -> None
     steps = scenario("budget-transfer")["steps"]
     port = _free_port()
     instance_id = ""
-    for round_no in range(3):  # three server lives, two steps in each
+    for _life in range(3):  # three server lives, two steps in each
         with _server(env, port) as base:
             if not instance_id:
                 status, instance = _call("POST", f"{base}/instances", tokens["officer"],
