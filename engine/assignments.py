@@ -192,7 +192,7 @@ def delegations(session: Session, username: str) -> list[dict[str, Any]]:
     rows = session.scalars(select(Delegation).where(
         (Delegation.delegator == username) | (Delegation.delegate == username),
         Delegation.revoked_at.is_(None), Delegation.ends_on >= today()).order_by(Delegation.starts_on))
-    names = dict(session.execute(select(User.username, User.display_name)).tuples().all())
+    names = dict(session.execute(select(User.username, User.display_name)).all())
     return [{"id": d.id, "delegator": d.delegator, "delegator_name": names.get(d.delegator, d.delegator),
              "delegate": d.delegate, "delegate_name": names.get(d.delegate, d.delegate), "kind": d.kind,
              "kind_name": KINDS.get(d.kind, d.kind), "starts_on": d.starts_on, "ends_on": d.ends_on,

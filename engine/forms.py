@@ -69,8 +69,10 @@ def _field_path(error: ValidationError) -> str:
     schema: Any = error.schema
     if kind == "required" and isinstance(error.instance, dict):
         required: Any = error.validator_value
+        # jsonschema reports one error per missing property, naming it only in the message.
+        named = re.match(r"^'([A-Za-z0-9_]+)' is a required property$", error.message)
         missing = [r for r in required if r not in error.instance]
-        parts.append(missing[0] if missing else "")
+        parts.append(named.group(1) if named else missing[0] if missing else "")
     if kind == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]

@@ -48,16 +48,17 @@ def _parse_all(main: list[str], files: dict[str, str]) -> dict[str, Any]:
     return results
 
 
-def parse_in_child(main: list[str], files: dict[str, str]) -> dict[str, Any]:
+def parse_in_child(main: list[str], files: dict[str, str],
+                   timeout: float = PARSE_TIMEOUT_SECONDS) -> dict[str, Any]:
     """Parse `main` keys (with all `files` available for call activities) in a bounded child."""
     payload = json.dumps({"main": main, "files": files})
     try:
         done = subprocess.run(
             [sys.executable, "-m", "engine.spec_worker"], input=payload, capture_output=True,
-            text=True, timeout=PARSE_TIMEOUT_SECONDS, check=False,
+            text=True, timeout=timeout, check=False,
         )
     except subprocess.TimeoutExpired:
-        problem = Problem(f"SpiffWorkflow อ่านนิยามไม่เสร็จภายใน {PARSE_TIMEOUT_SECONDS} วินาที")
+        problem = Problem(f"SpiffWorkflow อ่านนิยามไม่เสร็จภายใน {timeout:g} วินาที")
         return {key: {"error": problem.as_dict()} for key in main}
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]

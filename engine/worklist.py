@@ -23,7 +23,7 @@ def _conditions(lanes: set[str], lane: str | None, process: str | None) -> list[
 
 
 def names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(User.username, User.display_name)).tuples().all())
+    return dict(session.execute(select(User.username, User.display_name)).all())
 
 
 def inbox(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
@@ -41,7 +41,7 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     total = session.scalar(total_query) or 0
     who = names(session)
     rows = []
-    for task, instance, process_name in session.execute(query).tuples():
+    for task, instance, process_name in session.execute(query).all():
         rows.append({
             "id": task.id, "instance": instance.id, "name": task.name, "step": task.task_spec,
             "lane": task.lane, "lane_name": LANES.get(task.lane, task.lane),

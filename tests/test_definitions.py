@@ -137,3 +137,21 @@ def test_validate_and_deploy_cli_print_one_line_per_problem(tmp_path: Path, caps
     assert "Traceback" not in out and "open" in out
     assert main(["validate", str(tmp_path / "nope.bpmn")]) == 1
     assert main(["validate", str(ROOT / "processes" / "budget-transfer.bpmn")]) == 0
+
+
+DANGLING = ROOT / "tests" / "data" / "dangling-data-object.bpmn"
+
+
+def test_a_subprocess_data_reference_to_nowhere_is_refused_before_spiffworkflow_sees_it(tmp_path: Path) -> None:
+    from engine.definitions import check_batch
+
+    checked = check_batch([(DANGLING.name, DANGLING.read_bytes())], tmp_path, None)
+    assert [(p.element, p.line) for p in checked[0].problems] == [("ref", 14)]
+
+
+def test_spiffworkflow_parsing_is_bounded_in_time() -> None:
+    # SpiffWorkflow's parser never returns on this file; the child process is killed at the limit.
+    from engine.spec_worker import parse_in_child
+
+    result = parse_in_child([DANGLING.stem], {DANGLING.stem: DANGLING.read_text(encoding="utf-8")}, timeout=2)
+    assert "2 วินาที" in result[DANGLING.stem]["error"]["message"]
