@@ -18,17 +18,18 @@ class Problem:
     def as_dict(self) -> dict[str, Any]:
         return {"element": self.element, "line": self.line, "message": self.message}
 
-    def __str__(self) -> str:
-        where = ", ".join(
-            part
-            for part in (
-                self.file or "",
-                f"line {self.line}" if self.line else "",
-                f"element {self.element}" if self.element else "",
-            )
-            if part
+    def describe(self, with_file: bool = True) -> str:
+        """One line: "file, line 12, element board_gateway: what is wrong"."""
+        parts = (
+            self.file if with_file and self.file else "",
+            f"line {self.line}" if self.line else "",
+            f"element {self.element}" if self.element else "",
         )
+        where = ", ".join(part for part in parts if part)
         return f"{where}: {self.message}" if where else self.message
+
+    def __str__(self) -> str:
+        return self.describe()
 
 
 class KhantonError(Exception):

@@ -74,17 +74,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if missing:
         return _report({str(p): ["ไม่พบไฟล์"] for p in missing})
     checked = _engine().check_files(paths)
-    return _report({str(p): [_problem_line(pr) for pr in d.problems] for p, d in zip(paths, checked, strict=True)})
-
-
-def _problem_line(problem: object) -> str:
-    from engine.errors import Problem
-
-    if isinstance(problem, Problem):
-        where = ", ".join(x for x in (f"line {problem.line}" if problem.line else "",
-                                      f"element {problem.element}" if problem.element else "") if x)
-        return f"{where}: {problem.message}" if where else problem.message
-    return str(problem)
+    return _report({str(p): [pr.describe(with_file=False) for pr in d.problems]
+                    for p, d in zip(paths, checked, strict=True)})
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -96,7 +87,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         published = _engine().deploy_files(paths, args.actor)
     except InvalidDefinition as err:
         for problem in err.problems:
-            print(f"{problem.file or err.key}: {_problem_line(problem)}")
+            print(f"{problem.file or err.key}: {problem.describe(with_file=False)}")
         return 1
     for item in published:
         print(f"{item.key}: version {item.version}" + (" (new)" if item.created else " (unchanged)"))
