@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -17,6 +19,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         FORMS_DIR=None,
         MAX_CONTENT_LENGTH=6 * 1024 * 1024,
         JSON_AS_ASCII=False,
+        # Set KHANTON_SECRET_KEY in production: with a random key, sessions end when the process does
+        # and several web processes cannot share them.
+        SECRET_KEY=secrets.token_hex(32),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
     )
     app.config.from_prefixed_env("KHANTON")
     if config:
@@ -25,9 +31,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["khanton"] = Khanton(
         app.config["DATABASE_URL"], app.config["PROCESSES_DIR"], app.config["FORMS_DIR"])
 
+    from . import assets, auth, i18n, tasks
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    auth.init_app(app)
+    auth.csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+    i18n.init_app(app)
+    assets.init_app(app)
+    tasks.init_app(app)
     return app
 
 

@@ -1,0 +1,64 @@
+"""Fixtures for the officers' pages: the World with passwords, and a signed-in browser-like client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import USERS, World
+
+PASSWORD = "pass-1234"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Page:
+    """A test client that keeps a session and sends the CSRF token the last page carried."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.html = ""
+
+    def get(self, path: str, **kw: Any) -> Any:
+        response = self.client.get(path, **kw)
+        self.html = response.get_data(as_text=True)
+        return response
+
+    def token(self) -> str:
+        match = CSRF.search(self.html)
+        assert match, "the page carries no CSRF token"
+        return match.group(1)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, csrf: bool = True, **kw: Any) -> Any:
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.token())
+        response = self.client.post(path, data=data, **kw)
+        self.html = response.get_data(as_text=True)
+        return response
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> Any:
+        self.get("/login")
+        return self.post("/login", {"username": username, "password": password})
+
+
+@pytest.fixture
+def web(world: World) -> World:
+    for name in USERS:
+        world.khanton.set_password(name, PASSWORD)
+    return world
+
+
+@pytest.fixture
+def page_as(web: World) -> Iterator[Any]:
+    def make(username: str | None = None) -> Page:
+        page = Page(web.app.test_client())
+        if username:
+            response = page.sign_in(username)
+            assert response.status_code == 302, page.html
+        return page
+
+    yield make

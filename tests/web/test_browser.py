@@ -1,0 +1,164 @@
+"""Browser tests: Debian's chromium, driven by Playwright, against the app on a real HTTP server.
+
+One browser for the session. The scenario signs in, starts a budget transfer, is refused once
+(values kept, messages beside the fields), fills a line-item table, and sees the next task; it
+saves the screenshots of the officers' guide into docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, USERS, World
+
+from .conftest import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "docs" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
+    from werkzeug.serving import make_server
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'khanton.db'}"
+    world = World(url)
+    for name in USERS:
+        world.khanton.set_password(name, PASSWORD)
+    world.khanton.add_user("somchai", ["officer"], ["plan_officer"], PASSWORD, "นายสมชาย ใจดี")
+    world.khanton.add_user("secretary", ["officer"], ["committee"], PASSWORD, "นางสาวสุดา รักงาน")
+    officer = world.khanton.actor("somchai")
+    study = {"spending_sources": [{"source": "finance_group", "source_name": "กลุ่มบริหารงานการเงินและสินทรัพย์"}],
+             "total_allocated": 2500000.0, "total_disbursed": 2100000.0, "as_of": "2026-09-30"}
+    for year, title in ((2569, "โอนเปลี่ยนแปลงงบประมาณ ครั้งที่ 2/2569"), (2570, "โอนงบลงทุน ซ่อมแซมอาคารเรียน")):
+        started = world.khanton.start("budget-transfer", {"fiscal_year": year, "title": title}, officer)
+        world.khanton.complete(started["ready_tasks"][0]["id"], study, officer)  # a fuller inbox for the screenshot
+    http = make_server("127.0.0.1", 0, world.app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}", world
+    http.shutdown()
+    world.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _sign_in(page: Any, base: str, username: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("ชื่อผู้ใช้").fill(username)
+    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    page.wait_for_url(base + "/")
+
+
+def test_start_refuse_fill_table_and_next_task(server: tuple[str, World], browser: Any) -> None:
+    base, world = server
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+    page = context.new_page()
+    _sign_in(page, base, "somchai")
+
+    # Start a budget transfer from the list of published procedures.
+    page.get_by_role("link", name="เริ่มกระบวนงาน").first.click()
+    page.get_by_role("link", name="งานบริหารงบประมาณ (การโอนและเปลี่ยนแปลงงบประมาณ)").click()
+    page.get_by_label("ชื่อเรื่อง").fill("โอนเงินเหลือจ่าย ครั้งที่ 1 <ทดสอบ>")
+    page.get_by_role("button", name="เริ่มกระบวนงาน").click()
+
+    # Step 1 is the officer's own: straight to its form. Submit it half-filled: refused.
+    page.wait_for_selector("h1:has-text('ศึกษาข้อมูลการใช้จ่าย')")
+    page.get_by_label("แหล่งข้อมูล แถวที่ 1").select_option("finance_group")
+    page.get_by_label("ชื่อหน่วยงาน / สถานศึกษา แถวที่ 1").fill("กลุ่มบริหารงานการเงินและสินทรัพย์")
+    page.get_by_label("งบประมาณที่ได้รับจัดสรรทั้งสิ้น (บาท)").fill("1,500,000")
+    page.get_by_label("เบิกจ่ายแล้วทั้งสิ้น (บาท)").fill("หนึ่งล้าน")
+    page.get_by_role("button", name="บันทึกและส่งต่อ").click()
+    page.wait_for_selector(".error-summary")
+    assert page.get_by_label("ชื่อหน่วยงาน / สถานศึกษา แถวที่ 1").input_value() == "กลุ่มบริหารงานการเงินและสินทรัพย์"
+    assert page.get_by_label("เบิกจ่ายแล้วทั้งสิ้น (บาท)").input_value() == "หนึ่งล้าน"
+    assert "กรุณากรอกเป็นตัวเลข" in page.locator("#f-total_disbursed-error").inner_text()
+    assert "กรุณากรอกข้อมูลนี้" in page.locator("#f-as_of-error").inner_text()
+    page.screenshot(path=str(SHOTS / "task-refused.png"), full_page=True)
+
+    # Fix it, add a second source row with the table's button, and submit.
+    page.get_by_label("เบิกจ่ายแล้วทั้งสิ้น (บาท)").fill("1,234,567.25")
+    page.get_by_label("ข้อมูล ณ วันที่").fill("30/09/2569")
+    page.get_by_role("button", name="+ เพิ่มแถว").click()
+    page.get_by_label("แหล่งข้อมูล แถวที่ 2").select_option("school")
+    page.get_by_label("ชื่อหน่วยงาน / สถานศึกษา แถวที่ 2").fill("โรงเรียนบ้านสาธิต (สาธิต)")
+    page.get_by_label("ลงวันที่ แถวที่ 2").fill("15/09/2569")
+    page.get_by_role("button", name="บันทึกและส่งต่อ").click()
+    page.wait_for_url(base + "/")
+    assert "ส่งต่อไปยัง คณะกรรมการ" in page.locator(".flash-success").inner_text()
+    context.close()
+
+    data = world.khanton.instances(world.khanton.actor("supervisor"))[0]
+    detail = world.khanton.instance(data["id"], world.khanton.actor("supervisor"))
+    assert detail["data"]["total_disbursed"] == 1234567.25
+    assert detail["data"]["as_of"] == "2026-09-30"
+    assert [s["source"] for s in detail["data"]["spending_sources"]] == ["finance_group", "school"]
+
+    # The committee's secretary sees the next task, and goes step by step through the committee's.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+    page = context.new_page()
+    _sign_in(page, base, "secretary")
+    page.screenshot(path=str(SHOTS / "inbox.png"), full_page=True)
+    page.get_by_role("link", name="โอนเงินเหลือจ่าย ครั้งที่ 1 <ทดสอบ>").count()  # escaped, shown as text
+    page.locator("tr", has_text="โอนเงินเหลือจ่าย ครั้งที่ 1 <ทดสอบ>").get_by_role("link").first.click()
+    page.get_by_role("button", name="รับงานนี้").click()
+    page.get_by_label("เลขที่คำสั่งแต่งตั้งคณะกรรมการ").fill("345/2569")
+    page.get_by_label("ลงวันที่คำสั่ง").fill("1/10/2569")
+    page.get_by_label("วันที่ประชุม").fill("5/10/2569")
+    page.get_by_role("button", name="บันทึกและส่งต่อ").click()
+    page.wait_for_selector("h1:has-text('วิเคราะห์ผลการใช้จ่าย')")
+    assert "ต่อด้วยขั้นตอนถัดไป" in page.locator(".flash-success").inner_text()
+    lines = [("L1", "โครงการพัฒนาคุณภาพการศึกษา (สาธิต)", "งบดำเนินงาน", "150,000", "100,000", "50,000"),
+             ("L2", "โครงการนิเทศติดตาม (สาธิต)", "งบดำเนินงาน", "80,000", "70,000", "10,000.50")]
+    for i, (line_id, project, category, allocated, spent, leftover) in enumerate(lines, start=1):
+        if i > 1:
+            page.get_by_role("button", name="+ เพิ่มแถว").click()
+        page.get_by_label(f"รหัสรายการ แถวที่ {i}").fill(line_id)
+        page.get_by_label(f"แผนงาน / โครงการ แถวที่ {i}").fill(project)
+        page.get_by_label(f"ประเภทงบประมาณ (งบรายจ่าย) แถวที่ {i}").select_option(category)
+        page.get_by_label(f"ได้รับจัดสรร (บาท) แถวที่ {i}").fill(allocated)
+        page.get_by_label(f"ใช้จ่ายแล้ว (บาท) แถวที่ {i}").fill(spent)
+        page.get_by_label(f"เงินเหลือจ่าย (บาท) แถวที่ {i}").fill(leftover)
+    page.get_by_label("ผลการวิเคราะห์ต่อเงื่อนไขความสำเร็จของงาน/โครงการ").fill(
+        "โครงการทั้งสองบรรลุเป้าหมายแล้ว มีเงินเหลือจ่ายรวม 60,000.50 บาท")
+    page.evaluate("document.querySelectorAll('.table-scroll').forEach(t => { t.scrollLeft = 0; })")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / "task.png"), full_page=True)
+    page.get_by_role("button", name="บันทึกและส่งต่อ").click()
+    page.wait_for_selector("h1:has-text('กำหนดแนวทาง')")
+    context.close()
+
+    detail = world.khanton.instance(data["id"], world.khanton.actor("supervisor"))
+    assert detail["data"]["lines"][1]["leftover"] == 10000.5
+    timeline = world.khanton.timeline(data["id"], world.khanton.actor("supervisor"))
+    assert [e["kind"] for e in timeline][-3:] == ["claimed", "completed", "completed"]
+
+
+def test_phone_width_inbox_reads(server: tuple[str, World], browser: Any) -> None:
+    base, _world = server
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="th-TH")
+    page = context.new_page()
+    _sign_in(page, base, "officer")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"the inbox scrolls sideways on a 360 px phone ({width} px)"
+    page.screenshot(path=str(SHOTS / "inbox-phone.png"), full_page=True)
+    context.close()

@@ -1,0 +1,154 @@
+"""Sign in and out (Flask-Login), sessions that expire, CSRF on every page form (Flask-WTF)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.wrappers import Response
+
+from engine.accounts import Actor
+from engine.service import Khanton
+from engine.signin import LockedOut
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+class WebUser(UserMixin):  # type: ignore[misc]
+    """The signed-in person, as Flask-Login sees them; `actor` is what the engine checks."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+
+    def get_id(self) -> str:
+        return self.actor.username
+
+    @property
+    def name(self) -> str:
+        return self.actor.display_name or self.actor.username
+
+
+def engine() -> Khanton:
+    khanton: Khanton = current_app.extensions["khanton"]
+    return khanton
+
+
+def current_actor() -> Actor:
+    user: WebUser = current_user  # type: ignore[assignment]
+    return user.actor
+
+
+@login_manager.user_loader
+def _load_user(username: str) -> WebUser | None:
+    actor = engine().active_actor(username)
+    return WebUser(actor) if actor else None
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("tasks.inbox")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("tasks.inbox"))
+    error = ""
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        try:
+            actor = engine().sign_in(username, password) if username and password else None
+        except LockedOut as err:
+            return render_template("auth/login.html", error=_(err.message), username=username), 429
+        if actor is not None:
+            lang = session.get("lang")
+            session.clear()  # a fresh session: no fixation
+            if lang:
+                session["lang"] = lang
+            session.permanent = True
+            session["signed_in_at"] = int(time.time())
+            login_user(WebUser(actor))
+            return redirect(_safe_next(request.form.get("next")))
+        error = _("ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง")
+    return render_template("auth/login.html", error=error, username=username,
+                           next=request.args.get("next", request.form.get("next", "")))
+
+
+@bp.post("/logout")
+@login_required  # type: ignore[misc]
+def logout() -> Response:
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("ออกจากระบบแล้ว"), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _expire_session() -> Response | None:
+    """Sign out a session older than PERMANENT_SESSION_LIFETIME, whatever the browser kept."""
+    started = session.get("signed_in_at")
+    if started is None or not current_user.is_authenticated:
+        return None
+    lifetime: timedelta = current_app.permanent_session_lifetime
+    if time.time() - float(started) <= lifetime.total_seconds():
+        return None
+    logout_user()
+    session.clear()
+    if request.blueprint == "api":
+        return None
+    flash(_("หมดเวลาการใช้งาน กรุณาลงชื่อเข้าใช้อีกครั้ง"), "warning")
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
+def _csrf_error(err: CSRFError) -> tuple[str, int]:
+    return render_template("error.html", title=_("แบบฟอร์มหมดอายุ"),
+                           message=_("แบบฟอร์มนี้หมดอายุหรือไม่ได้ส่งจากหน้าของระบบ "
+                                     "กรุณากลับไปโหลดหน้าใหม่แล้วลองอีกครั้ง")), 400
+
+
+def init_app(app: Flask) -> None:
+    # Flask's defaults exist already (31 days, no SameSite): set ours unless the config chose.
+    if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "กรุณาลงชื่อเข้าใช้ก่อน"
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    app.register_blueprint(bp)
+    app.before_request(_expire_session)
+    app.register_error_handler(CSRFError, _csrf_error)
+
+    @app.context_processor
+    def _user() -> dict[str, Any]:
+        if not current_user.is_authenticated or request.blueprint == "api":
+            return {}
+        if "waiting" not in g:
+            g.waiting = engine().count_waiting(current_actor())
+        return {"waiting_count": g.waiting}

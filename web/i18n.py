@@ -1,0 +1,137 @@
+"""Language (Thai first, English second) and the Buddhist-era dates, fiscal years and baht on pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, redirect, request, session
+from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from engine.roles import LANES
+
+from .forms_render import format_money
+
+LANGUAGES = {"th": "ไทย", "en": "English"}
+BANGKOK = timezone(timedelta(hours=7))  # Thailand keeps no daylight saving time
+MONTHS_TH = ["ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."]
+MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    return lang if lang in LANGUAGES else "th"
+
+
+def _as_datetime(value: Any) -> datetime | date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime | date):
+        return value
+    try:
+        return datetime.fromisoformat(str(value)) if "T" in str(value) else date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def be_date(value: Any) -> str:
+    """25 พ.ย. 2569 (English: 25 Nov 2569 BE)."""
+    moment = _as_datetime(value)
+    if moment is None:
+        return "" if value in (None, "") else str(value)
+    if isinstance(moment, datetime):
+        moment = _local(moment).date()
+    if str(get_locale()) == "en":
+        return f"{moment.day} {MONTHS_EN[moment.month - 1]} {moment.year + 543} BE"
+    return f"{moment.day} {MONTHS_TH[moment.month - 1]} {moment.year + 543}"
+
+
+def _local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BANGKOK)
+
+
+def be_datetime(value: Any) -> str:
+    """25 พ.ย. 2569 14:05 น., in Thai time."""
+    moment = _as_datetime(value)
+    if not isinstance(moment, datetime):
+        return be_date(value)
+    local = _local(moment)
+    suffix = "" if str(get_locale()) == "en" else " น."
+    return f"{be_date(local.date())} {local:%H:%M}{suffix}"
+
+
+def fiscal_year_of(day: date) -> int:
+    """The Buddhist-era fiscal year a day falls in: 1 Oct 2026 - 30 Sep 2027 is 2570."""
+    return day.year + 543 + (1 if day.month >= 10 else 0)
+
+
+def current_fiscal_year() -> int:
+    return fiscal_year_of(datetime.now(BANGKOK).date())
+
+
+def fiscal_year(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    return _("ปีงบประมาณ พ.ศ. %(year)s", year=value)
+
+
+def baht(value: Any) -> str:
+    return "" if value in (None, "") else format_money(value)
+
+
+def lane_name(lane: str | None) -> str:
+    return _(LANES.get(lane or "", lane or ""))
+
+
+STATUS_NAMES = {
+    "running": "กำลังดำเนินการ", "completed": "เสร็จสิ้น", "rejected": "ไม่เห็นชอบ (ยุติ)",
+    "terminated": "ยุติ", "suspended": "ระงับชั่วคราว", "error": "ขัดข้อง",
+}
+EVENT_NAMES = {
+    "started": "เริ่มกระบวนงาน", "completed": "ดำเนินการขั้นตอน", "returned": "ส่งกลับแก้ไข",
+    "rejected": "ไม่เห็นชอบ — ยุติกระบวนงาน", "finished": "กระบวนงานเสร็จสิ้น", "timer": "ครบกำหนดเวลา",
+    "claimed": "รับงาน", "released": "ปล่อยงานคืน", "handed_over": "ส่งต่องาน", "migrated": "ย้ายรุ่น",
+    "suspended": "ระงับชั่วคราว", "resumed": "ดำเนินการต่อ", "terminated": "ยุติ", "error": "ขัดข้อง",
+}
+
+
+def status_name(status: str | None) -> str:
+    return _(STATUS_NAMES.get(status or "", status or ""))
+
+
+def event_name(kind: str | None) -> str:
+    return _(EVENT_NAMES.get(kind or "", kind or ""))
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    lang = request.form.get("lang", "th")
+    session["lang"] = lang if lang in LANGUAGES else "th"
+    target = request.form.get("next") or request.referrer or "/"
+    parts = urlsplit(target)
+    safe = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if not safe.startswith("/") or safe.startswith("//"):
+        safe = "/"
+    return redirect(safe)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "th")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Bangkok")
+    Babel(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+    app.jinja_env.filters.update(be_date=be_date, be_datetime=be_datetime, fiscal_year=fiscal_year,
+                                 baht=baht, lane_name=lane_name, status_name=status_name,
+                                 event_name=event_name)
+
+    @app.context_processor
+    def _languages() -> dict[str, Any]:
+        return {"languages": LANGUAGES, "current_language": select_locale(),
+                "current_fiscal_year": current_fiscal_year()}

@@ -1,0 +1,13 @@
+"""The officers' pages: inbox, starting a procedure, the task form, the instance file, delegations."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import common, delegation, inbox, instance_page, task_page
+
+__all__ = ["delegation", "inbox", "instance_page", "task_page"]
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(common.bp)

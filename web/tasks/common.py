@@ -1,0 +1,42 @@
+"""The officers' blueprint and what its views share: the engine, the actor, engine errors as pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from engine.accounts import Actor
+from engine.errors import Conflict, Forbidden, KhantonError, NotFound, TooLarge
+
+from ..auth import engine
+
+bp = Blueprint("tasks", __name__)
+
+STATUS: dict[type[KhantonError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, TooLarge: 413}
+
+
+@bp.before_request
+@login_required  # type: ignore[misc]
+def _signed_in() -> None:
+    """Every officer page needs a signed-in person."""
+
+
+@bp.errorhandler(KhantonError)
+def _engine_error(err: KhantonError) -> tuple[str, int]:
+    status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 400)
+    titles = {404: _("ไม่พบหน้าที่ต้องการ"), 403: _("ไม่มีสิทธิ์เข้าถึง"), 409: _("ดำเนินการไปแล้ว"),
+              413: _("ไฟล์ใหญ่เกินไป")}
+    return render_template("error.html", title=titles.get(status, _("ดำเนินการไม่สำเร็จ")),
+                           message=err.message), status
+
+
+def next_task(instance: dict[str, Any], actor: Actor) -> str | None:
+    """The first ready task of the instance that the same person may do next (step by step)."""
+    working = engine().working_actor(actor)
+    for task in instance.get("ready_tasks") or []:
+        if task["lane"] in working.works_lanes:
+            return str(task["id"])
+    return None

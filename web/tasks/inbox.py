@@ -1,0 +1,86 @@
+"""The inbox, the list of procedures, and starting one (or this year's from last year's)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from engine.errors import InvalidData
+from engine.forms import validate_data
+from engine.roles import LANES
+
+from .. import forms_render
+from ..auth import current_actor, engine
+from ..i18n import current_fiscal_year
+from .common import bp, next_task
+
+PAGE_SIZE = 20
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/")
+def inbox() -> str:
+    actor = current_actor()
+    lane = request.args.get("lane") or None
+    process = request.args.get("process") or None
+    page = _page()
+    rows, total = engine().inbox(actor, lane=lane, process=process, limit=PAGE_SIZE,
+                                 offset=(page - 1) * PAGE_SIZE)
+    working = engine().working_actor(actor)
+    lanes = [(key, LANES[key]) for key in LANES if key in working.works_lanes]
+    procedures = [(p["key"], p["name"]) for p in engine().startable(actor)]
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render_template("tasks/inbox.html", rows=rows, total=total, page=page, pages=pages, lanes=lanes,
+                           procedures=procedures, lane=lane or "", process=process or "",
+                           me=actor.username)
+
+
+@bp.get("/processes")
+def processes() -> str:
+    return render_template("tasks/processes.html", procedures=engine().startable(current_actor()))
+
+
+@bp.route("/processes/<key>", methods=["GET", "POST"])
+def process(key: str) -> str | Response | tuple[str, int]:
+    actor = current_actor()
+    info = engine().start_form(key)
+    schema = info["schema"] or {"type": "object", "properties": {}}
+    may_start = next((p["may_start"] for p in engine().startable(actor) if p["key"] == key), False)
+    year = current_fiscal_year()
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    copied_from = request.args.get("copy") or request.form.get("copied_from") or ""
+    if request.method == "POST":
+        data, conversion, values = forms_render.parse(schema, request.form.to_dict())
+        errors = {e.field: e.message for e in conversion}
+        if not errors:
+            try:
+                validate_data(schema, data)
+                started = engine().start(key, data, actor)
+            except InvalidData as err:
+                errors = {e.field: e.message for e in err.errors}
+            else:
+                mine = next_task(started, actor)
+                flash(_("เริ่มกระบวนงานแล้ว"), "success")
+                if mine:
+                    return redirect(url_for("tasks.task", task_id=mine))
+                return redirect(url_for("tasks.instance", instance_id=started["id"]))
+    elif copied_from:
+        copied = engine().start_data(copied_from, actor)
+        if "fiscal_year" in copied:
+            copied["fiscal_year"] = year
+        values = forms_render.flatten(schema, copied)
+    elif "fiscal_year" in schema.get("properties", {}):
+        values = {"fiscal_year": str(year)}
+    fields = forms_render.build_fields(schema, values, errors)
+    last_year = engine().previous_year(key, actor, year) if "fiscal_year" in schema.get("properties", {}) else []
+    status = 422 if errors else 200
+    return render_template("tasks/process.html", info=info, fields=fields, errors=errors, may_start=may_start,
+                           last_year=last_year, copied_from=copied_from, year=year), status

@@ -1,0 +1,161 @@
+"""One task: its form drawn from the JSON Schema, validated on the server, completed once; who holds it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from engine.attachments import ACCEPT, MAX_BYTES
+from engine.errors import Conflict, InvalidData, KhantonError
+from engine.forms import validate_data
+
+from .. import forms_render
+from ..auth import current_actor, engine
+from ..i18n import be_datetime, lane_name, status_name
+from .common import bp, next_task
+
+
+def _done_message(view: dict[str, Any]) -> str:
+    if view.get("status") == "completed":
+        names = dict(engine().officers())
+        who = names.get(view.get("completed_by") or "", view.get("completed_by") or "")
+        return _("ขั้นตอนนี้บันทึกไปแล้วโดย %(who)s เมื่อ %(when)s — ไม่ได้บันทึกซ้ำ",
+                 who=who, when=be_datetime(view.get("completed_at")))
+    return _("ขั้นตอนนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว (อาจถูกส่งกลับแก้ไขหรือยกเลิก)")
+
+
+def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+            extra_rows: dict[str, int] | None = None, notice: str = "", status: int = 200) -> tuple[str, int]:
+    actor = current_actor()
+    view = engine().task(task_id, actor)
+    working = engine().working_actor(actor)
+    case = engine().instance_file(view["instance"], actor)
+    schema = view["form"]
+    if values is None:
+        values = forms_render.flatten(schema, view["data"]) if view["status"] == "ready" else {}
+    fields = forms_render.build_fields(schema, values, errors, extra_rows)
+    labels = _labels(fields)
+    summary = [(path, labels.get(path, ""), message) for path, message in (errors or {}).items()]
+    holder = next((t for t in case["ready_tasks"] if t["id"] == task_id), None)
+    acting = engine().acting_lanes(actor)
+    names = dict(engine().officers())
+    ready = view["status"] == "ready"
+    may_work = ready and view["lane"] in working.works_lanes and (
+        holder is None or holder["assignee"] in (None, actor.username)
+        or holder["assignee"] in acting.values())
+    if ready and not notice and view["lane"] not in working.works_lanes:
+        notice = _("ขั้นตอนนี้เป็นงานของ %(lane)s ดูได้อย่างเดียว", lane=lane_name(view["lane"]))
+    if not ready and not notice:
+        notice = _done_message(view)
+    colleagues = engine().colleagues(view["lane"], exclude=actor.username) if ready else []
+    return render_template(
+        "tasks/task.html", task=view, case=case, fields=fields, errors=errors or {}, summary=summary,
+        notice=notice, may_work=may_work, holder=holder, colleagues=colleagues, me=actor.username,
+        is_head="plan_head" in working.works_lanes, attachments=engine().task_attachments(task_id),
+        accept=ACCEPT, max_mb=MAX_BYTES // (1024 * 1024),
+        acting_for=names.get(acting.get(view["lane"], ""), "") if ready else ""), status
+
+
+def _labels(fields: list[forms_render.Field]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for f in fields:
+        labels[f.name] = f.label
+        for i, row in enumerate(f.rows):
+            labels[f"{f.name}.{i}"] = _("%(table)s แถวที่ %(n)s", table=f.label, n=i + 1)
+            for cell in row:
+                labels[cell.name] = _("%(table)s แถวที่ %(n)s: %(column)s", table=f.label, n=i + 1, column=cell.label)
+    return labels
+
+
+@bp.get("/tasks/<task_id>")
+def task(task_id: str) -> tuple[str, int]:
+    return _render(task_id)
+
+
+@bp.post("/tasks/<task_id>")
+def complete(task_id: str) -> Response | tuple[str, int]:
+    actor = current_actor()
+    view = engine().task(task_id, actor)
+    if view["status"] != "ready":
+        return _render(task_id, notice=_done_message(view), status=409)
+    schema = view["form"]
+    raw = request.form.to_dict()
+    add_row, remove_row = request.form.get("_add_row"), request.form.get("_remove_row")
+    if add_row or remove_row:  # the table buttons, when JavaScript is off
+        values = forms_render.compact(raw, schema, drop=remove_row)
+        values.update({k: v for k, v in raw.items() if k.count(".") == 0 and k in values})
+        return _render(task_id, values=values, extra_rows={add_row: 1} if add_row else None)
+    data, conversion, values = forms_render.parse(schema, raw)
+    errors = {e.field: e.message for e in conversion}
+    try:
+        validate_data(schema, data)
+    except InvalidData as err:
+        for e in err.errors:
+            errors.setdefault(e.field, e.message)
+    if not errors:
+        try:
+            result = engine().complete(task_id, data, actor)
+        except InvalidData as err:
+            errors = {e.field: e.message for e in err.errors}
+        except Conflict:
+            view = engine().task(task_id, actor)
+            return _render(task_id, notice=_done_message(view), status=409)
+        else:
+            mine = next_task(result, actor)
+            if mine:
+                flash(_("บันทึก “%(step)s” แล้ว — ต่อด้วยขั้นตอนถัดไป", step=view["name"]), "success")
+                return redirect(url_for("tasks.task", task_id=mine))
+            if result["status"] != "running":
+                flash(_("บันทึก “%(step)s” แล้ว — กระบวนงานสิ้นสุด (%(status)s)", step=view["name"],
+                        status=status_name(result["status"])), "success")
+            else:
+                nxt = ", ".join(lane_name(t["lane"]) for t in result["ready_tasks"])
+                flash(_("บันทึก “%(step)s” แล้ว — ส่งต่อไปยัง %(next)s", step=view["name"], next=nxt), "success")
+            return redirect(url_for("tasks.inbox"))
+    return _render(task_id, values=values, errors=errors, status=422)
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim(task_id: str) -> Response:
+    engine().claim(task_id, current_actor())
+    flash(_("รับงานแล้ว"), "success")
+    return redirect(url_for("tasks.task", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/release")
+def release(task_id: str) -> Response:
+    engine().release(task_id, current_actor())
+    flash(_("ปล่อยงานคืนให้ผู้ปฏิบัติงานใน lane แล้ว"), "success")
+    return redirect(url_for("tasks.task", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/hand-over")
+def hand_over(task_id: str) -> Response:
+    to = request.form.get("to", "")
+    if not to:
+        flash(_("กรุณาเลือกผู้รับงาน"), "error")
+        return redirect(url_for("tasks.task", task_id=task_id))
+    engine().hand_over(task_id, current_actor(), to, request.form.get("note", ""))
+    flash(_("ส่งต่องานแล้ว"), "success")
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.post("/tasks/<task_id>/attachments")
+def attach(task_id: str) -> Response:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("กรุณาเลือกไฟล์"), "error")
+        return redirect(url_for("tasks.task", task_id=task_id))
+    content = upload.stream.read(MAX_BYTES + 1)
+    try:
+        engine().attach(task_id, current_actor(), upload.filename, content)
+    except KhantonError as err:
+        if err.code == "not_found":
+            abort(404)
+        flash(err.message, "error")
+    else:
+        flash(_("แนบเอกสาร %(name)s แล้ว", name=upload.filename), "success")
+    return redirect(url_for("tasks.task", task_id=task_id) + "#attachments")
