@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench setup browser clean
+.PHONY: run test lint bench setup browser screenshots clean
 
 setup: $(STAMP) node_modules/.installed
 
@@ -35,6 +35,10 @@ lint: setup
 
 test: setup browser lint
 	$(BIN)/pytest -q
+
+# Re-take the officers' guide screenshots (docs/screenshots/) from the browser tests.
+screenshots: setup browser
+	KHANTON_SCREENSHOTS=docs $(BIN)/pytest -q tests/web/test_browser.py
 
 bench: setup
 	$(BIN)/python -m tests.bench
