@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.form_samples import sample
 from tests.conftest import World
-from tests.formfill import synthesize
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 LANE_USER = {"plan_officer": "officer", "esa_board": "officer", "provincial_committee": "officer",
@@ -22,7 +22,7 @@ def scenario(key: str) -> dict[str, Any]:
 
 def data_for(task: dict[str, Any], steps: dict[str, Any], decision: str | None = None) -> dict[str, Any]:
     """Valid data for a task's form: synthesized, then the scenario's values, then the decision."""
-    data: dict[str, Any] = synthesize(task["form"])
+    data: dict[str, Any] = sample(task["form"])
     data.update(steps.get(task["step"], {}))
     if "decision" in task["form"].get("properties", {}):
         data["decision"] = decision or "approved"

@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.accounts import Actor
 from engine.errors import KhantonError
+from engine.form_samples import sample
 from engine.service import Khanton
 
 PASSWORD = "demo1234"
@@ -56,37 +57,8 @@ BUDGET_STEPS: dict[str, dict[str, Any]] = {
 }
 
 
-def synthesize(schema: dict[str, Any], name: str = "") -> Any:
-    """Plausible valid data for a form: what an officer filling every field might enter."""
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next(k for k in kind if k != "null")
-    if kind == "object":
-        return {key: synthesize(sub, key) for key, sub in schema.get("properties", {}).items()}
-    if kind == "array":
-        if name == "schools":
-            return SCHOOLS[:2]
-        return [synthesize(schema.get("items", {"type": "string"}), name)
-                for _ in range(max(schema.get("minItems", 1), 1))]
-    if kind == "string":
-        if schema.get("format") == "date":
-            return "2026-11-20"
-        text = f"ข้อมูลสาธิต {MARK}"
-        limit = schema.get("maxLength", 200)
-        return text[:limit].ljust(schema.get("minLength", 0), "ก")
-    if kind == "integer":
-        if name == "fiscal_year":
-            return 2570
-        minimum = schema.get("minimum", 1)
-        return minimum if minimum > 0 else 1
-    if kind == "number":
-        minimum = schema.get("minimum", 0)
-        return minimum if minimum > 0 else 1000
-    if kind == "boolean":
-        return True
-    return None
+def _sample(schema: dict[str, Any]) -> Any:
+    return sample(schema, text=f"ข้อมูลสาธิต {MARK}", examples={"schools": SCHOOLS[:2]})
 
 
 def _people(khanton: Khanton) -> list[str]:
@@ -113,7 +85,7 @@ def _run(khanton: Khanton, instance: dict[str, Any], stop_at: str | None = None,
         view = khanton.task(task["id"], actor)
         if view["step"] == stop_at:
             return instance
-        data = BUDGET_STEPS.get(view["step"]) or synthesize(view["form"])
+        data = BUDGET_STEPS.get(view["step"]) or _sample(view["form"])
         if "decision" in view["form"].get("properties", {}):
             data["decision"] = decisions.get(view["step"], "approved")
         instance = khanton.complete(task["id"], data, actor)
@@ -122,7 +94,7 @@ def _run(khanton: Khanton, instance: dict[str, Any], stop_at: str | None = None,
 
 def _start(khanton: Khanton, key: str, title: str, fiscal_year: int, actor: Actor) -> dict[str, Any]:
     schema = khanton.start_form(key)["schema"] or {"type": "object", "properties": {}}
-    data = synthesize(schema)
+    data = _sample(schema)
     data.update({k: v for k, v in {"title": title, "fiscal_year": fiscal_year}.items()
                  if k in schema.get("properties", {})})
     return khanton.start(key, data, actor)
