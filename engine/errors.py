@@ -35,7 +35,7 @@ class Problem:
 class KhantonError(Exception):
     """Base of every engine error; `code` is the API's error code."""
 
-    code = "error"
+    code = "bad_request"
 
     def __init__(self, message: str, details: Any = None) -> None:
         super().__init__(message)

@@ -25,6 +25,7 @@ from engine.xmlsafe import MAX_DEFINITION_BYTES
 from .openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_INT_ARG = 2**31 - 1
 
 STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 422, InvalidDefinition: 422,
           TooLarge: 413, WorkflowFailure: 422}
@@ -79,7 +80,10 @@ def _actor() -> Actor:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON decoder goes: silent=True does not catch it
+        body = None
     if not isinstance(body, dict):
         raise KhantonError("เนื้อหาคำขอต้องเป็นออบเจ็กต์ JSON")
     return body
@@ -90,9 +94,12 @@ def _int_arg(name: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise KhantonError(f"พารามิเตอร์ {name} ต้องเป็นจำนวนเต็ม") from None
+    if abs(number) > MAX_INT_ARG:  # beyond what a database integer holds
+        raise KhantonError(f"พารามิเตอร์ {name} มีค่ามากเกินไป")
+    return number
 
 
 @bp.get("/openapi.json")
