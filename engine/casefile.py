@@ -11,7 +11,6 @@ from . import attachments, queries
 from .accounts import Actor
 from .assignments import effective_actor
 from .definitions import latest_versions
-from .errors import NotFound
 from .models import Event, HumanTask, ProcessVersion
 from .roles import LANES
 from .worklist import names
@@ -32,7 +31,8 @@ def startable(session: Session, actor: Actor) -> list[dict[str, Any]]:
     """The latest version of every published procedure, and whether the actor may start it."""
     lanes = effective_actor(session, actor).works_lanes
     result = []
-    for key, version in sorted(latest_versions(session).items()):
+    columns = (ProcessVersion.name, ProcessVersion.version, ProcessVersion.published_at, ProcessVersion.meta)
+    for key, version in sorted(latest_versions(session, *columns).items()):
         start_lanes = set(version.meta["processes"][key]["start_lanes"])
         result.append({"key": key, "name": version.name, "version": version.version,
                        "published_at": version.published_at, "start_lanes": sorted(start_lanes),
@@ -41,9 +41,7 @@ def startable(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def start_form(session: Session, key: str) -> dict[str, Any]:
-    version = latest_versions(session).get(key)
-    if version is None:
-        raise NotFound(f"ไม่พบกระบวนงาน {key}")
+    version = queries.process_version(session, key)
     path = version.meta.get("start_form")
     versions = session.scalars(select(ProcessVersion).where(ProcessVersion.key == key)
                                .order_by(ProcessVersion.version.desc())).all()
@@ -69,15 +67,17 @@ def instance_file(session: Session, actor: Actor, instance_id: str) -> dict[str,
     view = queries.instance_view(session, instance)
     version = session.get(ProcessVersion, instance.version_id)
     assert version is not None
-    who = names(session)
     timeline = queries.timeline(session, instance)
+    ready = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                    HumanTask.status == "ready")).all()
+    acting_for = [e["data"].get("acting_for") for e in timeline if isinstance(e.get("data"), dict)]
+    who = names(session, [e["actor"] for e in timeline] + acting_for + [t.assignee for t in ready]
+                + [instance.started_by])
     for event in timeline:
         event["actor_name"] = who.get(event["actor"], event["actor"])
         acting = (event.get("data") or {}).get("acting_for") if isinstance(event.get("data"), dict) else None
         event["acting_for_name"] = who.get(acting, acting) if isinstance(acting, str) else None
         event["lane_name"] = LANES.get(event["lane"] or "", event["lane"])
-    ready = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                    HumanTask.status == "ready")).all()
     view["ready_tasks"] = [{"id": t.id, "name": t.name, "lane": t.lane, "lane_name": LANES.get(t.lane, t.lane),
                             "assignee": t.assignee, "assignee_name": who.get(t.assignee or "", t.assignee),
                             "created_at": t.created_at, "mine": t.lane in working.works_lanes}

@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml import etree
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from . import expressions, forms
 from .errors import InvalidDefinition, Problem
@@ -207,12 +207,16 @@ def content_hash(definition: Definition, called_hashes: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def latest_versions(session: Session) -> dict[str, ProcessVersion]:
+def latest_versions(session: Session, *columns: Any) -> dict[str, ProcessVersion]:
+    """The newest version of every procedure; with `columns`, only those are loaded (the XML and the
+    serialized spec are large, and most callers need neither)."""
     newest = (select(ProcessVersion.key, func.max(ProcessVersion.version).label("v"))
               .group_by(ProcessVersion.key).subquery())
-    rows = session.scalars(select(ProcessVersion).join(
-        newest, (ProcessVersion.key == newest.c.key) & (ProcessVersion.version == newest.c.v)))
-    return {row.key: row for row in rows}
+    query = select(ProcessVersion).join(
+        newest, (ProcessVersion.key == newest.c.key) & (ProcessVersion.version == newest.c.v))
+    if columns:
+        query = query.options(load_only(ProcessVersion.key, *columns))
+    return {row.key: row for row in session.scalars(query)}
 
 
 def check_batch(sources: list[tuple[str, str | bytes]], forms_dir: Path, session: Session | None,

@@ -18,9 +18,8 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import state
+from . import queries, state
 from .accounts import Actor
-from .definitions import latest_versions
 from .errors import Conflict, Forbidden, KhantonError, NotFound, WorkflowFailure
 from .forms import validate_data
 from .models import Event, HumanTask, Instance, ProcessVersion, utcnow
@@ -153,9 +152,7 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected
 
 
 def start(session: Session, key: str, data: dict[str, Any], actor: Actor) -> Instance:
-    version = latest_versions(session).get(key)
-    if version is None:
-        raise NotFound(f"ไม่พบกระบวนงาน {key}")
+    version = queries.process_version(session, key)
     start_lanes = set(version.meta["processes"][key]["start_lanes"])
     if start_lanes and not (start_lanes & actor.works_lanes):
         raise Forbidden("เริ่มกระบวนงานนี้ได้เฉพาะผู้ที่อยู่ใน " + ", ".join(sorted(start_lanes)))

@@ -81,7 +81,8 @@ def instances(session: Session, actor: Actor, process: str | None = None, status
               fiscal_year: int | None = None, limit: int | None = None,
               offset: int | None = None) -> list[dict[str, Any]]:
     limit, offset = _page(limit, offset)
-    query = select(Instance).order_by(Instance.started_at.desc(), Instance.id)
+    query = (select(Instance, ProcessVersion.name).join(ProcessVersion, ProcessVersion.id == Instance.version_id)
+             .order_by(Instance.started_at.desc(), Instance.id))
     if process:
         query = query.where(Instance.process_key == process)
     if status:
@@ -93,10 +94,10 @@ def instances(session: Session, actor: Actor, process: str | None = None, status
         in_lanes = select(HumanTask.instance_id).where(HumanTask.lane.in_(sorted(actor.works_lanes)))
         query = query.where(or_(Instance.started_by == actor.username, Instance.id.in_(took_part),
                                 Instance.id.in_(in_lanes)))
-    rows = session.scalars(query.limit(limit).offset(offset)).all()
-    return [{"id": i.id, "process": i.process_key, "title": i.title, "status": i.status,
+    rows = session.execute(query.limit(limit).offset(offset)).all()
+    return [{"id": i.id, "process": i.process_key, "name": name, "title": i.title, "status": i.status,
              "fiscal_year": i.fiscal_year, "started_by": i.started_by,
-             "started_at": i.started_at.isoformat()} for i in rows]
+             "started_at": i.started_at.isoformat(), "updated_at": i.updated_at.isoformat()} for i, name in rows]
 
 
 def timeline(session: Session, instance: Instance) -> list[dict[str, Any]]:
@@ -125,7 +126,9 @@ def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
 
 
 def processes(session: Session) -> list[dict[str, Any]]:
-    rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version)).all()
+    rows = session.execute(select(ProcessVersion.key, ProcessVersion.name, ProcessVersion.version,
+                                  ProcessVersion.published_at, ProcessVersion.published_by)
+                           .order_by(ProcessVersion.key, ProcessVersion.version)).all()
     result: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = result.setdefault(row.key, {"key": row.key, "versions": []})

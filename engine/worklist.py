@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -22,8 +23,12 @@ def _conditions(lanes: set[str], lane: str | None, process: str | None) -> list[
     return conditions
 
 
-def names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(User.username, User.display_name)).all())
+def names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """Display names of these users (only these: an office may have thousands of school users)."""
+    wanted = sorted({u for u in usernames if isinstance(u, str) and u})
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
 
 
 def inbox(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
@@ -39,9 +44,11 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     total_query = select(func.count(HumanTask.id)).join(Instance, Instance.id == HumanTask.instance_id).where(
         *_conditions(working.works_lanes, lane, process))
     total = session.scalar(total_query) or 0
-    who = names(session)
+    found = session.execute(query).all()
+    who = names(session, [i.started_by for _, i, _ in found] + [t.assignee for t, _, _ in found]
+                + list(acting.values()))
     rows = []
-    for task, instance, process_name in session.execute(query).all():
+    for task, instance, process_name in found:
         rows.append({
             "id": task.id, "instance": instance.id, "name": task.name, "step": task.task_spec,
             "lane": task.lane, "lane_name": LANES.get(task.lane, task.lane),

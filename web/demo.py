@@ -124,6 +124,6 @@ def load_demo(khanton: Khanton) -> list[str]:
         except KhantonError as err:
             lines.append(f"  {key}: not started ({err.message})")
             continue
-        lines.append(f"  {key} {other['id']}: [{other['status']}]")
+        lines.append(f"  {key} {other['id']}: two steps in [{other['status']}]")
         break
     return lines

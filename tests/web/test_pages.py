@@ -218,5 +218,31 @@ def test_english_catalog_is_compiled_and_complete() -> None:
     with open(ROOT / "web/translations/babel.cfg", encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     marked = {message[2] for message in extract_from_dir(ROOT / "web", method_map, options_map)}
-    assert not [m for m in marked if m not in translations], "add them to messages.po, then pybabel compile -d web/translations"
+    untranslated = [m for m in marked if m not in translations]
+    assert not untranslated, f"add to messages.po, then pybabel compile -d web/translations: {untranslated}"
     assert translations == {m.id: m.string for m in mo if m.id}, "run pybabel compile -d web/translations"
+
+
+def test_instance_list_shows_what_each_person_may_see_with_filters_and_pages(web: World, page_as: Any) -> None:
+    officer = web.khanton.actor("officer")
+    for year in range(2548, 2570):
+        web.khanton.start("budget-transfer", {"fiscal_year": year, "title": f"โอนงบ <b>{year}</b>"}, officer)
+    page = page_as("officer")
+    page.get("/instances")
+    assert page.html.count('class="instance-link"') == 20 and "ถัดไป" in page.html
+    assert "โอนงบ &lt;b&gt;2569&lt;/b&gt;" in page.html  # newest first, escaped
+    page.get("/instances?page=2")
+    assert page.html.count('class="instance-link"') == 2 and "ถัดไป" not in page.html
+    page.get("/instances?fiscal_year=2560")
+    assert page.html.count('class="instance-link"') == 1 and "2560" in page.html
+    page.get("/instances?status=completed")
+    assert "ไม่พบกระบวนงานตามเงื่อนไขนี้" in page.html
+    page.get("/instances?page=99999999999999999999&fiscal_year=x&status=<script>")
+    assert "ไม่พบกระบวนงานตามเงื่อนไขนี้" in page.html
+    # A school user took no part and has no task of these: sees none; the supervisor sees them all.
+    school = page_as("school")
+    school.get("/instances")
+    assert 'class="instance-link"' not in school.html
+    supervisor = page_as("supervisor")
+    supervisor.get("/instances?page=2")
+    assert supervisor.html.count('class="instance-link"') == 2

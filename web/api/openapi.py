@@ -57,7 +57,9 @@ OPENAPI: dict[str, Any] = {
                                         "ready_tasks": {"type": "array", "items": _ref("Task")}}},
             "InstanceSummary": {"type": "object", "properties": {
                 "id": {"type": "string"}, "process": {"type": "string"}, "status": {"type": "string"},
-                "fiscal_year": {"type": "integer", "nullable": True}}},
+                "name": {"type": "string"}, "title": {"type": "string"},
+                "fiscal_year": {"type": "integer", "nullable": True}, "started_by": {"type": "string"},
+                "started_at": {"type": "string"}, "updated_at": {"type": "string"}}},
             "Event": {"type": "object", "required": ["at", "actor", "kind"], "properties": {
                 "at": {"type": "string"}, "actor": {"type": "string"}, "kind": {"type": "string"},
                 "task": {"type": "string", "nullable": True},

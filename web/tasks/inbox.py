@@ -18,9 +18,10 @@ from .common import bp, next_task
 PAGE_SIZE = 20
 
 
-def _page() -> int:
+def page_number() -> int:
+    """The ?page= of a paginated list, 1 when absent or nonsense."""
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return min(max(1, int(request.args.get("page", "1"))), 100_000)
     except ValueError:
         return 1
 
@@ -30,7 +31,7 @@ def inbox() -> str:
     actor = current_actor()
     lane = request.args.get("lane") or None
     process = request.args.get("process") or None
-    page = _page()
+    page = page_number()
     rows, total = engine().inbox(actor, lane=lane, process=process, limit=PAGE_SIZE,
                                  offset=(page - 1) * PAGE_SIZE)
     working = engine().working_actor(actor)

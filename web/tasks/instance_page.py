@@ -1,14 +1,34 @@
-"""The instance page: its data, its history step by step, its attachments; and downloads."""
+"""Instances: the list of those one may see, one instance's page (data, history, attachments), downloads."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, render_template
+from flask import Response, render_template, request
 from werkzeug.http import quote_header_value
 
 from ..auth import current_actor, engine
+from ..i18n import STATUS_NAMES
 from .common import bp
+from .inbox import PAGE_SIZE, page_number
+
+
+@bp.get("/instances")
+def instances() -> str:
+    """Instances the person started, took part in or whose tasks reach their lanes (supervisors: all)."""
+    actor = current_actor()
+    process = request.args.get("process") or None
+    status = request.args.get("status") if request.args.get("status") in STATUS_NAMES else None
+    year_arg = request.args.get("fiscal_year", "")
+    fiscal_year = int(year_arg) if year_arg.isdigit() and len(year_arg) == 4 else None
+    page = page_number()
+    # One row more than a page tells whether there is a next page, without counting them all.
+    rows = engine().instances(actor, process=process, status=status, fiscal_year=fiscal_year,
+                              limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    procedures = [(p["key"], p["name"]) for p in engine().startable(actor)]
+    return render_template("tasks/instances.html", rows=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
+                           page=page, procedures=procedures, statuses=STATUS_NAMES, process=process or "",
+                           status=status or "", fiscal_year=fiscal_year or "")
 
 
 @bp.get("/instances/<instance_id>")
