@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,8 +38,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(env: dict[str, str], port: int) -> Iterator[str]:
-    process = subprocess.Popen(KHANTON + ["serve", "--port", str(port)], env=env, cwd=ROOT,
+def _server(env: dict[str, str], port: int, cwd: Path = ROOT) -> Iterator[str]:
+    process = subprocess.Popen(KHANTON + ["serve", "--port", str(port)], env=env, cwd=cwd,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
@@ -64,7 +67,7 @@ def _call(method: str, url: str, token: str, body: Any = None) -> tuple[int, Any
 
 
 def test_state_survives_killing_the_server_between_steps(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'office.db'}"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'office.db'}", "KHANTON_SECRET_KEY": "test"}
     assert "budget-transfer: version 1" in _run(["init"], env)
     tokens = {}
     for user, lanes in (("officer", ["plan_officer"]), ("committee", ["committee"])):
@@ -95,3 +98,27 @@ def test_state_survives_killing_the_server_between_steps(tmp_path: Path) -> None
                               "allocate_leftover", "board_approval"]
         status, instance = _call("GET", f"{base}/instances/{instance_id}", tokens["officer"])
         assert instance["status"] == "running"
+
+
+def test_a_signed_in_person_stays_signed_in_across_a_restart(tmp_path: Path) -> None:
+    """Without KHANTON_SECRET_KEY, `khanton serve` keeps its key in ./khanton.secret, made once."""
+    env = {k: v for k, v in os.environ.items() if k != "KHANTON_SECRET_KEY"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'office.db'}"
+    _run(["init"], env)
+    _run(["user", "add", "somsri", "--role", "officer", "--lane", "plan_officer", "--password-stdin"], env, "pw\n")
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    port = _free_port()
+    with _server(env, port, cwd=tmp_path) as base:
+        site = base.removesuffix("/api/v1")
+        login = browser.open(f"{site}/login", timeout=30).read().decode()
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login)
+        assert csrf
+        form = urllib.parse.urlencode({"username": "somsri", "password": "pw", "csrf_token": csrf.group(1)})
+        assert browser.open(f"{site}/login", data=form.encode(), timeout=30).url == f"{site}/"
+    secret = tmp_path / "khanton.secret"
+    assert secret.stat().st_mode & 0o077 == 0, "the key file is readable by others"
+    key = secret.read_text()
+    with _server(env, port, cwd=tmp_path) as base:
+        inbox = browser.open(f"{site}/", timeout=30)
+        assert inbox.url == f"{site}/" and "กล่องงาน" in inbox.read().decode()
+    assert secret.read_text() == key

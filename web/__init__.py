@@ -19,8 +19,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         FORMS_DIR=None,
         MAX_CONTENT_LENGTH=6 * 1024 * 1024,
         JSON_AS_ASCII=False,
-        # Set KHANTON_SECRET_KEY in production: with a random key, sessions end when the process does
-        # and several web processes cannot share them.
+        # `khanton serve` passes KHANTON_SECRET_KEY or the key kept in ./khanton.secret; this random
+        # one is for apps built in tests.
         SECRET_KEY=secrets.token_hex(32),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
     )

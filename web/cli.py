@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -24,10 +26,25 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+SECRET_FILE = Path("khanton.secret")
+
+
+def _secret_key() -> str:
+    """KHANTON_SECRET_KEY, else a key kept in ./khanton.secret (made once), so that a restart keeps
+    everyone signed in; several hosts must share KHANTON_SECRET_KEY instead."""
+    if os.environ.get("KHANTON_SECRET_KEY"):
+        return os.environ["KHANTON_SECRET_KEY"]
+    if not SECRET_FILE.exists():
+        fd = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return SECRET_FILE.read_text().strip()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from web import create_app
 
-    app = create_app()
+    app = create_app({"SECRET_KEY": _secret_key()})
     app.run(host=args.host, port=args.port, threaded=True)
     return 0
 
