@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,8 +63,18 @@ def find_user(session: Session, username: str) -> User:
     return user
 
 
-def check_password(user: User, password: str) -> bool:
-    return bool(user.password_hash) and check_password_hash(user.password_hash or "", password)
+@cache
+def _no_password() -> str:
+    """Checked when there is no such user (or no password), so that a wrong name takes as long as a
+    wrong password and the answer time does not tell which names exist."""
+    return generate_password_hash("no such user")
+
+
+def check_password(user: User | None, password: str) -> bool:
+    if user is None or not user.password_hash:
+        check_password_hash(_no_password(), password)
+        return False
+    return check_password_hash(user.password_hash, password)
 
 
 def _hash_token(token: str) -> str:

@@ -38,7 +38,7 @@ def sign_in(session: Session, username: str, password: str, now: datetime | None
         minutes = max(1, int(wait.total_seconds() // 60) + 1)
         raise LockedOut(f"ลงชื่อเข้าใช้ผิดหลายครั้งเกินไป กรุณารอประมาณ {minutes} นาทีแล้วลองใหม่")
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not check_password(user, password):
+    if not check_password(user, password) or user is None or not user.active:
         session.add(LoginFailure(username=username, at=now))
         return None
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
