@@ -233,6 +233,9 @@ def test_instance_list_shows_what_each_person_may_see_with_filters_and_pages(web
     assert "โอนงบ &lt;b&gt;2569&lt;/b&gt;" in page.html  # newest first, escaped
     page.get("/instances?page=2")
     assert page.html.count('class="instance-link"') == 2 and "ถัดไป" not in page.html
+    page.get("/instances?process=budget-transfer")
+    next_link = re.search(r'href="(/instances\?[^"]*)">ถัดไป', page.html)
+    assert next_link and "page=2" in next_link.group(1) and "process=budget-transfer" in next_link.group(1)
     page.get("/instances?fiscal_year=2560")
     assert page.html.count('class="instance-link"') == 1 and "2560" in page.html
     page.get("/instances?status=completed")
