@@ -80,7 +80,7 @@ OPENAPI: dict[str, Any] = {
                 KEY, {"name": "version", "in": "query", "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "BPMN XML",
                                       "content": {"application/xml": {"schema": {"type": "string"}}}},
-                              **_errors(401, 404)}},
+                              **_errors(400, 401, 404)}},
             "put": {"summary": "Publish a new version (analysts)", "parameters": [KEY],
                     "requestBody": {"required": True, "content": {
                         "application/xml": {"schema": {"type": "string"}}}},
@@ -93,7 +93,7 @@ OPENAPI: dict[str, Any] = {
                 {"name": "status", "in": "query", "schema": {"type": "string"}},
                 {"name": "fiscal_year", "in": "query", "schema": {"type": "integer"}}, *PAGING],
                 "responses": {"200": _json({"type": "array", "items": _ref("InstanceSummary")}, "instances"),
-                              **_errors(401)}},
+                              **_errors(400, 401)}},
             "post": {"summary": "Start a procedure", "requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"type": "object", "required": ["process"], "properties": {
                     "process": {"type": "string"}, "data": {"type": "object"}}}}}},
@@ -106,7 +106,7 @@ OPENAPI: dict[str, Any] = {
                                                            **_errors(401, 403, 404)}}},
         "/tasks": {"get": {"summary": "Ready tasks the caller may complete, newest first", "parameters": [
             {"name": "lane", "in": "query", "schema": {"type": "string"}}, *PAGING],
-            "responses": {"200": _json({"type": "array", "items": _ref("Task")}, "tasks"), **_errors(401)}}},
+            "responses": {"200": _json({"type": "array", "items": _ref("Task")}, "tasks"), **_errors(400, 401)}}},
         "/tasks/{id}": {"get": {"summary": "One task with its form and data", "parameters": [ID],
                                 "responses": {"200": _json(_ref("TaskDetail"), "task"),
                                               **_errors(401, 403, 404)}}},
