@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -95,3 +96,11 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     user = session.get(User, row.user_id)
     return user if user is not None and user.active else None
+
+
+def names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """Display names of these users (only these: an office may have thousands of school users)."""
+    wanted = sorted({u for u in usernames if isinstance(u, str) and u})
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())

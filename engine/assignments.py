@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .accounts import Actor, find_user
+from .accounts import Actor, find_user, names
 from .errors import Conflict, Forbidden, KhantonError, NotFound
 from .models import Delegation, Event, HumanTask, Instance, User
 from .roles import effective_lanes
@@ -191,10 +191,10 @@ def delegations(session: Session, username: str) -> list[dict[str, Any]]:
     """Current and future delegations the person gave or received."""
     rows = session.scalars(select(Delegation).where(
         (Delegation.delegator == username) | (Delegation.delegate == username),
-        Delegation.revoked_at.is_(None), Delegation.ends_on >= today()).order_by(Delegation.starts_on))
-    names = dict(session.execute(select(User.username, User.display_name)).all())
-    return [{"id": d.id, "delegator": d.delegator, "delegator_name": names.get(d.delegator, d.delegator),
-             "delegate": d.delegate, "delegate_name": names.get(d.delegate, d.delegate), "kind": d.kind,
+        Delegation.revoked_at.is_(None), Delegation.ends_on >= today()).order_by(Delegation.starts_on)).all()
+    who = names(session, [d.delegator for d in rows] + [d.delegate for d in rows])
+    return [{"id": d.id, "delegator": d.delegator, "delegator_name": who.get(d.delegator, d.delegator),
+             "delegate": d.delegate, "delegate_name": who.get(d.delegate, d.delegate), "kind": d.kind,
              "kind_name": KINDS.get(d.kind, d.kind), "starts_on": d.starts_on, "ends_on": d.ends_on,
              "note": d.note, "active": d.starts_on <= today() <= d.ends_on} for d in rows]
 

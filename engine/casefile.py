@@ -8,12 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import attachments, queries
-from .accounts import Actor
+from .accounts import Actor, names
 from .assignments import effective_actor
 from .definitions import latest_versions
 from .models import Event, HumanTask, ProcessVersion
 from .roles import LANES
-from .worklist import names
 
 
 def field_schemas(version: ProcessVersion) -> dict[str, dict[str, Any]]:

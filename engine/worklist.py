@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from .accounts import Actor
+from .accounts import Actor, names
 from .assignments import acting_lanes, effective_actor
-from .models import HumanTask, Instance, ProcessVersion, User
+from .models import HumanTask, Instance, ProcessVersion
 from .roles import LANES
 
 
@@ -21,14 +20,6 @@ def _conditions(lanes: set[str], lane: str | None, process: str | None) -> list[
     if process:
         conditions.append(Instance.process_key == process)
     return conditions
-
-
-def names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
-    """Display names of these users (only these: an office may have thousands of school users)."""
-    wanted = sorted({u for u in usernames if isinstance(u, str) and u})
-    if not wanted:
-        return {}
-    return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
 
 
 def inbox(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
