@@ -222,6 +222,11 @@ class Khanton:
         with self.db.transaction(read_only=True) as session:
             return assignments.delegations(session, actor.username)
 
+    def display_names(self, *usernames: str | None) -> dict[str, str]:
+        """username -> display name, for these users only."""
+        with self.db.transaction(read_only=True) as session:
+            return accounts.names(session, usernames)
+
     def officers(self) -> list[tuple[str, str]]:
         """(username, display name) of every active officer."""
         with self.db.transaction(read_only=True) as session:

@@ -20,8 +20,8 @@ from .common import bp, next_task
 
 def _done_message(view: dict[str, Any]) -> str:
     if view.get("status") == "completed":
-        names = dict(engine().officers())
-        who = names.get(view.get("completed_by") or "", view.get("completed_by") or "")
+        done_by = view.get("completed_by") or ""
+        who = engine().display_names(done_by).get(done_by) or done_by
         return _("ขั้นตอนนี้บันทึกไปแล้วโดย %(who)s เมื่อ %(when)s — ไม่ได้บันทึกซ้ำ",
                  who=who, when=be_datetime(view.get("completed_at")))
     return _("ขั้นตอนนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว (อาจถูกส่งกลับแก้ไขหรือยกเลิก)")
@@ -41,7 +41,6 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
     summary = [(path, labels.get(path, ""), message) for path, message in (errors or {}).items()]
     holder = next((t for t in case["ready_tasks"] if t["id"] == task_id), None)
     acting = engine().acting_lanes(actor)
-    names = dict(engine().officers())
     ready = view["status"] == "ready"
     may_work = ready and view["lane"] in working.works_lanes and (
         holder is None or holder["assignee"] in (None, actor.username)
@@ -56,7 +55,11 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
         notice=notice, may_work=may_work, holder=holder, colleagues=colleagues, me=actor.username,
         is_head="plan_head" in working.works_lanes, attachments=engine().task_attachments(task_id),
         accept=ACCEPT, max_mb=MAX_BYTES // (1024 * 1024),
-        acting_for=names.get(acting.get(view["lane"], ""), "") if ready else ""), status
+        acting_for=_display_name(acting.get(view["lane"])) if ready else ""), status
+
+
+def _display_name(username: str | None) -> str:
+    return engine().display_names(username).get(username or "", "") if username else ""
 
 
 def _labels(fields: list[forms_render.Field]) -> dict[str, str]:
