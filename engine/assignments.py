@@ -13,8 +13,9 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .accounts import Actor, find_user, names
 from .errors import Conflict, Forbidden, KhantonError, NotFound
@@ -87,6 +88,21 @@ def _require_ready(task: HumanTask) -> None:
         raise Conflict("งานนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว", {"task": task.id, "status": task.status})
 
 
+def _set_holder(session: Session, task: HumanTask, holder: str | None) -> None:
+    """Change who holds a ready task if nobody changed it since it was read: a conditional UPDATE, so
+    of two people claiming or handing over at the same moment exactly one succeeds."""
+    unchanged = HumanTask.assignee.is_(None) if task.assignee is None else HumanTask.assignee == task.assignee
+    done = session.execute(update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == "ready", unchanged)
+                           .values(assignee=holder).execution_options(synchronize_session=False))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        now = session.execute(select(HumanTask.status, HumanTask.assignee).where(HumanTask.id == task.id)).one()
+        if now.status != "ready":
+            raise Conflict("งานนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว", {"task": task.id, "status": now.status})
+        raise Conflict(f"งานนี้เพิ่งมีผู้รับไว้แล้ว ({now.assignee})" if now.assignee
+                       else "งานนี้เพิ่งถูกปล่อยคืน กรุณาโหลดหน้าใหม่", {"task": task.id, "assignee": now.assignee})
+    set_committed_value(task, "assignee", holder)
+
+
 def check_may_complete(session: Session, task_id: str, actor: Actor) -> None:
     """Refuse when another person holds the task (unless the actor acts for the holder)."""
     task = session.get(HumanTask, task_id)
@@ -113,7 +129,7 @@ def claim(session: Session, task_id: str, actor: Actor) -> HumanTask:
         return task
     if task.assignee:
         raise Conflict(f"งานนี้มีผู้รับไว้แล้ว ({task.assignee})")
-    task.assignee = actor.username
+    _set_holder(session, task, actor.username)
     _event(session, task, actor.username, "claimed", _acting_data(session, actor, task.lane))
     return task
 
@@ -126,7 +142,7 @@ def release(session: Session, task_id: str, actor: Actor) -> HumanTask:
         raise Forbidden("ปล่อยงานได้เฉพาะผู้ที่รับงานไว้ หรือผู้อำนวยการกลุ่ม")
     if task.assignee is None:
         return task
-    task.assignee = None
+    _set_holder(session, task, None)
     _event(session, task, actor.username, "released", _acting_data(session, actor, task.lane))
     return task
 
@@ -151,7 +167,7 @@ def hand_over(session: Session, task_id: str, actor: Actor, to: str, note: str =
     if to not in {name for name, _ in colleagues(session, task.lane)}:
         raise KhantonError(f"ส่งต่อได้เฉพาะผู้ที่ปฏิบัติงานใน lane เดียวกัน ({task.lane})")
     before = task.assignee
-    task.assignee = to
+    _set_holder(session, task, to)
     data = _acting_data(session, actor, task.lane, {"to": to, "from": before, "note": note.strip()[:1000]})
     _event(session, task, actor.username, "handed_over", data)
     return task

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.models import Event
+from engine.errors import Conflict
+from engine.models import Event, HumanTask
 from tests.conftest import World
 from tests.drive import LANE_USER, data_for, scenario, start
 
@@ -46,3 +47,36 @@ def test_two_concurrent_completions_of_one_task_exactly_one_wins(any_world: Worl
         assert completed == 1
         after = world.api("supervisor").get(f"/instances/{instance['id']}").get_json()
         assert len(after["ready_tasks"]) == 1 and after["ready_tasks"][0]["id"] != summary["id"]
+
+
+def test_two_concurrent_claims_of_one_task_exactly_one_wins(any_world: World) -> None:
+    """Two colleagues press "claim" together: one holds the task, the other is told it is taken."""
+    world = any_world
+    world.khanton.add_user("officer2", ["officer"], ["plan_officer"])
+    people = [world.khanton.actor("officer"), world.khanton.actor("officer2")]
+    for _ in range(5):
+        task_id = start(world, "budget-transfer")["ready_tasks"][0]["id"]
+        barrier = threading.Barrier(2)
+        outcomes: dict[str, str] = {}
+
+        def claim(actor: Any, task_id: str = task_id, barrier: threading.Barrier = barrier,
+                  outcomes: dict[str, str] = outcomes) -> None:
+            barrier.wait()
+            try:
+                world.khanton.claim(task_id, actor)
+                outcomes[actor.username] = "won"
+            except Conflict as err:
+                outcomes[actor.username] = err.message
+
+        threads = [threading.Thread(target=claim, args=(person,)) for person in people]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        winners = [name for name, outcome in outcomes.items() if outcome == "won"]
+        assert len(winners) == 1, outcomes
+        with world.khanton.db.transaction(read_only=True) as session:
+            holder = session.scalar(select(HumanTask.assignee).where(HumanTask.id == task_id))
+            claims = session.scalar(select(func.count()).select_from(Event).where(
+                Event.task_id == task_id, Event.kind == "claimed"))
+        assert holder == winners[0] and claims == 1
