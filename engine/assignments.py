@@ -10,7 +10,7 @@ lanes, and events they make carry `{"acting_for": username}`.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -21,14 +21,10 @@ from .accounts import Actor, find_user, names
 from .errors import Conflict, Forbidden, KhantonError, NotFound
 from .models import Delegation, Event, HumanTask, Instance, User
 from .roles import effective_lanes
+from .thai_calendar import today
 
-BANGKOK = timezone(timedelta(hours=7))
 KINDS = {"acting": "รักษาราชการแทน", "deputy": "ปฏิบัติราชการแทน"}
 HEAD_LANE = "plan_head"
-
-
-def today() -> date:
-    return datetime.now(BANGKOK).date()
 
 
 def active_delegations(session: Session, delegate: str, on: date | None = None) -> list[Delegation]:

@@ -23,6 +23,7 @@ from .accounts import Actor
 from .errors import Conflict, Forbidden, KhantonError, NotFound, WorkflowFailure
 from .forms import validate_data
 from .models import Event, HumanTask, Instance, ProcessVersion, utcnow
+from .thai_calendar import thai_datetime
 
 RUNNING, COMPLETED, REJECTED = "running", "completed", "rejected"
 
@@ -225,6 +226,6 @@ def complete(session: Session, task_id: str, data: Any, actor: Actor) -> Instanc
 
 def _done_message(row: HumanTask) -> str:
     if row.status == "completed" and row.completed_by:
-        when = row.completed_at.strftime("%Y-%m-%d %H:%M") if row.completed_at else ""
-        return f"งานนี้ดำเนินการไปแล้วโดย {row.completed_by} เมื่อ {when}".strip()
+        when = f"เมื่อ {thai_datetime(row.completed_at)}" if row.completed_at else ""
+        return f"งานนี้ดำเนินการไปแล้วโดย {row.completed_by} {when}".strip()
     return "งานนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว (อาจถูกส่งกลับแก้ไขหรือยกเลิก)"

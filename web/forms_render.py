@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.errors import FieldError
+from engine.thai_calendar import BE_OFFSET
 
 MAX_ROWS = 500
 _DATE_BE = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})$")
@@ -103,7 +104,7 @@ def format_date_input(value: Any) -> str:
         day = date.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return f"{day.day:02d}/{day.month:02d}/{day.year + 543}"
+    return f"{day.day:02d}/{day.month:02d}/{day.year + BE_OFFSET}"
 
 
 def display_value(schema: Mapping[str, Any], hint: Mapping[str, Any], value: Any) -> str:
@@ -266,11 +267,11 @@ def parse_date(text: str) -> str:
             raise _Bad("กรุณากรอกวันที่เป็น วว/ดด/ปปปป (พ.ศ.) เช่น 25/11/2569")
         year, month, day = (int(g) for g in iso.groups())
         if year > 2400:  # an ISO-shaped date typed in the Buddhist era
-            year -= 543
+            year -= BE_OFFSET
         return _checked_date(year, month, day)
     if year < 2400:
         raise _Bad("กรุณากรอกปีเป็นพุทธศักราช (พ.ศ.) เช่น 2569")
-    return _checked_date(year - 543, month, day)
+    return _checked_date(year - BE_OFFSET, month, day)
 
 
 def _checked_date(year: int, month: int, day: int) -> str:

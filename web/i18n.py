@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,12 +12,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.roles import LANES
+from engine.thai_calendar import BE_OFFSET, bangkok, fiscal_year_of, thai_date, thai_datetime, today
 
 from .forms_render import format_money
 
 LANGUAGES = {"th": "ไทย", "en": "English"}
-BANGKOK = timezone(timedelta(hours=7))  # Thailand keeps no daylight saving time
-MONTHS_TH = ["ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."]
 MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 bp = Blueprint("i18n", __name__)
@@ -44,36 +43,24 @@ def be_date(value: Any) -> str:
     moment = _as_datetime(value)
     if moment is None:
         return "" if value in (None, "") else str(value)
-    if isinstance(moment, datetime):
-        moment = _local(moment).date()
+    day = bangkok(moment).date() if isinstance(moment, datetime) else moment
     if str(get_locale()) == "en":
-        return f"{moment.day} {MONTHS_EN[moment.month - 1]} {moment.year + 543} BE"
-    return f"{moment.day} {MONTHS_TH[moment.month - 1]} {moment.year + 543}"
-
-
-def _local(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(BANGKOK)
+        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year + BE_OFFSET} BE"
+    return thai_date(day)
 
 
 def be_datetime(value: Any) -> str:
-    """25 พ.ย. 2569 14:05 น., in Thai time."""
+    """25 พ.ย. 2569 14:05 น., on the Bangkok clock."""
     moment = _as_datetime(value)
     if not isinstance(moment, datetime):
         return be_date(value)
-    local = _local(moment)
-    suffix = "" if str(get_locale()) == "en" else " น."
-    return f"{be_date(local.date())} {local:%H:%M}{suffix}"
-
-
-def fiscal_year_of(day: date) -> int:
-    """The Buddhist-era fiscal year a day falls in: 1 Oct 2026 - 30 Sep 2027 is 2570."""
-    return day.year + 543 + (1 if day.month >= 10 else 0)
+    if str(get_locale()) != "en":
+        return thai_datetime(moment)
+    return f"{be_date(moment)} {bangkok(moment):%H:%M}"
 
 
 def current_fiscal_year() -> int:
-    return fiscal_year_of(datetime.now(BANGKOK).date())
+    return fiscal_year_of(today())
 
 
 def fiscal_year(value: Any) -> str:
