@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import attachments, queries
@@ -59,14 +59,18 @@ def start_data(session: Session, actor: Actor, instance_id: str) -> dict[str, An
     return dict(event.data or {}) if event else {}
 
 
-def instance_file(session: Session, actor: Actor, instance_id: str) -> dict[str, Any]:
-    """An instance with its history (display names), attachments, field labels and task rounds."""
+def instance_file(session: Session, actor: Actor, instance_id: str, latest_events: int | None = None
+                  ) -> dict[str, Any]:
+    """An instance with its history (display names; with `latest_events`, only the last that many and
+    the count of all), attachments, field labels and task rounds."""
     working = effective_actor(session, actor)
     instance = queries.visible_instance(session, working, instance_id)
     view = queries.instance_view(session, instance)
     version = session.get(ProcessVersion, instance.version_id)
     assert version is not None
-    timeline = queries.timeline(session, instance)
+    timeline = queries.timeline(session, instance, latest_events)
+    event_count = (len(timeline) if latest_events is None else
+                   session.scalar(select(func.count(Event.id)).where(Event.instance_id == instance.id)) or 0)
     ready = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                     HumanTask.status == "ready")).all()
     acting_for = [e["data"].get("acting_for") for e in timeline if isinstance(e.get("data"), dict)]
@@ -81,7 +85,7 @@ def instance_file(session: Session, actor: Actor, instance_id: str) -> dict[str,
                             "assignee": t.assignee, "assignee_name": who.get(t.assignee or "", t.assignee),
                             "created_at": t.created_at, "mine": t.lane in working.works_lanes}
                            for t in ready]
-    view.update(timeline=timeline, attachments=attachments.for_instance(session, instance.id),
+    view.update(timeline=timeline, event_count=event_count, attachments=attachments.for_instance(session, instance.id),
                 fields=field_schemas(version), started_by_name=who.get(instance.started_by, instance.started_by))
     return view
 

@@ -100,9 +100,15 @@ def instances(session: Session, actor: Actor, process: str | None = None, status
              "started_at": i.started_at.isoformat(), "updated_at": i.updated_at.isoformat()} for i, name in rows]
 
 
-def timeline(session: Session, instance: Instance) -> list[dict[str, Any]]:
-    events = session.scalars(select(Event).where(Event.instance_id == instance.id)
-                             .order_by(Event.at, Event.id)).all()
+def timeline(session: Session, instance: Instance, latest: int | None = None) -> list[dict[str, Any]]:
+    """Events oldest first; with `latest`, only the last that many (a page beside a task need not
+    read a history that grows with every return for revision)."""
+    if latest is None:
+        events = list(session.scalars(select(Event).where(Event.instance_id == instance.id)
+                                      .order_by(Event.at, Event.id)))
+    else:
+        events = list(session.scalars(select(Event).where(Event.instance_id == instance.id)
+                                      .order_by(Event.at.desc(), Event.id.desc()).limit(latest)))[::-1]
     return [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "task": e.task_id,
              "task_name": e.task_name, "lane": e.lane, "step": e.task_spec, "data": e.data}
             for e in events]

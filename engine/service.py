@@ -263,6 +263,6 @@ class Khanton:
         with self.db.transaction(read_only=True) as session:
             return casefile.previous_year(session, actor, key, fiscal_year)
 
-    def instance_file(self, instance_id: str, actor: Actor) -> dict[str, Any]:
+    def instance_file(self, instance_id: str, actor: Actor, latest_events: int | None = None) -> dict[str, Any]:
         with self.db.transaction(read_only=True) as session:
-            return casefile.instance_file(session, actor, instance_id)
+            return casefile.instance_file(session, actor, instance_id, latest_events)

@@ -249,3 +249,18 @@ def test_instance_list_shows_what_each_person_may_see_with_filters_and_pages(web
     supervisor = page_as("supervisor")
     supervisor.get("/instances?page=2")
     assert supervisor.html.count('class="instance-link"') == 2
+
+
+def test_task_page_shows_the_latest_history_and_links_to_all_of_it(web: World, page_as: Any) -> None:
+    officer = web.khanton.actor("officer")
+    started = web.khanton.start("budget-transfer", {"fiscal_year": 2570}, officer)
+    task_id = started["ready_tasks"][0]["id"]
+    for _ in range(10):  # 1 start + 20 claim/release events
+        web.khanton.claim(task_id, officer)
+        web.khanton.release(task_id, officer)
+    page = page_as("officer")
+    page.get(f"/tasks/{task_id}")
+    assert "ล่าสุด 15 จาก 21 รายการ" in page.html and f"/instances/{started['id']}#history" in page.html
+    assert page.html.count('class="ev ev-') == 15 and "ev-started" not in page.html  # the newest 15
+    page.get(f"/instances/{started['id']}")
+    assert page.html.count('class="ev ev-') == 21

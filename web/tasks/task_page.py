@@ -17,6 +17,8 @@ from ..auth import current_actor, engine
 from ..i18n import be_datetime, lane_name, status_name
 from .common import bp, next_task
 
+TIMELINE_EVENTS = 15  # beside a task, the latest history; the instance page has all of it
+
 
 def _done_message(view: dict[str, Any]) -> str:
     if view.get("status") == "completed":
@@ -32,7 +34,7 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
     actor = current_actor()
     view = engine().task(task_id, actor)
     working = engine().working_actor(actor)
-    case = engine().instance_file(view["instance"], actor)
+    case = engine().instance_file(view["instance"], actor, latest_events=TIMELINE_EVENTS)
     schema = view["form"]
     if values is None:
         values = forms_render.flatten(schema, view["data"]) if view["status"] == "ready" else {}
