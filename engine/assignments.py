@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .accounts import Actor, find_user, names
 from .errors import Conflict, Forbidden, KhantonError, NotFound
-from .models import Delegation, Event, HumanTask, Instance, User
+from .models import Delegation, Event, HumanTask, User
 from .roles import effective_lanes
 from .thai_calendar import today
 
@@ -52,10 +52,11 @@ def acting_lanes(session: Session, actor: Actor) -> dict[str, str]:
 
 def effective_actor(session: Session, actor: Actor) -> Actor:
     """The actor with the lanes of everyone they act for today added."""
-    extra = acting_lanes(session, actor)
-    if not extra:
-        return actor
-    return replace(actor, lanes=actor.lanes | frozenset(extra))
+    return _with_lanes(actor, acting_lanes(session, actor))
+
+
+def _with_lanes(actor: Actor, acting: dict[str, str]) -> Actor:
+    return replace(actor, lanes=actor.lanes | frozenset(acting)) if acting else actor
 
 
 def _event(session: Session, task: HumanTask, actor: str, kind: str, data: dict[str, Any] | None) -> None:
@@ -99,20 +100,20 @@ def _set_holder(session: Session, task: HumanTask, holder: str | None) -> None:
     set_committed_value(task, "assignee", holder)
 
 
-def check_may_complete(session: Session, task_id: str, actor: Actor) -> None:
-    """Refuse when another person holds the task (unless the actor acts for the holder)."""
+def completion_context(session: Session, task_id: str, actor: Actor) -> tuple[Actor, str | None]:
+    """Who completes the task: the actor with the lanes of those they act for today, and the person
+    they act for on this task (or None). Refused when another person holds the task, unless the actor
+    acts for the holder."""
+    acting = acting_lanes(session, actor)
+    working = _with_lanes(actor, acting)
     task = session.get(HumanTask, task_id)
-    if task is None or task.status != "ready" or not task.assignee or task.assignee == actor.username:
-        return
-    if task.assignee in acting_lanes(session, actor).values():
-        return
-    holder = session.scalar(select(User.display_name).where(User.username == task.assignee))
-    raise Forbidden(f"งานนี้อยู่ในความรับผิดชอบของ {holder or task.assignee} (รับงานไว้แล้ว)")
-
-
-def acting_for(session: Session, task_id: str, actor: Actor) -> str | None:
-    task = session.get(HumanTask, task_id)
-    return acting_lanes(session, actor).get(task.lane) if task else None
+    if task is None:
+        return working, None
+    held_by_other = task.status == "ready" and task.assignee not in (None, actor.username)
+    if held_by_other and task.assignee not in acting.values():
+        holder = session.scalar(select(User.display_name).where(User.username == task.assignee))
+        raise Forbidden(f"งานนี้อยู่ในความรับผิดชอบของ {holder or task.assignee} (รับงานไว้แล้ว)")
+    return working, acting.get(task.lane)
 
 
 def claim(session: Session, task_id: str, actor: Actor) -> HumanTask:
@@ -210,9 +211,3 @@ def delegations(session: Session, username: str) -> list[dict[str, Any]]:
              "kind_name": KINDS.get(d.kind, d.kind), "starts_on": d.starts_on, "ends_on": d.ends_on,
              "note": d.note, "active": d.starts_on <= today() <= d.ends_on} for d in rows]
 
-
-def instance_of(session: Session, task_id: str) -> Instance:
-    task = _ready_task(session, task_id)
-    instance = session.get(Instance, task.instance_id)
-    assert instance is not None
-    return instance

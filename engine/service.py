@@ -115,9 +115,7 @@ class Khanton:
         """Complete a task; a person acting for someone away works that person's lanes too,
         and a task someone else has claimed is theirs."""
         with self.db.transaction() as session:
-            working = assignments.effective_actor(session, actor)
-            assignments.check_may_complete(session, task_id, actor)
-            acting_for = assignments.acting_for(session, task_id, actor)
+            working, acting_for = assignments.completion_context(session, task_id, actor)
             instance = instances.complete(session, task_id, data, working)
             if acting_for:
                 self._mark_acting(session, task_id, acting_for)

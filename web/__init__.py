@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
 from engine.service import Khanton
 
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def khanton(app: Flask) -> Khanton:
-    engine: Khanton = app.extensions["khanton"]
-    return engine
+def engine() -> Khanton:
+    """The engine bound to the app serving the current request."""
+    khanton: Khanton = current_app.extensions["khanton"]
+    return khanton

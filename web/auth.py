@@ -24,8 +24,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
 
 from engine.accounts import Actor
-from engine.service import Khanton
 from engine.signin import LockedOut
+
+from . import engine
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -44,11 +45,6 @@ class WebUser(UserMixin):  # type: ignore[misc]
     @property
     def name(self) -> str:
         return self.actor.display_name or self.actor.username
-
-
-def engine() -> Khanton:
-    khanton: Khanton = current_app.extensions["khanton"]
-    return khanton
 
 
 def current_actor() -> Actor:

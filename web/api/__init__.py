@@ -19,9 +19,9 @@ from engine.errors import (
     TooLarge,
     WorkflowFailure,
 )
-from engine.service import Khanton
 from engine.xmlsafe import MAX_DEFINITION_BYTES
 
+from .. import engine
 from .openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -29,11 +29,6 @@ MAX_INT_ARG = 2**31 - 1
 
 STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 422, InvalidDefinition: 422,
           TooLarge: 413, WorkflowFailure: 422}
-
-
-def _engine() -> Khanton:
-    engine: Khanton = current_app.extensions["khanton"]
-    return engine
 
 
 def error(status: int, code: str, message: str, details: Any = None) -> tuple[Response, int]:
@@ -67,7 +62,7 @@ def _authenticate() -> tuple[Response, int] | None:
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    actor = _engine().actor_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+    actor = engine().actor_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
     if actor is None:
         return error(401, "unauthorized", "ต้องระบุโทเค็นที่ถูกต้อง (Authorization: Bearer TOKEN)")
     g.actor = actor
@@ -109,12 +104,12 @@ def openapi() -> Response:
 
 @bp.get("/processes")
 def list_processes() -> Response:
-    return jsonify(_engine().processes())
+    return jsonify(engine().processes())
 
 
 @bp.get("/processes/<key>/bpmn")
 def get_bpmn(key: str) -> Response:
-    xml = _engine().process_xml(key, _int_arg("version"))
+    xml = engine().process_xml(key, _int_arg("version"))
     return Response(xml, mimetype="application/xml")
 
 
@@ -123,7 +118,7 @@ def put_bpmn(key: str) -> tuple[Response, int]:
     if request.content_length and request.content_length > MAX_DEFINITION_BYTES:
         raise TooLarge(f"ไฟล์ใหญ่เกิน {MAX_DEFINITION_BYTES // (1024 * 1024)} MB")
     body = request.get_data(cache=False)
-    published = _engine().publish_xml(key, body, _actor())
+    published = engine().publish_xml(key, body, _actor())
     status = 201 if published.created else 200
     return jsonify({"key": published.key, "version": published.version, "created": published.created}), status
 
@@ -135,39 +130,39 @@ def start_instance() -> tuple[Response, int]:
     if not isinstance(key, str):
         raise KhantonError("ต้องระบุ process")
     data = body.get("data", {})
-    return jsonify(_engine().start(key, data, _actor())), 201
+    return jsonify(engine().start(key, data, _actor())), 201
 
 
 @bp.get("/instances")
 def list_instances() -> Response:
-    return jsonify(_engine().instances(
+    return jsonify(engine().instances(
         _actor(), process=request.args.get("process") or None, status=request.args.get("status") or None,
         fiscal_year=_int_arg("fiscal_year"), limit=_int_arg("limit"), offset=_int_arg("offset")))
 
 
 @bp.get("/instances/<instance_id>")
 def get_instance(instance_id: str) -> Response:
-    return jsonify(_engine().instance(instance_id, _actor()))
+    return jsonify(engine().instance(instance_id, _actor()))
 
 
 @bp.get("/instances/<instance_id>/timeline")
 def get_timeline(instance_id: str) -> Response:
-    return jsonify(_engine().timeline(instance_id, _actor()))
+    return jsonify(engine().timeline(instance_id, _actor()))
 
 
 @bp.get("/tasks")
 def list_tasks() -> Response:
-    return jsonify(_engine().ready_tasks(
+    return jsonify(engine().ready_tasks(
         _actor(), lane=request.args.get("lane") or None, process=request.args.get("process") or None,
         limit=_int_arg("limit"), offset=_int_arg("offset")))
 
 
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str) -> Response:
-    return jsonify(_engine().task(task_id, _actor()))
+    return jsonify(engine().task(task_id, _actor()))
 
 
 @bp.post("/tasks/<task_id>/complete")
 def complete_task(task_id: str) -> Response:
     body = _json_body()
-    return jsonify(_engine().complete(task_id, body.get("data", {}), _actor()))
+    return jsonify(engine().complete(task_id, body.get("data", {}), _actor()))

@@ -11,7 +11,7 @@ from flask_login import login_required
 from engine.accounts import Actor
 from engine.errors import Conflict, Forbidden, KhantonError, NotFound, TooLarge
 
-from ..auth import engine
+from .. import engine
 
 bp = Blueprint("tasks", __name__)
 

@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response
 from engine.assignments import KINDS
 from engine.errors import KhantonError
 
-from .. import forms_render
-from ..auth import current_actor, engine
+from .. import engine, forms_render
+from ..auth import current_actor
 from .common import bp
 
 

@@ -10,8 +10,8 @@ from engine.errors import InvalidData
 from engine.forms import validate_data
 from engine.roles import LANES
 
-from .. import forms_render
-from ..auth import current_actor, engine
+from .. import engine, forms_render
+from ..auth import current_actor
 from ..i18n import current_fiscal_year
 from .common import bp, next_task
 

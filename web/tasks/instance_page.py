@@ -7,7 +7,8 @@ from urllib.parse import quote
 from flask import Response, render_template, request
 from werkzeug.http import quote_header_value
 
-from ..auth import current_actor, engine
+from .. import engine
+from ..auth import current_actor
 from ..i18n import STATUS_NAMES
 from .common import bp
 from .inbox import PAGE_SIZE, page_number

@@ -12,8 +12,8 @@ from engine.attachments import ACCEPT, MAX_BYTES
 from engine.errors import Conflict, InvalidData, KhantonError
 from engine.forms import validate_data
 
-from .. import forms_render
-from ..auth import current_actor, engine
+from .. import engine, forms_render
+from ..auth import current_actor
 from ..i18n import be_datetime, lane_name, status_name
 from .common import bp, next_task
 
