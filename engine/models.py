@@ -28,6 +28,30 @@ class User(Base):
     lanes: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A school user belongs to one school: they see and complete only that school's rounds.
+    school: Mapped[str | None] = mapped_column(String(20), index=True)
+
+
+class School(Base):
+    """A school of the office's area, by its official code."""
+
+    __tablename__ = "schools"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    district: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser session, so that signing out ends it on the server (a copied cookie dies)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
 
 
 class ApiToken(Base):
@@ -100,6 +124,8 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     completed_at: Mapped[datetime | None] = mapped_column()
     completed_by: Mapped[str | None] = mapped_column(String(64))
+    # The school whose round this is (a per-school step), or None: only that school's users see it.
+    school: Mapped[str | None] = mapped_column(String(20), index=True)
 
 
 class Event(Base):
