@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import KhantonError, NotFound
-from .models import ApiToken, User
+from .models import ApiToken, HumanTask, User
 from .roles import LANES, ROLES, effective_lanes
+from .schools import check_code, known
+
+SCHOOL_LANE = "school"
 
 
 @dataclass(frozen=True)
@@ -25,10 +28,12 @@ class Actor:
     roles: frozenset[str]
     lanes: frozenset[str]
     display_name: str = ""
+    # The school a school user belongs to: they work and read only that school's rounds.
+    school: str | None = None
 
     @classmethod
     def of(cls, user: User) -> Actor:
-        return cls(user.username, frozenset(user.roles), frozenset(user.lanes), user.display_name)
+        return cls(user.username, frozenset(user.roles), frozenset(user.lanes), user.display_name, user.school)
 
     @property
     def works_lanes(self) -> set[str]:
@@ -38,9 +43,18 @@ class Actor:
     def reads_all(self) -> bool:
         return bool(self.roles & {"supervisor", "admin"})
 
+    @property
+    def school_only(self) -> bool:
+        """A school's user (lane `school` alone): reads only start data and its own school's rounds."""
+        return not self.reads_all and (self.school is not None or self.lanes == {SCHOOL_LANE})
+
+    def may_work(self, task: HumanTask) -> bool:
+        """Whether the task is in the actor's lanes and, when it is a school's round, the actor's school."""
+        return task.lane in self.works_lanes and (task.school is None or task.school == self.school)
+
 
 def add_user(session: Session, username: str, roles: list[str], lanes: list[str],
-             password: str | None = None, display_name: str = "") -> User:
+             password: str | None = None, display_name: str = "", school: str | None = None) -> User:
     unknown_roles = [r for r in roles if r not in ROLES]
     unknown_lanes = [lane for lane in lanes if lane not in LANES]
     if unknown_roles or unknown_lanes:
@@ -49,12 +63,30 @@ def add_user(session: Session, username: str, roles: list[str], lanes: list[str]
             + f" (บทบาท: {', '.join(ROLES)}; lane: {', '.join(LANES)})")
     if session.scalar(select(User).where(User.username == username)):
         raise KhantonError(f"มีผู้ใช้ชื่อ {username} อยู่แล้ว")
+    school = _check_school(session, username, set(lanes), school)
     user = User(username=username, roles=sorted(set(roles)), lanes=sorted(set(lanes)),
-                display_name=display_name or username,
+                display_name=display_name or username, school=school,
                 password_hash=generate_password_hash(password) if password else None)
     session.add(user)
     session.flush()
     return user
+
+
+def _check_school(session: Session, username: str, lanes: set[str], school: str | None) -> str | None:
+    """A school user works lane `school` alone and belongs to one school that exists; nobody else has one."""
+    if SCHOOL_LANE not in lanes:
+        if school:
+            raise KhantonError(f"ระบุสถานศึกษา (--school) ได้เฉพาะผู้ใช้ใน lane {SCHOOL_LANE}: {username} ไม่อยู่ใน lane นี้")
+        return None
+    if lanes != {SCHOOL_LANE}:
+        raise KhantonError(f"ผู้ใช้ของสถานศึกษาอยู่ได้เฉพาะ lane {SCHOOL_LANE} (ไม่รวม "
+                           + ", ".join(sorted(lanes - {SCHOOL_LANE})) + ")")
+    if not school:
+        raise KhantonError(f"ผู้ใช้ใน lane {SCHOOL_LANE} ต้องระบุสถานศึกษาที่สังกัด (--school รหัสสถานศึกษา)")
+    code = check_code(school)
+    if code not in known(session, [code]):
+        raise KhantonError(f"ไม่พบสถานศึกษารหัส {code} (เพิ่มก่อนด้วย khanton school add)")
+    return code
 
 
 def find_user(session: Session, username: str) -> User:

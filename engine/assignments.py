@@ -119,7 +119,7 @@ def completion_context(session: Session, task_id: str, actor: Actor) -> tuple[Ac
 def claim(session: Session, task_id: str, actor: Actor) -> HumanTask:
     task = _ready_task(session, task_id)
     working = effective_actor(session, actor)
-    if task.lane not in working.works_lanes:
+    if not working.may_work(task):
         raise Forbidden("งานนี้ไม่ได้อยู่ในความรับผิดชอบของคุณ")
     _require_ready(task)
     if task.assignee == actor.username:
@@ -163,6 +163,8 @@ def hand_over(session: Session, task_id: str, actor: Actor, to: str, note: str =
         raise Forbidden(f"งานนี้อยู่ในความรับผิดชอบของ {task.assignee} ส่งต่อได้เฉพาะผู้รับงานหรือผู้อำนวยการกลุ่ม")
     if to not in {name for name, _ in colleagues(session, task.lane)}:
         raise KhantonError(f"ส่งต่อได้เฉพาะผู้ที่ปฏิบัติงานใน lane เดียวกัน ({task.lane})")
+    if task.school is not None and find_user(session, to).school != task.school:
+        raise KhantonError(f"ส่งต่อรอบของสถานศึกษาได้เฉพาะผู้ใช้ของสถานศึกษาเดียวกัน ({task.school})")
     before = task.assignee
     _set_holder(session, task, to)
     data = _acting_data(session, actor, task.lane, {"to": to, "from": before, "note": note.strip()[:1000]})

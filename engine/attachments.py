@@ -19,6 +19,7 @@ from .accounts import Actor
 from .errors import Forbidden, KhantonError, NotFound, TooLarge
 from .models import Attachment, HumanTask, Instance
 from .queries import may_see
+from .school_scope import hidden_rounds
 
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -57,7 +58,7 @@ def add(session: Session, actor: Actor, task_id: str, filename: str, content: by
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
-    if task.lane not in actor.works_lanes:
+    if not actor.may_work(task):
         raise Forbidden("แนบเอกสารได้เฉพาะงานที่อยู่ในความรับผิดชอบของคุณ")
     if task.status != "ready":
         raise KhantonError("งานนี้ดำเนินการไปแล้ว แนบเอกสารเพิ่มไม่ได้")
@@ -107,6 +108,6 @@ def fetch(session: Session, actor: Actor, attachment_id: str) -> tuple[dict[str,
         raise NotFound("ไม่พบเอกสารแนบ")
     instance = session.get(Instance, row.instance_id)
     assert instance is not None
-    if not may_see(session, actor, instance):
+    if not may_see(session, actor, instance) or row.task_id in hidden_rounds(session, actor, instance.id):
         raise Forbidden("คุณไม่มีสิทธิ์ดูเอกสารนี้")
     return summary(row), row.content

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import attachments, queries
+from . import attachments, queries, school_scope
 from .accounts import Actor, names
 from .assignments import effective_actor
 from .definitions import latest_versions
@@ -65,14 +65,15 @@ def instance_file(session: Session, actor: Actor, instance_id: str, latest_event
     the count of all), attachments, field labels and task rounds."""
     working = effective_actor(session, actor)
     instance = queries.visible_instance(session, working, instance_id)
-    view = queries.instance_view(session, instance)
+    view = queries.instance_view(session, instance, working)
     version = session.get(ProcessVersion, instance.version_id)
     assert version is not None
-    timeline = queries.timeline(session, instance, latest_events)
+    timeline = queries.timeline(session, instance, latest_events, working)
+    hidden = school_scope.hidden_rounds(session, working, instance.id)  # other schools' rounds
     event_count = (len(timeline) if latest_events is None else
                    session.scalar(select(func.count(Event.id)).where(Event.instance_id == instance.id)) or 0)
-    ready = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                    HumanTask.status == "ready")).all()
+    ready = [t for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                               HumanTask.status == "ready")) if t.id not in hidden]
     acting_for = [e["data"].get("acting_for") for e in timeline if isinstance(e.get("data"), dict)]
     who = names(session, [e["actor"] for e in timeline] + acting_for + [t.assignee for t in ready]
                 + [instance.started_by])
@@ -83,9 +84,10 @@ def instance_file(session: Session, actor: Actor, instance_id: str, latest_event
         event["lane_name"] = LANES.get(event["lane"] or "", event["lane"])
     view["ready_tasks"] = [{"id": t.id, "name": t.name, "lane": t.lane, "lane_name": LANES.get(t.lane, t.lane),
                             "assignee": t.assignee, "assignee_name": who.get(t.assignee or "", t.assignee),
-                            "created_at": t.created_at, "mine": t.lane in working.works_lanes}
+                            "created_at": t.created_at, "mine": working.may_work(t)}
                            for t in ready]
-    view.update(timeline=timeline, event_count=event_count, attachments=attachments.for_instance(session, instance.id),
+    shown = [a for a in attachments.for_instance(session, instance.id) if a["task"] not in hidden]
+    view.update(timeline=timeline, event_count=event_count, attachments=shown,
                 fields=field_schemas(version), started_by_name=who.get(instance.started_by, instance.started_by))
     return view
 

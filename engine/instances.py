@@ -18,14 +18,20 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import queries, state
-from .accounts import Actor
-from .errors import Conflict, Forbidden, KhantonError, NotFound, WorkflowFailure
+from . import queries, schools, state
+from .accounts import SCHOOL_LANE, Actor
+from .errors import Conflict, FieldError, Forbidden, InvalidData, KhantonError, NotFound, WorkflowFailure
 from .forms import validate_data
-from .models import Event, HumanTask, Instance, ProcessVersion, utcnow
+from .models import Event, HumanTask, Instance, ProcessVersion, School, utcnow
 from .thai_calendar import thai_datetime
 
 RUNNING, COMPLETED, REJECTED = "running", "completed", "rejected"
+
+
+class StaleInstance(Conflict):
+    """Someone else wrote the instance between our read and our write. Not always a real conflict:
+    two schools completing their own rounds of one instance both write it; the caller may retry the
+    whole completion in a fresh transaction, which answers a real conflict (same task) with a 409."""
 
 
 def _task_meta(version: ProcessVersion, task: Any) -> dict[str, Any] | None:
@@ -112,15 +118,18 @@ def _sync(session: Session, instance: Instance, version: ProcessVersion, workflo
     for row in rows:
         if row.spiff_task_id not in ready:
             row.status = "cancelled"
-    for spiff_id, task in ready.items():
-        if spiff_id in known:
-            continue
-        meta = _task_meta(version, task) or {}
+    new = [(spiff_id, task, _task_meta(version, task) or {}) for spiff_id, task in ready.items()
+           if spiff_id not in known]
+    school_of = _round_schools(session, [(task, meta) for _, task, meta in new])
+    for spiff_id, task, meta in new:
+        school = school_of.get(id(task))
         session.add(HumanTask(
             id=str(uuid.uuid4()), instance_id=instance.id, spiff_task_id=spiff_id,
             task_spec=task.task_spec.bpmn_id or task.task_spec.name,
-            name=_round_name(meta.get("name") or task.task_spec.name, task, meta.get("input_item")),
+            name=_round_name(meta.get("name") or task.task_spec.name, task, meta.get("input_item"),
+                             school.name if school else None),
             lane=meta.get("lane") or "", form=meta.get("form"), status="ready",
+            school=school.code if school else None,
         ))
     instance.data = _current_data(workflow)
     instance.updated_at = utcnow()
@@ -130,11 +139,56 @@ def _sync(session: Session, instance: Instance, version: ProcessVersion, workflo
         _event(session, instance, actor, "rejected" if instance.status == REJECTED else "finished")
 
 
-def _round_name(name: str, task: Any, input_item: str | None) -> str:
-    """A multi-instance round is named after its item: "สถานศึกษารายงานข้อมูล — โรงเรียนบ้านตาก"."""
+def _round_name(name: str, task: Any, input_item: str | None, school_name: str | None = None) -> str:
+    """A multi-instance round is named after its item: "สถานศึกษารายงานข้อมูล — โรงเรียนบ้านตาก"
+    (a school's round by the school's registered name)."""
     item = task.data.get(input_item) if input_item else None
-    label = item.get("name") if isinstance(item, dict) else item if isinstance(item, str) else None
+    label = school_name or (item.get("name") if isinstance(item, dict) else item if isinstance(item, str) else None)
     return f"{name} — {label}" if label else name
+
+
+def _round_schools(session: Session, rounds: list[tuple[Any, dict[str, Any]]]) -> dict[int, School]:
+    """The school of each new per-school round (a multi-instance round of lane `school` over rows
+    {"code", "name"}), by id() of its spiff task. A row whose code is no known school is refused as
+    the data of the step that listed the schools, naming the row, so nothing is stored and no round
+    goes to nobody (or to every school)."""
+    items: dict[int, tuple[str, str]] = {}  # id(task) -> (code, field path of the row's code)
+    errors: list[FieldError] = []
+    for task, meta in rounds:
+        input_item = meta.get("input_item")
+        if meta.get("lane") != SCHOOL_LANE or not input_item:
+            continue
+        item = task.data.get(input_item)
+        path = _row_path(task)
+        code = item.get("code") if isinstance(item, dict) else None
+        if not isinstance(code, str) or not code.strip():
+            errors.append(FieldError(path, f"{_row_label(task)}: ต้องระบุรหัสสถานศึกษา"))
+            continue
+        items[id(task)] = (code.strip(), f"{path}.code" if path else "code")
+    found = schools.known(session, [code for code, _ in items.values()])
+    for task, _meta in rounds:
+        code, path = items.get(id(task), ("", ""))
+        if code and code not in found:
+            errors.append(FieldError(path, f"{_row_label(task)}: ไม่พบสถานศึกษารหัส {code[:40]} ในทะเบียนสถานศึกษา"
+                                           " (ผู้ดูแลระบบเพิ่มได้ด้วย khanton school add)"))
+    if errors:
+        raise InvalidData(errors)
+    return {key: found[code] for key, (code, _) in items.items()}
+
+
+def _row_path(task: Any) -> str:
+    """Where a multi-instance round's item came from: "schools.1" (the collection, the row's index)."""
+    data_input = getattr(getattr(task.parent, "task_spec", None), "data_input", None)
+    collection = getattr(data_input, "bpmn_id", None) or getattr(data_input, "name", None)
+    index = task.internal_data.get("key_or_index")
+    if collection and isinstance(index, int):
+        return f"{collection}.{index}"
+    return str(collection or "")
+
+
+def _row_label(task: Any) -> str:
+    index = task.internal_data.get("key_or_index")
+    return f"สถานศึกษาแถวที่ {index + 1}" if isinstance(index, int) else "สถานศึกษา"
 
 
 def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected_revision: int) -> None:
@@ -148,7 +202,7 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("ขั้นตอนนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่")
+        raise StaleInstance("ขั้นตอนนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่")
     instance.revision = expected_revision + 1
 
 
@@ -186,8 +240,9 @@ def complete(session: Session, task_id: str, data: Any, actor: Actor) -> Instanc
     row = session.get(HumanTask, task_id)
     if row is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
-    if row.lane not in actor.works_lanes:
-        raise Forbidden("งานนี้ไม่ได้อยู่ในความรับผิดชอบของคุณ")
+    if not actor.may_work(row):
+        raise Forbidden("งานนี้ไม่ได้อยู่ในความรับผิดชอบของคุณ" if row.lane not in actor.works_lanes
+                        else "งานนี้เป็นรอบของสถานศึกษาอื่น")
     if row.status != "ready":
         raise Conflict(_done_message(row), {"task": row.id, "status": row.status})
     instance = session.get(Instance, row.instance_id)

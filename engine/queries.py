@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from . import school_scope
 from .accounts import Actor
 from .errors import Forbidden, NotFound
 from .models import Event, HumanTask, Instance, ProcessVersion
@@ -20,7 +21,7 @@ def _page(limit: int | None, offset: int | None) -> tuple[int, int]:
 
 def task_summary(task: HumanTask, process: str) -> dict[str, Any]:
     return {"id": task.id, "instance": task.instance_id, "name": task.name, "lane": task.lane,
-            "process": process, "status": task.status,
+            "process": process, "status": task.status, "school": task.school,
             "created_at": task.created_at.isoformat() if task.created_at else None,
             "due_at": task.due_at.isoformat() if task.due_at else None}
 
@@ -32,7 +33,7 @@ def ready_tasks(session: Session, actor: Actor, lane: str | None = None, process
         lanes = lanes & {lane}
     limit, offset = _page(limit, offset)
     query = (select(HumanTask, Instance.process_key).join(Instance, Instance.id == HumanTask.instance_id)
-             .where(HumanTask.status == "ready", HumanTask.lane.in_(sorted(lanes)))
+             .where(HumanTask.status == "ready", HumanTask.lane.in_(sorted(lanes)), school_scope.open_to(actor))
              .order_by(HumanTask.created_at.desc(), HumanTask.id).limit(limit).offset(offset))
     if process:
         query = query.where(Instance.process_key == process)
@@ -40,14 +41,18 @@ def ready_tasks(session: Session, actor: Actor, lane: str | None = None, process
 
 
 def may_see(session: Session, actor: Actor, instance: Instance) -> bool:
+    """Supervisors see all; others what they started, took part in, or what reaches their lanes — a
+    school's user only instances with a round of their own school (school_scope)."""
     if actor.reads_all or instance.started_by == actor.username:
         return True
-    took_part = session.scalar(select(Event.id).where(
-        Event.instance_id == instance.id, Event.actor == actor.username).limit(1))
-    if took_part is not None:
-        return True
+    if not actor.school_only:
+        took_part = session.scalar(select(Event.id).where(
+            Event.instance_id == instance.id, Event.actor == actor.username).limit(1))
+        if took_part is not None:
+            return True
     in_lanes = session.scalar(select(HumanTask.id).where(
-        HumanTask.instance_id == instance.id, HumanTask.lane.in_(sorted(actor.works_lanes))).limit(1))
+        HumanTask.instance_id == instance.id, HumanTask.lane.in_(sorted(actor.works_lanes)),
+        school_scope.open_to(actor)).limit(1))
     return in_lanes is not None
 
 
@@ -60,19 +65,22 @@ def visible_instance(session: Session, actor: Actor, instance_id: str) -> Instan
     return instance
 
 
-def instance_view(session: Session, instance: Instance) -> dict[str, Any]:
+def instance_view(session: Session, instance: Instance, actor: Actor | None = None) -> dict[str, Any]:
+    """The instance as `actor` may read it (a school's user: see school_scope); all of it without one."""
     version = session.get(ProcessVersion, instance.version_id)
     assert version is not None
-    ready = session.scalars(select(HumanTask).where(
+    hidden = school_scope.hidden_rounds(session, actor, instance.id) if actor else set()
+    ready = [t for t in session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "ready")
-        .order_by(HumanTask.created_at, HumanTask.id)).all()
+        .order_by(HumanTask.created_at, HumanTask.id)) if t.id not in hidden]
+    scoped = actor is not None and actor.school_only
     return {
         "id": instance.id, "process": instance.process_key, "version": version.version,
         "name": version.name, "title": instance.title, "status": instance.status,
         "fiscal_year": instance.fiscal_year, "started_by": instance.started_by,
         "started_at": instance.started_at.isoformat(), "updated_at": instance.updated_at.isoformat(),
         "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
-        "data": instance.data,
+        "data": school_scope.data(session, actor, instance) if actor and scoped else instance.data,
         "ready_tasks": [task_summary(t, instance.process_key) for t in ready],
     }
 
@@ -90,28 +98,35 @@ def instances(session: Session, actor: Actor, process: str | None = None, status
     if fiscal_year:
         query = query.where(Instance.fiscal_year == fiscal_year)
     if not actor.reads_all:
-        took_part = select(Event.instance_id).where(Event.actor == actor.username)
-        in_lanes = select(HumanTask.instance_id).where(HumanTask.lane.in_(sorted(actor.works_lanes)))
-        query = query.where(or_(Instance.started_by == actor.username, Instance.id.in_(took_part),
-                                Instance.id.in_(in_lanes)))
+        in_lanes = select(HumanTask.instance_id).where(HumanTask.lane.in_(sorted(actor.works_lanes)),
+                                                       school_scope.open_to(actor))
+        seen = [Instance.started_by == actor.username, Instance.id.in_(in_lanes)]
+        if not actor.school_only:  # a school's user sees only instances with their school's rounds
+            seen.append(Instance.id.in_(select(Event.instance_id).where(Event.actor == actor.username)))
+        query = query.where(or_(*seen))
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return [{"id": i.id, "process": i.process_key, "name": name, "title": i.title, "status": i.status,
              "fiscal_year": i.fiscal_year, "started_by": i.started_by,
              "started_at": i.started_at.isoformat(), "updated_at": i.updated_at.isoformat()} for i, name in rows]
 
 
-def timeline(session: Session, instance: Instance, latest: int | None = None) -> list[dict[str, Any]]:
+def timeline(session: Session, instance: Instance, latest: int | None = None,
+             actor: Actor | None = None) -> list[dict[str, Any]]:
     """Events oldest first; with `latest`, only the last that many (a page beside a task need not
-    read a history that grows with every return for revision)."""
+    read a history that grows with every return for revision); as `actor` may read them."""
     if latest is None:
         events = list(session.scalars(select(Event).where(Event.instance_id == instance.id)
                                       .order_by(Event.at, Event.id)))
     else:
         events = list(session.scalars(select(Event).where(Event.instance_id == instance.id)
                                       .order_by(Event.at.desc(), Event.id.desc()).limit(latest)))[::-1]
-    return [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "task": e.task_id,
-             "task_name": e.task_name, "lane": e.lane, "step": e.task_spec, "data": e.data}
-            for e in events]
+    result = [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "task": e.task_id,
+               "task_name": e.task_name, "lane": e.lane, "step": e.task_spec, "data": e.data}
+              for e in events]
+    if actor is not None and actor.school_only:
+        return school_scope.timeline(result, school_scope.hidden_rounds(session, actor, instance.id),
+                                     school_scope.own_rounds(session, actor, instance.id))
+    return result
 
 
 def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
@@ -120,13 +135,16 @@ def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
         raise NotFound(f"ไม่พบงาน {task_id}")
     instance = session.get(Instance, task.instance_id)
     assert instance is not None
-    if task.lane not in actor.works_lanes and not may_see(session, actor, instance):
+    if not actor.may_work(task) and not may_see(session, actor, instance):
         raise Forbidden("คุณไม่มีสิทธิ์ดูงานนี้")
+    if actor.school_only and task.school not in (None, actor.school):
+        raise Forbidden("งานนี้เป็นรอบของสถานศึกษาอื่น")
     version = session.get(ProcessVersion, instance.version_id)
     assert version is not None
     form = version.forms.get(task.form or "", {"type": "object"})
     return {**task_summary(task, instance.process_key), "step": task.task_spec,
-            "form": form, "data": instance.data,
+            "form": form,
+            "data": school_scope.data(session, actor, instance) if actor.school_only else instance.data,
             "completed_by": task.completed_by,
             "completed_at": task.completed_at.isoformat() if task.completed_at else None}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,7 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from . import accounts, assignments, attachments, casefile, definitions, instances, migrate, queries, signin, worklist
+from . import (
+    accounts,
+    assignments,
+    attachments,
+    casefile,
+    definitions,
+    instances,
+    migrate,
+    queries,
+    schools,
+    signin,
+    worklist,
+)
 from .accounts import Actor
 from .db import Database
 from .definitions import Definition
@@ -20,6 +34,8 @@ from .errors import Forbidden, InvalidDefinition
 from .models import Event, User
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Tries of one completion when other completions keep writing the same instance (parallel rounds).
+COMPLETE_ATTEMPTS = 5
 
 
 @dataclass
@@ -88,9 +104,19 @@ class Khanton:
 
     # --- people -------------------------------------------------------------------------------
     def add_user(self, username: str, roles: list[str], lanes: list[str], password: str | None = None,
-                 display_name: str = "") -> None:
+                 display_name: str = "", school: str | None = None) -> None:
+        """A user; one of lane `school` belongs to one school that exists (add_school first)."""
         with self.db.transaction() as session:
-            accounts.add_user(session, username, roles, lanes, password, display_name)
+            accounts.add_user(session, username, roles, lanes, password, display_name, school)
+
+    def add_school(self, code: str, name: str, district: str = "") -> None:
+        """A school of the area, by its official code; a duplicate or malformed code is refused."""
+        with self.db.transaction() as session:
+            schools.add_school(session, code, name, district)
+
+    def schools(self) -> list[dict[str, str]]:
+        with self.db.transaction(read_only=True) as session:
+            return [{"code": s.code, "name": s.name, "district": s.district} for s in schools.listing(session)]
 
     def issue_token(self, username: str) -> str:
         with self.db.transaction() as session:
@@ -109,17 +135,28 @@ class Khanton:
     def start(self, key: str, data: dict[str, Any], actor: Actor) -> dict[str, Any]:
         with self.db.transaction() as session:
             instance = instances.start(session, key, data, actor)
-            return queries.instance_view(session, instance)
+            return queries.instance_view(session, instance, actor)
 
     def complete(self, task_id: str, data: Any, actor: Actor) -> dict[str, Any]:
         """Complete a task; a person acting for someone away works that person's lanes too,
-        and a task someone else has claimed is theirs."""
-        with self.db.transaction() as session:
-            working, acting_for = assignments.completion_context(session, task_id, actor)
-            instance = instances.complete(session, task_id, data, working)
-            if acting_for:
-                self._mark_acting(session, task_id, acting_for)
-            return queries.instance_view(session, instance)
+        and a task someone else has claimed is theirs.
+
+        When another completion wrote the instance meanwhile (another school's round of the same
+        instance), the completion is run again on the fresh state, a few times at most: the second
+        run sees whether this task is still ready (then it succeeds) or was done (then 409)."""
+        for attempt in range(1, COMPLETE_ATTEMPTS + 1):
+            try:
+                with self.db.transaction() as session:
+                    working, acting_for = assignments.completion_context(session, task_id, actor)
+                    instance = instances.complete(session, task_id, data, working)
+                    if acting_for:
+                        self._mark_acting(session, task_id, acting_for)
+                    return queries.instance_view(session, instance, working)
+            except instances.StaleInstance:
+                if attempt == COMPLETE_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311 - jitter, not a secret
+        raise AssertionError("unreachable")
 
     def ready_tasks(self, actor: Actor, **filters: Any) -> list[dict[str, Any]]:
         with self.db.transaction(read_only=True) as session:
@@ -131,7 +168,7 @@ class Khanton:
 
     def instance(self, instance_id: str, actor: Actor) -> dict[str, Any]:
         with self.db.transaction(read_only=True) as session:
-            return queries.instance_view(session, queries.visible_instance(session, actor, instance_id))
+            return queries.instance_view(session, queries.visible_instance(session, actor, instance_id), actor)
 
     def instances(self, actor: Actor, **filters: Any) -> list[dict[str, Any]]:
         with self.db.transaction(read_only=True) as session:
@@ -139,7 +176,7 @@ class Khanton:
 
     def timeline(self, instance_id: str, actor: Actor) -> list[dict[str, Any]]:
         with self.db.transaction(read_only=True) as session:
-            return queries.timeline(session, queries.visible_instance(session, actor, instance_id))
+            return queries.timeline(session, queries.visible_instance(session, actor, instance_id), actor=actor)
 
     def processes(self) -> list[dict[str, Any]]:
         with self.db.transaction(read_only=True) as session:

@@ -7,16 +7,19 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from . import school_scope
 from .accounts import Actor, names
 from .assignments import acting_lanes, effective_actor
 from .models import HumanTask, Instance, ProcessVersion
 from .roles import LANES
 
 
-def _conditions(lanes: set[str], lane: str | None, process: str | None) -> list[ColumnElement[bool]]:
+def _conditions(working: Actor, lane: str | None, process: str | None) -> list[ColumnElement[bool]]:
+    lanes = working.works_lanes
     if lane:
         lanes = lanes & {lane}
-    conditions = [HumanTask.status == "ready", HumanTask.lane.in_(sorted(lanes))]
+    # A school's round only for its own school's users.
+    conditions = [HumanTask.status == "ready", HumanTask.lane.in_(sorted(lanes)), school_scope.open_to(working)]
     if process:
         conditions.append(Instance.process_key == process)
     return conditions
@@ -30,10 +33,10 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     base = (select(HumanTask, Instance, ProcessVersion.name)
             .join(Instance, Instance.id == HumanTask.instance_id)
             .join(ProcessVersion, ProcessVersion.id == Instance.version_id))
-    query = base.where(*_conditions(working.works_lanes, lane, process))
+    query = base.where(*_conditions(working, lane, process))
     query = query.order_by(HumanTask.created_at.desc(), HumanTask.id).limit(max(1, limit)).offset(max(0, offset))
     total_query = select(func.count(HumanTask.id)).join(Instance, Instance.id == HumanTask.instance_id).where(
-        *_conditions(working.works_lanes, lane, process))
+        *_conditions(working, lane, process))
     total = session.scalar(total_query) or 0
     found = session.execute(query).all()
     who = names(session, [i.started_by for _, i, _ in found] + [t.assignee for t, _, _ in found]
@@ -58,6 +61,6 @@ def count_waiting(session: Session, actor: Actor) -> int:
     """Ready tasks the actor may do now: their lanes', not held by somebody else."""
     working = effective_actor(session, actor)
     query = select(func.count(HumanTask.id)).join(Instance, Instance.id == HumanTask.instance_id).where(
-        *_conditions(working.works_lanes, None, None))
+        *_conditions(working, None, None))
     query = query.where((HumanTask.assignee.is_(None)) | (HumanTask.assignee == actor.username))
     return session.scalar(query) or 0

@@ -80,16 +80,31 @@ def make_khanton(url: str, processes_dir: Path | None = None, forms_dir: Path | 
     return khanton
 
 
+# The schools of the test area (code, name, district): the scenarios' per-school rounds name the first four.
+SCHOOLS: list[tuple[str, str, str]] = [
+    ("1063010001", "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)", "เมืองตาก"),
+    ("1063010002", "โรงเรียนบ้านสาธิตวังเจ้า (สาธิต)", "วังเจ้า"),
+    ("1063010003", "โรงเรียนบ้านสาธิตบ้านตาก (สาธิต)", "บ้านตาก"),
+    ("1063010004", "โรงเรียนบ้านสาธิตสามเงา (สาธิต)", "สามเงา"),
+    ("1063010009", "โรงเรียนบ้านนอกรอบ (สาธิต)", "เมืองตาก"),
+]
+
 USERS: dict[str, tuple[list[str], list[str]]] = {
     "officer": (["officer"], ["plan_officer"]),
     "committee": (["officer"], ["committee"]),
     "head": (["officer"], ["plan_head"]),
     "director": (["officer"], ["esa_director"]),
     "school": (["officer"], ["school"]),
+    "school2": (["officer"], ["school"]),
+    "school3": (["officer"], ["school"]),
+    "school4": (["officer"], ["school"]),
     "analyst": (["analyst"], []),
     "supervisor": (["supervisor"], []),
     "outsider": (["officer"], ["school"]),
 }
+# Each school user belongs to one school; "outsider"'s school is listed in no scenario's rounds.
+SCHOOL_OF: dict[str, str] = {"school": "1063010001", "school2": "1063010002", "school3": "1063010003",
+                             "school4": "1063010004", "outsider": "1063010009"}
 
 
 class Api:
@@ -122,8 +137,10 @@ class World:
                                       "FORMS_DIR": self.khanton.forms_dir})
         self.app.extensions["khanton"] = self.khanton
         self.tokens: dict[str, str] = {}
+        for code, school_name, district in SCHOOLS:
+            self.khanton.add_school(code, school_name, district)
         for name, (roles, lanes) in USERS.items():
-            self.khanton.add_user(name, roles, lanes)
+            self.khanton.add_user(name, roles, lanes, school=SCHOOL_OF.get(name))
             self.tokens[name] = self.khanton.issue_token(name)
 
     def api(self, user: str) -> Api:

@@ -55,8 +55,15 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\n")
     elif sys.stdin.isatty():
         password = getpass.getpass(f"password for {args.name} (empty: token only): ") or None
-    _engine().add_user(args.name, args.role or ["officer"], args.lane or [], password, args.display_name or "")
-    print(f"user {args.name} added")
+    _engine().add_user(args.name, args.role or ["officer"], args.lane or [], password, args.display_name or "",
+                       args.school)
+    print(f"user {args.name} added" + (f" (school {args.school})" if args.school else ""))
+    return 0
+
+
+def cmd_school_add(args: argparse.Namespace) -> int:
+    _engine().add_school(args.code, args.name, args.district or "")
+    print(f"school {args.code.strip()} added")
     return 0
 
 
@@ -126,8 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", nargs="+", action="extend")
     add.add_argument("--lane", nargs="+", action="extend")
     add.add_argument("--display-name")
+    add.add_argument("--school", help="official code of the school a school user belongs to")
     add.add_argument("--password-stdin", action="store_true")
     add.set_defaults(func=cmd_user_add)
+    school = sub.add_parser("school", help="manage schools").add_subparsers(dest="school_command", required=True)
+    school_add = school.add_parser("add", help="add a school (official code, Thai name)")
+    school_add.add_argument("code")
+    school_add.add_argument("--name", required=True)
+    school_add.add_argument("--district")
+    school_add.set_defaults(func=cmd_school_add)
     token = sub.add_parser("token", help="print a new API token for a user")
     token.add_argument("name")
     token.set_defaults(func=cmd_token)
