@@ -1,0 +1,209 @@
+"""A school is a school: each per-school round goes to its school, only that school's users see and
+complete it, a school that took no part sees nothing of the instance, and two schools answering at
+the same moment both succeed (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.errors import KhantonError
+from engine.models import Event, HumanTask, Instance, User
+from tests.conftest import SCHOOL_OF, World
+from tests.drive import data_for, scenario, start, step
+
+KEY = "expenditure-analysis"
+PDF = b"%PDF-1.4 school letter"
+
+
+def _rounds(world: World) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """An expenditure analysis whose officer listed two schools: the instance and its rounds by school code."""
+    instance = start(world, KEY)
+    _, instance = step(world, instance)  # notify_survey: the scenario lists 1063010001 and 1063010002
+    rounds = {t["school"]: t for t in instance["ready_tasks"]}
+    assert set(rounds) == {SCHOOL_OF["school"], SCHOOL_OF["school2"]}, instance["ready_tasks"]
+    return instance, rounds
+
+
+def _answer(world: World, user: str, task_id: str, students: int) -> Any:
+    api = world.api(user)
+    task = api.get(f"/tasks/{task_id}").get_json()
+    data = {**data_for(task, scenario(KEY)["steps"]), "student_count": students}
+    return api.post(f"/tasks/{task_id}/complete", json={"data": data})
+
+
+# --- the register: schools and their users -----------------------------------------------------------
+
+
+def test_schools_are_added_once_with_a_well_formed_code(world: World) -> None:
+    khanton = world.khanton
+    khanton.add_school("1063020001", "โรงเรียนบ้านแม่สลิด", "บ้านตาก")
+    assert {"code": "1063020001", "name": "โรงเรียนบ้านแม่สลิด", "district": "บ้านตาก"} in khanton.schools()
+    with pytest.raises(KhantonError, match="มีสถานศึกษารหัส 1063020001 อยู่แล้ว"):
+        khanton.add_school("1063020001", "โรงเรียนอื่น")
+    for bad in ("10630", "10630200O1", "1063020001; drop table schools", "", "١٠٦٣٠٢٠٠٠٢"):
+        with pytest.raises(KhantonError, match="รหัสสถานศึกษา .* ไม่ถูกต้อง"):
+            khanton.add_school(bad, "โรงเรียนใหม่")
+    with pytest.raises(KhantonError, match="ต้องระบุชื่อสถานศึกษา"):
+        khanton.add_school("1063020002", "  ")
+    with pytest.raises(KhantonError, match="อักขระควบคุม"):
+        khanton.add_school("1063020002", "โรงเรียน\ud800")
+    assert len(khanton.schools()) == 6  # the five of the fixtures and the one above
+
+
+def test_a_school_user_belongs_to_one_school_that_exists(world: World) -> None:
+    khanton = world.khanton
+    with pytest.raises(KhantonError, match="ต้องระบุสถานศึกษาที่สังกัด"):
+        khanton.add_user("kru_a", ["officer"], ["school"])
+    with pytest.raises(KhantonError, match="ไม่พบสถานศึกษารหัส 1063099999"):
+        khanton.add_user("kru_a", ["officer"], ["school"], school="1063099999")
+    with pytest.raises(KhantonError, match="เฉพาะผู้ใช้ใน lane school"):
+        khanton.add_user("kru_a", ["officer"], ["plan_officer"], school="1063010001")
+    with pytest.raises(KhantonError, match="อยู่ได้เฉพาะ lane school"):
+        khanton.add_user("kru_a", ["officer"], ["school", "plan_officer"], school="1063010001")
+    khanton.add_user("kru_a", ["officer"], ["school"], school=" 1063010001 ")
+    assert khanton.actor("kru_a").school == "1063010001"
+    with khanton.db.transaction(read_only=True) as session:
+        assert session.scalar(select(func.count()).select_from(User).where(User.username == "kru_a")) == 1
+
+
+# --- per-school rounds --------------------------------------------------------------------------------
+
+
+def test_each_round_goes_to_its_school_and_only_its_users_see_and_do_it(world: World) -> None:
+    instance, rounds = _rounds(world)
+    mine, theirs = rounds[SCHOOL_OF["school"]], rounds[SCHOOL_OF["school2"]]
+    assert mine["name"].endswith("โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)")
+    school, outsider = world.api("school"), world.api("outsider")
+
+    assert [t["id"] for t in school.get("/tasks").get_json()] == [mine["id"]]
+    assert [t["id"] for t in world.api("school2").get("/tasks").get_json()] == [theirs["id"]]
+    assert outsider.get("/tasks").get_json() == []
+    assert world.api("officer").get("/tasks").get_json() == []  # not the office's lane
+
+    assert school.get(f"/tasks/{theirs['id']}").status_code == 403
+    refused = school.post(f"/tasks/{theirs['id']}/complete", json={"data": {"student_count": 1}})
+    assert refused.status_code == 403 and "สถานศึกษาอื่น" in refused.get_json()["error"]["message"]
+    with pytest.raises(KhantonError, match="ไม่ได้อยู่ในความรับผิดชอบ"):
+        world.khanton.claim(theirs["id"], world.khanton.actor("school"))
+    with pytest.raises(KhantonError, match="แนบเอกสารได้เฉพาะ"):
+        world.khanton.attach(theirs["id"], world.khanton.actor("school"), "letter.pdf", PDF)
+    with world.khanton.db.transaction(read_only=True) as session:
+        row = session.get(HumanTask, theirs["id"])
+        assert row is not None and row.status == "ready" and row.assignee is None
+
+    assert _answer(world, "school", mine["id"], 321).status_code == 200
+    world.khanton.claim(theirs["id"], world.khanton.actor("school2"))
+    world.khanton.attach(theirs["id"], world.khanton.actor("school2"), "letter.pdf", PDF)
+    assert _answer(world, "school2", theirs["id"], 654).status_code == 200
+    after = world.api("supervisor").get(f"/instances/{instance['id']}").get_json()
+    assert sorted(r["student_count"] for r in after["data"]["school_reports"]) == [321, 654]
+
+
+def test_a_school_that_took_no_part_sees_nothing_of_the_instance(world: World) -> None:
+    instance, rounds = _rounds(world)
+    outsider = world.api("outsider")
+    assert outsider.get(f"/instances/{instance['id']}").status_code == 403
+    assert outsider.get(f"/instances/{instance['id']}/timeline").status_code == 403
+    assert outsider.get(f"/tasks/{rounds[SCHOOL_OF['school']]['id']}").status_code == 403
+    assert instance["id"] not in [i["id"] for i in outsider.get("/instances").get_json()]
+    assert outsider.get("/instances/no-such-instance").status_code == 404  # 404 before 403
+    attachment = world.khanton.attach(rounds[SCHOOL_OF["school"]]["id"], world.khanton.actor("school"),
+                                      "letter.pdf", PDF)
+    with pytest.raises(KhantonError, match="ไม่มีสิทธิ์ดูเอกสารนี้"):
+        world.khanton.attachment(attachment["id"], world.khanton.actor("outsider"))
+
+
+def test_a_school_reads_the_start_data_and_its_own_round_never_another_schools_answer(world: World) -> None:
+    instance, rounds = _rounds(world)
+    mine, theirs = rounds[SCHOOL_OF["school"]], rounds[SCHOOL_OF["school2"]]
+    assert _answer(world, "school2", theirs["id"], 654).status_code == 200
+    done = _answer(world, "school", mine["id"], 321)
+    assert done.status_code == 200
+    school = world.api("school")
+    seen = school.get(f"/instances/{instance['id']}").get_json()
+    assert seen["data"] == {**scenario(KEY)["start"],
+                            "current_school": {"code": "1063010001", "name": "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)"},
+                            "school_answer": done.get_json()["data"]["school_answer"]}
+    assert seen["data"]["school_answer"]["student_count"] == 321
+    assert "654" not in str(seen) and "654" not in str(done.get_json())
+    assert [t["name"] for t in seen["ready_tasks"]] == [t["name"] for t in world.api("supervisor").get(
+        f"/instances/{instance['id']}").get_json()["ready_tasks"]]  # the office's next step, no other round
+
+    events = school.get(f"/instances/{instance['id']}/timeline").get_json()
+    assert theirs["id"] not in [e["task"] for e in events]
+    assert "654" not in str(events)
+    own = [e for e in events if e["task"] == mine["id"]]
+    assert own and own[0]["data"]["student_count"] == 321
+    # The officer's notice listed both schools: the school sees the step happened, not its data.
+    notice = next(e for e in events if e["step"] == "notify_survey")
+    assert notice["data"] is None
+    everything = world.api("supervisor").get(f"/instances/{instance['id']}/timeline").get_json()
+    assert theirs["id"] in [e["task"] for e in everything]
+
+
+def test_a_listed_code_that_is_no_known_school_is_refused_naming_the_row(any_world: World) -> None:
+    world = any_world
+    instance = start(world, KEY)
+    summary = instance["ready_tasks"][0]
+    officer = world.api("officer")
+    task = officer.get(f"/tasks/{summary['id']}").get_json()
+    data = data_for(task, scenario(KEY)["steps"])
+    data["schools"] = [{"code": "1063010001", "name": "โรงเรียนบ้านสาธิตเมืองตาก"},
+                       {"code": "1063077777", "name": "โรงเรียนที่ไม่มีในทะเบียน"}]
+    with world.khanton.db.transaction(read_only=True) as session:
+        revision = session.scalar(select(Instance.revision).where(Instance.id == instance["id"]))
+    response = officer.post(f"/tasks/{summary['id']}/complete", json={"data": data})
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()["error"]
+    assert error["details"] == [{"field": "schools.1.code", "message": "สถานศึกษาแถวที่ 2: ไม่พบสถานศึกษารหัส "
+                                 "1063077777 ในทะเบียนสถานศึกษา (ผู้ดูแลระบบเพิ่มได้ด้วย khanton school add)"}]
+    with world.khanton.db.transaction(read_only=True) as session:
+        assert session.scalar(select(Instance.revision).where(Instance.id == instance["id"])) == revision
+        assert session.scalar(select(func.count()).select_from(HumanTask).where(
+            HumanTask.instance_id == instance["id"])) == 1
+        assert session.scalar(select(func.count()).select_from(Event).where(
+            Event.instance_id == instance["id"], Event.kind == "completed")) == 0
+    data["schools"][1]["code"] = "1063010002"
+    assert officer.post(f"/tasks/{summary['id']}/complete", json={"data": data}).status_code == 200
+
+
+# --- two schools at the same moment -------------------------------------------------------------------
+
+
+def test_two_schools_completing_their_own_rounds_at_once_both_succeed(any_world: World) -> None:
+    world = any_world
+    for attempt in range(4):  # several rounds, to give a race more than one chance to show
+        instance, rounds = _rounds(world)
+        people = {"school": 100 + attempt, "school2": 200 + attempt}
+        prepared = {}
+        for user, students in people.items():
+            task_id = rounds[SCHOOL_OF[user]]["id"]
+            task = world.api(user).get(f"/tasks/{task_id}").get_json()
+            prepared[user] = (task_id, {**data_for(task, scenario(KEY)["steps"]), "student_count": students})
+        barrier = threading.Barrier(len(prepared))
+        results: dict[str, tuple[int, Any]] = {}
+
+        def complete(user: str, task_id: str, data: dict[str, Any], barrier: threading.Barrier = barrier,
+                     results: dict[str, tuple[int, Any]] = results) -> None:
+            api = world.api(user)
+            barrier.wait()
+            response = api.post(f"/tasks/{task_id}/complete", json={"data": data})
+            results[user] = (response.status_code, response.get_json())
+
+        threads = [threading.Thread(target=complete, args=(user, *prepared[user])) for user in prepared]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert {user: code for user, (code, _) in results.items()} == {"school": 200, "school2": 200}, results
+        after = world.api("supervisor").get(f"/instances/{instance['id']}").get_json()
+        assert sorted(r["student_count"] for r in after["data"]["school_reports"]) == sorted(people.values())
+        assert [t["name"] for t in after["ready_tasks"]] == ["แต่งตั้งคณะกรรมการ วิเคราะห์งบประมาณ รายจ่าย"]
+        with world.khanton.db.transaction(read_only=True) as session:
+            completed = session.scalar(select(func.count()).select_from(Event).where(
+                Event.instance_id == instance["id"], Event.kind == "completed"))
+        assert completed == 3  # the notice and the two schools' answers
