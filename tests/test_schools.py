@@ -4,7 +4,11 @@ the same moment both succeed (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +16,10 @@ from sqlalchemy import func, select
 
 from engine.errors import KhantonError
 from engine.models import Event, HumanTask, Instance, User
-from tests.conftest import SCHOOL_OF, World
+from engine.service import Khanton
+from tests.conftest import ROOT, SCHOOL_OF, World
 from tests.drive import data_for, scenario, start, step
+from web.demo import SCHOOL_ROWS, load_demo
 
 KEY = "expenditure-analysis"
 PDF = b"%PDF-1.4 school letter"
@@ -207,3 +213,54 @@ def test_two_schools_completing_their_own_rounds_at_once_both_succeed(any_world:
             completed = session.scalar(select(func.count()).select_from(Event).where(
                 Event.instance_id == instance["id"], Event.kind == "completed"))
         assert completed == 3  # the notice and the two schools' answers
+
+
+# --- the command line and the demo -----------------------------------------------------------------
+
+
+def _khanton(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "web.cli", *args], env=env, input=stdin, capture_output=True,
+                          text=True, timeout=120, check=False, cwd=ROOT)
+
+
+def test_the_operator_adds_schools_and_their_users_from_the_command_line(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'office.db'}"}
+    assert _khanton(["init"], env).returncode == 0
+    added = _khanton(["school", "add", "1063050105", "--name", "โรงเรียนบ้านแม่ระมาด", "--district", "แม่ระมาด"], env)
+    assert added.returncode == 0 and "school 1063050105 added" in added.stdout, added.stderr
+    again = _khanton(["school", "add", "1063050105", "--name", "โรงเรียนซ้ำ"], env)
+    assert again.returncode == 1 and "มีสถานศึกษารหัส 1063050105 อยู่แล้ว" in again.stderr
+    assert "Traceback" not in again.stderr
+    bad = _khanton(["school", "add", "abc", "--name", "โรงเรียน"], env)
+    assert bad.returncode == 1 and "รหัสสถานศึกษา 'abc' ไม่ถูกต้อง" in bad.stderr
+    no_school = _khanton(["user", "add", "kru", "--role", "officer", "--lane", "school", "--password-stdin"],
+                         env, "pw\n")
+    assert no_school.returncode == 1 and "--school" in no_school.stderr
+    user = _khanton(["user", "add", "kru", "--role", "officer", "--lane", "school", "--school", "1063050105",
+                     "--password-stdin"], env, "pw\n")
+    assert user.returncode == 0, user.stderr
+    khanton = Khanton(env["DATABASE_URL"])
+    try:
+        assert khanton.actor("kru").school == "1063050105"
+        assert khanton.sign_in("kru", "pw") is not None
+        assert [s["name"] for s in khanton.schools()] == ["โรงเรียนบ้านแม่ระมาด"]
+    finally:
+        khanton.db.dispose()
+
+
+def test_the_demo_has_four_schools_each_with_its_user_and_rounds_named_by_code(world: World) -> None:
+    load_demo(world.khanton)
+    khanton = world.khanton
+    demo_codes = {code for code, _, _ in SCHOOL_ROWS}
+    assert demo_codes <= {s["code"] for s in khanton.schools()}
+    users = {name: khanton.actor(name).school for name in ("school_nongbua", "school_bantak", "school_samngao",
+                                                            "school_wangchao")}
+    assert set(users.values()) == demo_codes
+    anan = khanton.actor("anan")
+    analysis = next(i for i in khanton.instances(anan, process="expenditure-analysis"))
+    waiting = khanton.instance(analysis["id"], anan)["ready_tasks"]
+    assert len(waiting) == 2 and {t["school"] for t in waiting} <= demo_codes
+    for name, code in users.items():
+        mine = khanton.ready_tasks(khanton.actor(name))
+        assert all(t["school"] == code for t in mine)
+        assert len(mine) == (1 if code in {t["school"] for t in waiting} else 0)

@@ -15,31 +15,37 @@ from engine.service import Khanton
 PASSWORD = "demo1234"
 MARK = "(สาธิต)"
 
-# username, roles, lanes, display name
-PEOPLE: list[tuple[str, list[str], list[str], str]] = [
-    ("somchai", ["officer"], ["plan_officer"], "นายสมชาย ใจดี — เจ้าหน้าที่กลุ่มนโยบายและแผน"),
-    ("malee", ["officer"], ["plan_officer"], "นางมาลี ตั้งใจ — เจ้าหน้าที่กลุ่มนโยบายและแผน"),
-    ("suda", ["officer"], ["committee"], "นางสาวสุดา รักงาน — เลขานุการคณะกรรมการ"),
-    ("wichai", ["officer"], ["plan_head"], "นายวิชัย มั่นคง — ผู้อำนวยการกลุ่มนโยบายและแผน"),
-    ("prasert", ["officer"], ["esa_director"], "นายประเสริฐ ศรีตาก — ผู้อำนวยการ สพป.ตาก เขต 1"),
-    ("school_nongbua", ["officer"], ["school"], "โรงเรียนบ้านหนองบัว อ.เมืองตาก"),
-    ("school_bantak", ["officer"], ["school"], "โรงเรียนบ้านตากพัฒนา อ.บ้านตาก"),
-    ("school_samngao", ["officer"], ["school"], "โรงเรียนบ้านสามเงา อ.สามเงา"),
-    ("school_wangchao", ["officer"], ["school"], "โรงเรียนบ้านวังเจ้า อ.วังเจ้า"),
-    ("nipa", ["analyst"], [], "นางนิภา วางแผน — นักวิเคราะห์กระบวนงาน"),
-    ("anan", ["supervisor"], [], "นายอนันต์ ติดตาม — ผู้กำกับติดตาม"),
-    ("admin_demo", ["admin"], [], "ผู้ดูแลระบบ"),
+# The demo area's schools in Tak province: official 10-digit code, name, district.
+SCHOOL_ROWS: list[tuple[str, str, str]] = [
+    ("1063010101", f"โรงเรียนบ้านหนองบัว {MARK}", "เมืองตาก"),
+    ("1063020102", f"โรงเรียนบ้านตากพัฒนา {MARK}", "บ้านตาก"),
+    ("1063030103", f"โรงเรียนบ้านสามเงา {MARK}", "สามเงา"),
+    ("1063040104", f"โรงเรียนบ้านวังเจ้า {MARK}", "วังเจ้า"),
 ]
+SCHOOLS = [{"code": code, "name": name} for code, name, _ in SCHOOL_ROWS]
 
-# Who records each lane's steps in the demo (outside bodies: a plan officer records them).
+# username, roles, lanes, display name, school (school users belong to one school each)
+PEOPLE: list[tuple[str, list[str], list[str], str, str | None]] = [
+    ("somchai", ["officer"], ["plan_officer"], "นายสมชาย ใจดี — เจ้าหน้าที่กลุ่มนโยบายและแผน", None),
+    ("malee", ["officer"], ["plan_officer"], "นางมาลี ตั้งใจ — เจ้าหน้าที่กลุ่มนโยบายและแผน", None),
+    ("suda", ["officer"], ["committee"], "นางสาวสุดา รักงาน — เลขานุการคณะกรรมการ", None),
+    ("wichai", ["officer"], ["plan_head"], "นายวิชัย มั่นคง — ผู้อำนวยการกลุ่มนโยบายและแผน", None),
+    ("prasert", ["officer"], ["esa_director"], "นายประเสริฐ ศรีตาก — ผู้อำนวยการ สพป.ตาก เขต 1", None),
+    ("school_nongbua", ["officer"], ["school"], "โรงเรียนบ้านหนองบัว อ.เมืองตาก", "1063010101"),
+    ("school_bantak", ["officer"], ["school"], "โรงเรียนบ้านตากพัฒนา อ.บ้านตาก", "1063020102"),
+    ("school_samngao", ["officer"], ["school"], "โรงเรียนบ้านสามเงา อ.สามเงา", "1063030103"),
+    ("school_wangchao", ["officer"], ["school"], "โรงเรียนบ้านวังเจ้า อ.วังเจ้า", "1063040104"),
+    ("nipa", ["analyst"], [], "นางนิภา วางแผน — นักวิเคราะห์กระบวนงาน", None),
+    ("anan", ["supervisor"], [], "นายอนันต์ ติดตาม — ผู้กำกับติดตาม", None),
+    ("admin_demo", ["admin"], [], "ผู้ดูแลระบบ", None),
+]
+USER_OF_SCHOOL = {school: username for username, _, _, _, school in PEOPLE if school}
+
+# Who records each lane's steps in the demo (outside bodies: a plan officer records them); a school's
+# round is done by that school's user.
 BY_LANE = {"plan_officer": "somchai", "esa_board": "somchai", "governor": "somchai", "obec": "somchai",
            "provincial_committee": "somchai", "committee": "suda", "plan_head": "wichai",
-           "esa_director": "prasert", "school": "school_nongbua"}
-
-SCHOOLS = [{"code": "63010001", "name": f"โรงเรียนบ้านหนองบัว {MARK}"},
-           {"code": "63020001", "name": f"โรงเรียนบ้านตากพัฒนา {MARK}"},
-           {"code": "63030001", "name": f"โรงเรียนบ้านสามเงา {MARK}"},
-           {"code": "63040001", "name": f"โรงเรียนบ้านวังเจ้า {MARK}"}]
+           "esa_director": "prasert"}
 
 BUDGET_STEPS: dict[str, dict[str, Any]] = {
     "analyse_spending": {"lines": [
@@ -58,15 +64,25 @@ BUDGET_STEPS: dict[str, dict[str, Any]] = {
 
 
 def _sample(schema: dict[str, Any]) -> Any:
-    return sample(schema, text=f"ข้อมูลสาธิต {MARK}", examples={"schools": SCHOOLS[:2]})
+    return sample(schema, text=f"ข้อมูลสาธิต {MARK}", examples={"schools": SCHOOLS})
+
+
+def _schools(khanton: Khanton) -> list[str]:
+    have = {s["code"] for s in khanton.schools()}
+    lines = [f"demo schools {MARK}:"]
+    for code, name, district in SCHOOL_ROWS:
+        if code not in have:
+            khanton.add_school(code, name, district)
+        lines.append(f"  {code} {name} อ.{district}")
+    return lines
 
 
 def _people(khanton: Khanton) -> list[str]:
     lines = [f"demo users {MARK} — password for all: {PASSWORD}"]
-    for username, roles, lanes, name in PEOPLE:
+    for username, roles, lanes, name, school in PEOPLE:
         if khanton.active_actor(username) is None:
             try:
-                khanton.add_user(username, roles, lanes, PASSWORD, f"{name} {MARK}")
+                khanton.add_user(username, roles, lanes, PASSWORD, f"{name} {MARK}", school)
             except KhantonError:  # exists but deactivated: leave it as the admin set it
                 continue
         lines.append(f"  {username:16} {'/'.join(roles):11} {', '.join(lanes) or '-':14} {name}")
@@ -77,18 +93,23 @@ def _run(khanton: Khanton, instance: dict[str, Any], stop_at: str | None = None,
          decisions: dict[str, str] | None = None, max_steps: int = 60) -> dict[str, Any]:
     """Complete ready tasks as the lane's demo person until `stop_at` is ready or the instance ends."""
     decisions = decisions or {}
+    anan = khanton.actor("anan")  # a school reads only its own round: follow the instance as a supervisor
     for _ in range(max_steps):
         if instance["status"] != "running" or not instance["ready_tasks"]:
             return instance
         task = instance["ready_tasks"][0]
-        actor = khanton.actor(BY_LANE.get(task["lane"], "somchai"))
+        if task.get("school"):
+            actor = khanton.actor(USER_OF_SCHOOL[task["school"]])
+        else:
+            actor = khanton.actor(BY_LANE.get(task["lane"], "somchai"))
         view = khanton.task(task["id"], actor)
         if view["step"] == stop_at:
             return instance
         data = BUDGET_STEPS.get(view["step"]) or _sample(view["form"])
         if "decision" in view["form"].get("properties", {}):
             data["decision"] = decisions.get(view["step"], "approved")
-        instance = khanton.complete(task["id"], data, actor)
+        khanton.complete(task["id"], data, actor)
+        instance = khanton.instance(instance["id"], anan)
     return instance
 
 
@@ -101,7 +122,7 @@ def _start(khanton: Khanton, key: str, title: str, fiscal_year: int, actor: Acto
 
 
 def load_demo(khanton: Khanton) -> list[str]:
-    lines = _people(khanton)
+    lines = _schools(khanton) + _people(khanton)
     anan = khanton.actor("anan")
     if any(MARK in (i.get("title") or "") for i in khanton.instances(anan)):
         lines.append("demo instances exist already: none added")
@@ -117,6 +138,7 @@ def load_demo(khanton: Khanton) -> list[str]:
     for label, instance in (("waiting at step 5 (allocate leftover funds)", waiting),
                             ("completed", done), ("rejected by the ESA board", rejected)):
         lines.append(f"  budget-transfer {instance['id']}: {label} [{instance['status']}]")
+    lines.extend(_school_rounds(khanton, somchai))
     for key in ("school-establishment", "spending-plan"):
         try:
             name = khanton.start_form(key)["name"]
@@ -127,3 +149,15 @@ def load_demo(khanton: Khanton) -> list[str]:
         lines.append(f"  {key} {other['id']}: two steps in [{other['status']}]")
         break
     return lines
+
+
+def _school_rounds(khanton: Khanton, somchai: Actor) -> list[str]:
+    """An expenditure analysis sent to the four demo schools: two have answered, two have not."""
+    try:
+        instance = _start(khanton, "expenditure-analysis",
+                          f"วิเคราะห์งบประมาณรายจ่าย ปีงบประมาณ 2570 {MARK}", 2570, somchai)
+    except KhantonError as err:
+        return [f"  expenditure-analysis: not started ({err.message})"]
+    instance = _run(khanton, instance, max_steps=3)  # the notice, then the first two schools' answers
+    waiting = [t["name"] for t in instance["ready_tasks"]]
+    return [f"  expenditure-analysis {instance['id']}: waiting for {len(waiting)} schools [{instance['status']}]"]
