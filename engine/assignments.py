@@ -144,9 +144,11 @@ def release(session: Session, task_id: str, actor: Actor) -> HumanTask:
     return task
 
 
-def colleagues(session: Session, lane: str, exclude: str | None = None) -> list[tuple[str, str]]:
-    """(username, display name) of active officers who work `lane`."""
-    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)).all()
+def colleagues(session: Session, lane: str, exclude: str | None = None,
+               school: str | None = None) -> list[tuple[str, str]]:
+    """(username, display name) of active officers who work `lane` (of `school`, for a school's round)."""
+    query = select(User).where(User.active.is_(True)).order_by(User.username)
+    users = session.scalars(query.where(User.school == school) if school else query).all()
     return [(u.username, u.display_name) for u in users
             if "officer" in u.roles and lane in effective_lanes(u.lanes) and u.username != exclude]
 
@@ -161,10 +163,9 @@ def hand_over(session: Session, task_id: str, actor: Actor, to: str, note: str =
     _require_ready(task)
     if task.assignee and task.assignee != actor.username and not is_head:
         raise Forbidden(f"งานนี้อยู่ในความรับผิดชอบของ {task.assignee} ส่งต่อได้เฉพาะผู้รับงานหรือผู้อำนวยการกลุ่ม")
-    if to not in {name for name, _ in colleagues(session, task.lane)}:
-        raise KhantonError(f"ส่งต่อได้เฉพาะผู้ที่ปฏิบัติงานใน lane เดียวกัน ({task.lane})")
-    if task.school is not None and find_user(session, to).school != task.school:
-        raise KhantonError(f"ส่งต่อรอบของสถานศึกษาได้เฉพาะผู้ใช้ของสถานศึกษาเดียวกัน ({task.school})")
+    if to not in {name for name, _ in colleagues(session, task.lane, school=task.school)}:
+        raise KhantonError(f"ส่งต่อได้เฉพาะผู้ที่ปฏิบัติงานใน lane เดียวกัน ({task.lane})"
+                           + (f" ของสถานศึกษาเดียวกัน ({task.school})" if task.school else ""))
     before = task.assignee
     _set_holder(session, task, to)
     data = _acting_data(session, actor, task.lane, {"to": to, "from": before, "note": note.strip()[:1000]})

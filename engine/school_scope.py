@@ -2,8 +2,9 @@
 
 A school's user (Actor.school_only) reads an instance only when one of its rounds is their school's.
 Of such an instance they get the start data, and of each of their school's rounds its input (the row
-{"code", "name"} the office listed) and their own answer — nothing any other step wrote, since later
-steps gather every school's answers. Timeline events of other schools' rounds are left out; other
+{"code", "name"} the office listed, under the round's input item name) and their own answer (its fields
+at the top, as their form names them) — nothing any other step wrote, since later steps gather every
+school's answers. Timeline events of other schools' rounds are left out; other
 events keep who, what and when, without their data.
 """
 
@@ -35,12 +36,13 @@ def hidden_rounds(session: Session, actor: Actor, instance_id: str) -> set[str]:
     return set(session.scalars(others))
 
 
-def _items(version: ProcessVersion, task_spec: str) -> tuple[str | None, str | None]:
+def _input_item(version: ProcessVersion, task_spec: str) -> str | None:
     for process in version.meta.get("processes", {}).values():
         meta = process.get("tasks", {}).get(task_spec)
         if meta:
-            return meta.get("input_item"), meta.get("output_item")
-    return None, None
+            item = meta.get("input_item")
+            return item if isinstance(item, str) else None
+    return None
 
 
 def data(session: Session, actor: Actor, instance: Instance) -> dict[str, Any]:
@@ -62,15 +64,12 @@ def data(session: Session, actor: Actor, instance: Instance) -> dict[str, Any]:
         Event.instance_id == instance.id, Event.kind == "completed",
         Event.task_id.in_([r.id for r in rounds])).order_by(Event.id))}
     for row in rounds:
-        input_item, output_item = _items(version, row.task_spec)
+        input_item = _input_item(version, row.task_spec)
         if input_item:
             result[input_item] = {"code": actor.school, "name": school.name if school else actor.school}
         answer = answers.get(row.id)
-        if answer is not None:
-            if output_item:
-                result[output_item] = answer
-            else:
-                result.update(answer)
+        if answer is not None:  # at the top, as the round's form names its fields (the pages label them)
+            result.update({k: v for k, v in answer.items() if k != "acting_for"})
     return result
 
 

@@ -241,9 +241,9 @@ class Khanton:
         with self.db.transaction() as session:
             assignments.hand_over(session, task_id, actor, to, note)
 
-    def colleagues(self, lane: str, exclude: str | None = None) -> list[tuple[str, str]]:
+    def colleagues(self, lane: str, exclude: str | None = None, school: str | None = None) -> list[tuple[str, str]]:
         with self.db.transaction(read_only=True) as session:
-            return assignments.colleagues(session, lane, exclude)
+            return assignments.colleagues(session, lane, exclude, school)
 
     def delegate(self, actor: Actor, to: str, kind: str, starts_on: date, ends_on: date, note: str = "") -> None:
         with self.db.transaction() as session:

@@ -51,7 +51,7 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
         notice = _("ขั้นตอนนี้เป็นงานของ %(lane)s ดูได้อย่างเดียว", lane=lane_name(view["lane"]))
     if not ready and not notice:
         notice = _done_message(view)
-    colleagues = engine().colleagues(view["lane"], exclude=actor.username) if ready else []
+    colleagues = engine().colleagues(view["lane"], exclude=actor.username, school=view.get("school")) if ready else []
     return render_template(
         "tasks/task.html", task=view, case=case, fields=fields, errors=errors or {}, summary=summary,
         notice=notice, may_work=may_work, holder=holder, colleagues=colleagues, me=actor.username,
