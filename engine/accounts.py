@@ -89,6 +89,14 @@ def _check_school(session: Session, username: str, lanes: set[str], school: str 
     return code
 
 
+def set_school(session: Session, username: str, school: str) -> User:
+    """Move a school user to a school (or bind one added before schools were data): from then on they
+    see and work that school's rounds only."""
+    user = find_user(session, username)
+    user.school = _check_school(session, username, set(user.lanes), school)
+    return user
+
+
 def find_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import attachments, queries, school_scope
@@ -70,8 +70,10 @@ def instance_file(session: Session, actor: Actor, instance_id: str, latest_event
     assert version is not None
     timeline = queries.timeline(session, instance, latest_events, working)
     hidden = school_scope.hidden_rounds(session, working, instance.id)  # other schools' rounds
-    event_count = (len(timeline) if latest_events is None else
-                   session.scalar(select(func.count(Event.id)).where(Event.instance_id == instance.id)) or 0)
+    counted = select(func.count(Event.id)).where(Event.instance_id == instance.id)
+    if hidden:  # a school's user: other schools' rounds are not counted either
+        counted = counted.where(or_(Event.task_id.is_(None), Event.task_id.not_in(sorted(hidden))))
+    event_count = len(timeline) if latest_events is None else session.scalar(counted) or 0
     ready = [t for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                                HumanTask.status == "ready")) if t.id not in hidden]
     acting_for = [e["data"].get("acting_for") for e in timeline if isinstance(e.get("data"), dict)]

@@ -166,11 +166,16 @@ def _round_schools(session: Session, rounds: list[tuple[Any, dict[str, Any]]]) -
             continue
         items[id(task)] = (code.strip(), f"{path}.code" if path else "code")
     found = schools.known(session, [code for code, _ in items.values()])
+    listed: dict[tuple[str, str], str] = {}  # (step, code) -> the row that listed it first
     for task, _meta in rounds:
         code, path = items.get(id(task), ("", ""))
         if code and code not in found:
             errors.append(FieldError(path, f"{_row_label(task)}: ไม่พบสถานศึกษารหัส {code[:40]} ในทะเบียนสถานศึกษา"
                                            " (ผู้ดูแลระบบเพิ่มได้ด้วย khanton school add)"))
+        elif code:
+            first = listed.setdefault((task.task_spec.name, code), _row_label(task))
+            if first != _row_label(task):
+                errors.append(FieldError(path, f"{_row_label(task)}: สถานศึกษารหัส {code} ซ้ำกับ{first}"))
     if errors:
         raise InvalidData(errors)
     return {key: found[code] for key, (code, _) in items.items()}

@@ -109,6 +109,10 @@ class Khanton:
         with self.db.transaction() as session:
             accounts.add_user(session, username, roles, lanes, password, display_name, school)
 
+    def set_school(self, username: str, school: str) -> None:
+        with self.db.transaction() as session:
+            accounts.set_school(session, username, school)
+
     def add_school(self, code: str, name: str, district: str = "") -> None:
         """A school of the area, by its official code; a duplicate or malformed code is refused."""
         with self.db.transaction() as session:

@@ -76,6 +76,23 @@ def test_a_school_user_belongs_to_one_school_that_exists(world: World) -> None:
         assert session.scalar(select(func.count()).select_from(User).where(User.username == "kru_a")) == 1
 
 
+def test_a_school_user_from_before_schools_were_data_sees_no_round_until_bound(world: World) -> None:
+    world.khanton.add_user("kru_old", ["officer"], ["school"], school="1063010001")
+    with world.khanton.db.transaction() as session:  # as the upgrade left them: lane school, no school
+        user = session.scalar(select(User).where(User.username == "kru_old"))
+        assert user is not None
+        user.school = None
+    _, rounds = _rounds(world)
+    assert world.khanton.ready_tasks(world.khanton.actor("kru_old")) == []
+    with pytest.raises(KhantonError, match="ไม่พบสถานศึกษารหัส 1063099999"):
+        world.khanton.set_school("kru_old", "1063099999")
+    with pytest.raises(KhantonError, match="เฉพาะผู้ใช้ใน lane school"):
+        world.khanton.set_school("officer", "1063010001")
+    world.khanton.set_school("kru_old", "1063010002")
+    assert [t["id"] for t in world.khanton.ready_tasks(world.khanton.actor("kru_old"))] == [
+        rounds["1063010002"]["id"]]
+
+
 # --- per-school rounds --------------------------------------------------------------------------------
 
 
@@ -174,6 +191,11 @@ def test_a_listed_code_that_is_no_known_school_is_refused_naming_the_row(any_wor
             HumanTask.instance_id == instance["id"])) == 1
         assert session.scalar(select(func.count()).select_from(Event).where(
             Event.instance_id == instance["id"], Event.kind == "completed")) == 0
+    data["schools"][1]["code"] = "1063010001"
+    twice = officer.post(f"/tasks/{summary['id']}/complete", json={"data": data})
+    assert twice.status_code == 422
+    assert twice.get_json()["error"]["details"] == [
+        {"field": "schools.1.code", "message": "สถานศึกษาแถวที่ 2: สถานศึกษารหัส 1063010001 ซ้ำกับสถานศึกษาแถวที่ 1"}]
     data["schools"][1]["code"] = "1063010002"
     assert officer.post(f"/tasks/{summary['id']}/complete", json={"data": data}).status_code == 200
 
@@ -240,11 +262,14 @@ def test_the_operator_adds_schools_and_their_users_from_the_command_line(tmp_pat
     user = _khanton(["user", "add", "kru", "--role", "officer", "--lane", "school", "--school", "1063050105",
                      "--password-stdin"], env, "pw\n")
     assert user.returncode == 0, user.stderr
+    assert _khanton(["school", "add", "1063050106", "--name", "โรงเรียนบ้านห้วยบง"], env).returncode == 0
+    moved = _khanton(["user", "school", "kru", "1063050106"], env)
+    assert moved.returncode == 0 and "user kru: school 1063050106" in moved.stdout, moved.stderr
     khanton = Khanton(env["DATABASE_URL"])
     try:
-        assert khanton.actor("kru").school == "1063050105"
+        assert khanton.actor("kru").school == "1063050106"
         assert khanton.sign_in("kru", "pw") is not None
-        assert [s["name"] for s in khanton.schools()] == ["โรงเรียนบ้านแม่ระมาด"]
+        assert {s["name"] for s in khanton.schools()} == {"โรงเรียนบ้านแม่ระมาด", "โรงเรียนบ้านห้วยบง"}
     finally:
         khanton.db.dispose()
 

@@ -61,6 +61,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_school(args: argparse.Namespace) -> int:
+    _engine().set_school(args.name, args.code)
+    print(f"user {args.name}: school {args.code.strip()}")
+    return 0
+
+
 def cmd_school_add(args: argparse.Namespace) -> int:
     _engine().add_school(args.code, args.name, args.district or "")
     print(f"school {args.code.strip()} added")
@@ -136,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--school", help="official code of the school a school user belongs to")
     add.add_argument("--password-stdin", action="store_true")
     add.set_defaults(func=cmd_user_add)
+    user_school = user.add_parser("school", help="bind a school user to their school (or move them)")
+    user_school.add_argument("name")
+    user_school.add_argument("code")
+    user_school.set_defaults(func=cmd_user_school)
     school = sub.add_parser("school", help="manage schools").add_subparsers(dest="school_command", required=True)
     school_add = school.add_parser("add", help="add a school (official code, Thai name)")
     school_add.add_argument("code")
