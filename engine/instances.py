@@ -245,12 +245,16 @@ def complete(session: Session, task_id: str, data: Any, actor: Actor) -> Instanc
     row = session.get(HumanTask, task_id)
     if row is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
+    # One completion of an instance at a time: a second one (another school's round of the same
+    # instance) waits here for the first to commit, then reads the state it left, instead of failing
+    # the revision check in _save and losing what its person typed. (SQLite: BEGIN IMMEDIATE already.)
+    instance = session.get(Instance, row.instance_id, with_for_update=True, populate_existing=True)
+    session.refresh(row)
     if not actor.may_work(row):
         raise Forbidden("งานนี้ไม่ได้อยู่ในความรับผิดชอบของคุณ" if row.lane not in actor.works_lanes
                         else "งานนี้เป็นรอบของสถานศึกษาอื่น")
     if row.status != "ready":
         raise Conflict(_done_message(row), {"task": row.id, "status": row.status})
-    instance = session.get(Instance, row.instance_id)
     assert instance is not None
     if instance.status != RUNNING:
         raise Conflict(f"กระบวนงานนี้อยู่ในสถานะ {instance.status} แล้ว")

@@ -145,9 +145,10 @@ class Khanton:
         """Complete a task; a person acting for someone away works that person's lanes too,
         and a task someone else has claimed is theirs.
 
-        When another completion wrote the instance meanwhile (another school's round of the same
-        instance), the completion is run again on the fresh state, a few times at most: the second
-        run sees whether this task is still ready (then it succeeds) or was done (then 409)."""
+        Completions of one instance take turns (instances.complete locks the instance row), so two
+        schools answering their own rounds at once both succeed. Should the revision check still fail
+        (a writer that took no lock), the completion runs again on the fresh state, a few times at
+        most: the new run sees whether this task is still ready (then it succeeds) or done (then 409)."""
         for attempt in range(1, COMPLETE_ATTEMPTS + 1):
             try:
                 with self.db.transaction() as session:

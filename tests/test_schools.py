@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from engine import instances
 from engine.errors import KhantonError
 from engine.models import Event, HumanTask, Instance, User
 from engine.service import Khanton
@@ -290,3 +291,28 @@ def test_the_demo_has_four_schools_each_with_its_user_and_rounds_named_by_code(w
         mine = khanton.ready_tasks(khanton.actor(name))
         assert all(t["school"] == code for t in mine)
         assert len(mine) == (1 if code in {t["school"] for t in waiting} else 0)
+
+
+
+def test_a_completion_whose_instance_moved_meanwhile_is_run_again_on_the_fresh_state(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The safety net behind the instance lock: when the revision check fails (a writer that took no
+    lock), the completion runs again in a new transaction instead of losing the person's answer."""
+    instance, rounds = _rounds(world)
+    real_save = instances._save
+    refused: list[int] = []
+
+    def stale_once(session: Any, row: Instance, workflow: Any, expected: int) -> None:
+        if not refused:
+            refused.append(expected)
+            raise instances.StaleInstance("someone else wrote the instance")
+        real_save(session, row, workflow, expected)
+
+    monkeypatch.setattr(instances, "_save", stale_once)
+    assert _answer(world, "school", rounds[SCHOOL_OF["school"]]["id"], 321).status_code == 200
+    assert refused
+    seen = world.api("school").get(f"/instances/{instance['id']}").get_json()
+    assert seen["data"]["student_count"] == 321
+    with world.khanton.db.transaction(read_only=True) as session:
+        assert session.scalar(select(func.count()).select_from(Event).where(
+            Event.task_id == rounds[SCHOOL_OF["school"]]["id"], Event.kind == "completed")) == 1
