@@ -29,9 +29,10 @@ RUNNING, COMPLETED, REJECTED = "running", "completed", "rejected"
 
 
 class StaleInstance(Conflict):
-    """Someone else wrote the instance between our read and our write. Not always a real conflict:
-    two schools completing their own rounds of one instance both write it; the caller may retry the
-    whole completion in a fresh transaction, which answers a real conflict (same task) with a 409."""
+    """Someone else wrote the instance between our read and our write. Completions take turns on the
+    instance row (see complete), so only a writer that took no lock causes it, and it need not be a
+    real conflict: the caller may run the whole completion again in a fresh transaction, which then
+    answers a real conflict (the same task) with a 409."""
 
 
 def _task_meta(version: ProcessVersion, task: Any) -> dict[str, Any] | None:

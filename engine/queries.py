@@ -73,14 +73,13 @@ def instance_view(session: Session, instance: Instance, actor: Actor | None = No
     ready = [t for t in session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "ready")
         .order_by(HumanTask.created_at, HumanTask.id)) if t.id not in hidden]
-    scoped = actor is not None and actor.school_only
     return {
         "id": instance.id, "process": instance.process_key, "version": version.version,
         "name": version.name, "title": instance.title, "status": instance.status,
         "fiscal_year": instance.fiscal_year, "started_by": instance.started_by,
         "started_at": instance.started_at.isoformat(), "updated_at": instance.updated_at.isoformat(),
         "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
-        "data": school_scope.data(session, actor, instance) if actor and scoped else instance.data,
+        "data": school_scope.data(session, actor, instance) if actor and actor.school_only else instance.data,
         "ready_tasks": [task_summary(t, instance.process_key) for t in ready],
     }
 

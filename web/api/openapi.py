@@ -43,7 +43,9 @@ OPENAPI: dict[str, Any] = {
                                     "name": {"type": "string"}, "lane": {"type": "string"},
                                     "process": {"type": "string"}, "status": {"type": "string"},
                                     "created_at": {"type": "string"},
-                                    "due_at": {"type": "string", "nullable": True}}},
+                                    "due_at": {"type": "string", "nullable": True},
+                                    "school": {"type": "string", "nullable": True,
+                                               "description": "a school's round: that school's code"}}},
             "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
                 "form": {"type": "object"}, "data": {"type": "object"}}}]},
             "Instance": {"type": "object",
