@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .accounts import Actor
+from .assignments import HEAD_LANE, readers
 from .errors import Forbidden, NotFound
 from .models import Event, HumanTask, Instance, ProcessVersion
 
@@ -40,7 +41,13 @@ def ready_tasks(session: Session, actor: Actor, lane: str | None = None, process
 
 
 def may_see(session: Session, actor: Actor, instance: Instance) -> bool:
-    if actor.reads_all or instance.started_by == actor.username:
+    """Whether the actor, or someone they act for today, may read the instance."""
+    return any(_may_see(session, reader, instance) for reader in readers(session, actor))
+
+
+def _may_see(session: Session, actor: Actor, instance: Instance) -> bool:
+    # The head of the group opens and reassigns any task of the group (docs/officer-guide.md).
+    if actor.reads_all or HEAD_LANE in actor.works_lanes or instance.started_by == actor.username:
         return True
     took_part = session.scalar(select(Event.id).where(
         Event.instance_id == instance.id, Event.actor == actor.username).limit(1))
@@ -89,10 +96,13 @@ def instances(session: Session, actor: Actor, process: str | None = None, status
         query = query.where(Instance.status == status)
     if fiscal_year:
         query = query.where(Instance.fiscal_year == fiscal_year)
-    if not actor.reads_all:
-        took_part = select(Event.instance_id).where(Event.actor == actor.username)
-        in_lanes = select(HumanTask.instance_id).where(HumanTask.lane.in_(sorted(actor.works_lanes)))
-        query = query.where(or_(Instance.started_by == actor.username, Instance.id.in_(took_part),
+    people = readers(session, actor)  # the actor, and those they act for today
+    if not any(p.reads_all or HEAD_LANE in p.works_lanes for p in people):
+        names = sorted({p.username for p in people})
+        lanes = sorted({lane for p in people for lane in p.works_lanes})
+        took_part = select(Event.instance_id).where(Event.actor.in_(names))
+        in_lanes = select(HumanTask.instance_id).where(HumanTask.lane.in_(lanes))
+        query = query.where(or_(Instance.started_by.in_(names), Instance.id.in_(took_part),
                                 Instance.id.in_(in_lanes)))
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return [{"id": i.id, "process": i.process_key, "name": name, "title": i.title, "status": i.status,
@@ -126,7 +136,7 @@ def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
     assert version is not None
     form = version.forms.get(task.form or "", {"type": "object"})
     return {**task_summary(task, instance.process_key), "step": task.task_spec,
-            "form": form, "data": instance.data,
+            "form": form, "data": instance.data, "holder": task.assignee,
             "completed_by": task.completed_by,
             "completed_at": task.completed_at.isoformat() if task.completed_at else None}
 

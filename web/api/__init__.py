@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from engine.accounts import Actor
+from engine.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
 from engine.errors import (
     Conflict,
     Forbidden,
@@ -19,9 +20,11 @@ from engine.errors import (
     TooLarge,
     WorkflowFailure,
 )
+from engine.thai_calendar import bangkok
 from engine.xmlsafe import MAX_DEFINITION_BYTES
 
 from .. import engine
+from ..downloads import attachment_response
 from .openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -166,3 +169,43 @@ def get_task(task_id: str) -> Response:
 def complete_task(task_id: str) -> Response:
     body = _json_body()
     return jsonify(engine().complete(task_id, body.get("data", {}), _actor()))
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim_task(task_id: str) -> Response:
+    return jsonify(engine().claim(task_id, _actor()))
+
+
+@bp.post("/tasks/<task_id>/release")
+def release_task(task_id: str) -> Response:
+    return jsonify(engine().release(task_id, _actor()))
+
+
+@bp.post("/tasks/<task_id>/hand-over")
+def hand_over_task(task_id: str) -> Response:
+    body = _json_body()
+    return jsonify(engine().hand_over(task_id, _actor(), body.get("to"), body.get("note", "")))
+
+
+def _attachment(summary: dict[str, Any]) -> dict[str, Any]:
+    return {**summary, "uploaded_at": bangkok(summary["uploaded_at"]).isoformat()}
+
+
+@bp.get("/tasks/<task_id>/attachments")
+def list_attachments(task_id: str) -> Response:
+    return jsonify([_attachment(a) for a in engine().task_attachments(task_id, _actor())])
+
+
+@bp.post("/tasks/<task_id>/attachments")
+def add_attachment(task_id: str) -> tuple[Response, int]:
+    upload = request.files.get("file")
+    # One byte past the limit is enough to refuse it; the request itself is bounded by MAX_CONTENT_LENGTH.
+    content = upload.stream.read(MAX_ATTACHMENT_BYTES + 1) if upload is not None else None
+    filename = (upload.filename or "") if upload is not None else ""
+    return jsonify(_attachment(engine().attach(task_id, _actor(), filename, content))), 201
+
+
+@bp.get("/attachments/<attachment_id>")
+def download_attachment(attachment_id: str) -> Response:
+    meta, content = engine().attachment(attachment_id, _actor())
+    return attachment_response(meta, content)
