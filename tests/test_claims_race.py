@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from io import BytesIO
 from typing import Any
 
@@ -59,10 +60,8 @@ def test_a_claim_and_a_colleagues_completion_at_once_never_both_win(two_officers
     for _ in range(ROUNDS):
         task_id = start(world, "budget-transfer")["ready_tasks"][0]["id"]
         data = data_for(completer.get(f"/tasks/{task_id}").get_json(), scenario("budget-transfer")["steps"])
-        claim = f"/tasks/{task_id}/claim"
-        complete = (f"/tasks/{task_id}/complete", {"data": data})
-        claimed, completed = _together(lambda path=claim: claimer.post(path),
-                                       lambda req=complete: completer.post(req[0], json=req[1]))
+        claimed, completed = _together(partial(claimer.post, f"/tasks/{task_id}/claim"),
+                                       partial(completer.post, f"/tasks/{task_id}/complete", json={"data": data}))
         codes = (claimed.status_code, completed.status_code)
         outcomes.append(codes)
         assert codes in {(200, 403), (409, 200)}, (codes, claimed.get_json(), completed.get_json())
