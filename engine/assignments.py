@@ -117,7 +117,10 @@ def _task(session: Session, task_id: str) -> HumanTask:
 
 
 def _acting_data(working: Worker, task: HumanTask, extra: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    acting_for = working.acting_for(task)
+    """Event data, with `acting_for` when the worker acts on someone's behalf: the holder's or the
+    lane's when they stand in for them, else the head's when only the head's powers allow it."""
+    own = task.lane in working.actor.works_lanes and task.assignee in (None, *working.stands_for)
+    acting_for = working.acting_for(task) if own else working.acting.get(HEAD_LANE)
     data = dict(extra or {})
     if acting_for:
         data["acting_for"] = acting_for
@@ -129,9 +132,12 @@ def _require_ready(task: HumanTask) -> None:
         raise Conflict("งานนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว", {"task": task.id, "status": task.status})
 
 
+def _name(session: Session, username: str) -> str:
+    return session.scalar(select(User.display_name).where(User.username == username)) or username
+
+
 def _held_by_other(session: Session, task_id: str, holder: str) -> Forbidden:
-    name = session.scalar(select(User.display_name).where(User.username == holder))
-    return Forbidden(f"งานนี้อยู่ในความรับผิดชอบของ {name or holder} (รับงานไว้แล้ว) "
+    return Forbidden(f"งานนี้อยู่ในความรับผิดชอบของ {_name(session, holder)} (รับงานไว้แล้ว) "
                      "ดำเนินการได้เมื่อผู้รับงานปล่อยงานคืนหรือส่งต่อให้",
                      {"task": task_id, "holder": holder})
 
@@ -151,7 +157,7 @@ def _refusal(session: Session, task_id: str) -> KhantonError:
     now = session.execute(select(HumanTask.status, HumanTask.assignee, HumanTask.completed_by)
                           .where(HumanTask.id == task_id)).one()
     if now.status == "completed" and now.completed_by:
-        return Conflict(f"งานนี้เพิ่งดำเนินการไปแล้วโดย {now.completed_by} ไม่มีการบันทึกซ้ำ",
+        return Conflict(f"งานนี้เพิ่งดำเนินการไปแล้วโดย {_name(session, now.completed_by)} ไม่มีการบันทึกซ้ำ",
                         {"task": task_id, "status": now.status})
     if now.status != "ready":
         return Conflict("งานนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว", {"task": task_id, "status": now.status})
@@ -193,7 +199,7 @@ def _set_holder(session: Session, task: HumanTask, holder: str | None) -> None:
         now = session.execute(select(HumanTask.status, HumanTask.assignee).where(HumanTask.id == task.id)).one()
         if now.status != "ready":
             raise Conflict("งานนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว", {"task": task.id, "status": now.status})
-        raise Held(f"งานนี้เพิ่งมีผู้รับไว้แล้ว ({now.assignee})" if now.assignee
+        raise Held(f"งานนี้เพิ่งมีผู้รับไว้แล้ว ({_name(session, now.assignee)})" if now.assignee
                    else "งานนี้เพิ่งถูกปล่อยคืน กรุณาโหลดหน้าใหม่", {"task": task.id, "holder": now.assignee})
     set_committed_value(task, "assignee", holder)
 
@@ -208,7 +214,7 @@ def claim(session: Session, task_id: str, actor: Actor) -> HumanTask:
     if task.assignee == actor.username:
         return task
     if task.assignee:
-        raise Held(f"งานนี้มีผู้รับไว้แล้ว ({task.assignee}) รับงานได้เมื่อผู้รับงานปล่อยงานคืน",
+        raise Held(f"งานนี้มีผู้รับไว้แล้ว ({_name(session, task.assignee)}) รับงานได้เมื่อผู้รับงานปล่อยงานคืน",
                    {"task": task.id, "holder": task.assignee})
     _set_holder(session, task, actor.username)
     _event(session, task, actor.username, "claimed", _acting_data(working, task))
@@ -226,10 +232,11 @@ def release(session: Session, task_id: str, actor: Actor) -> HumanTask:
     if task.assignee is None:
         return task
     if task.assignee not in working.stands_for and not working.is_head:
-        raise Held(f"ปล่อยงานได้เฉพาะผู้ที่รับงานไว้ ({task.assignee}) หรือผู้อำนวยการกลุ่ม",
+        raise Held(f"ปล่อยงานได้เฉพาะผู้ที่รับงานไว้ ({_name(session, task.assignee)}) หรือผู้อำนวยการกลุ่ม",
                    {"task": task.id, "holder": task.assignee})
+    data = _acting_data(working, task)  # before the holder changes: on whose behalf it is released
     _set_holder(session, task, None)
-    _event(session, task, actor.username, "released", _acting_data(working, task))
+    _event(session, task, actor.username, "released", data)
     return task
 
 
@@ -252,7 +259,8 @@ def hand_over(session: Session, task_id: str, actor: Actor, to: object, note: ob
         raise Forbidden("งานนี้ไม่ได้อยู่ในความรับผิดชอบของคุณ")
     _require_ready(task)
     if task.assignee and task.assignee not in working.stands_for and not working.is_head:
-        raise Held(f"งานนี้อยู่ในความรับผิดชอบของ {task.assignee} ส่งต่อได้เฉพาะผู้รับงานหรือผู้อำนวยการกลุ่ม",
+        raise Held(f"งานนี้อยู่ในความรับผิดชอบของ {_name(session, task.assignee)} "
+                   "ส่งต่อได้เฉพาะผู้รับงานหรือผู้อำนวยการกลุ่ม",
                    {"task": task.id, "holder": task.assignee})
     if not isinstance(to, str) or not to.strip():
         raise InvalidData.one("to", "กรุณาระบุผู้รับงาน (to) เป็นชื่อผู้ใช้")
@@ -260,10 +268,9 @@ def hand_over(session: Session, task_id: str, actor: Actor, to: object, note: ob
         raise InvalidData.one("note", f"บันทึกถึงผู้รับ (note) ต้องเป็นข้อความไม่เกิน {MAX_NOTE} ตัวอักษร")
     if to not in {name for name, _ in colleagues(session, task.lane, school=task.school)}:
         raise InvalidData.one("to", f"ส่งต่อได้เฉพาะผู้ที่ปฏิบัติงานใน lane เดียวกัน ({task.lane})")
-    before = task.assignee
+    data = _acting_data(working, task, {"to": to, "from": task.assignee, "note": note.strip()})
     _set_holder(session, task, to)
-    _event(session, task, actor.username, "handed_over",
-           _acting_data(working, task, {"to": to, "from": before, "note": note.strip()}))
+    _event(session, task, actor.username, "handed_over", data)
     return task
 
 

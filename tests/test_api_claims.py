@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 from werkzeug.http import parse_options_header
 
 from engine.attachments import MAX_BYTES
+from engine.thai_calendar import today as thai_today
 from tests.conftest import World
 from tests.drive import data_for, scenario, start
 
@@ -116,6 +117,22 @@ def test_the_head_of_the_group_opens_reassigns_and_releases_any_task(office: Wor
     assert ("handed_over", "head") in kinds and ("released", "head") in kinds
 
 
+def test_who_acts_for_the_head_of_the_group_has_the_heads_powers(office: World) -> None:
+    instance_id, task_id = _task(office)
+    data = data_for(office.api("officer").get(f"/tasks/{task_id}").get_json(), scenario("budget-transfer")["steps"])
+    committee_task = office.api("officer").post(f"/tasks/{task_id}/complete", json={"data": data}).get_json()[
+        "ready_tasks"][0]["id"]
+    assert office.api("committee").post(f"/tasks/{committee_task}/claim").status_code == 200
+    stand_in = office.api("officer2")
+    _error(stand_in.post(f"/tasks/{committee_task}/release"), 403)
+    today = thai_today()
+    office.khanton.delegate(office.khanton.actor("head"), "officer2", "acting", today, today)
+    released = stand_in.post(f"/tasks/{committee_task}/release")
+    assert released.status_code == 200 and released.get_json()["holder"] is None
+    last = office.khanton.timeline(instance_id, office.khanton.actor("supervisor"))[-1]
+    assert (last["kind"], last["actor"], last["data"]) == ("released", "officer2", {"acting_for": "head"})
+
+
 def test_a_delegate_reads_what_the_absent_person_may_read_and_works_what_they_hold(office: World) -> None:
     instance_id, task_id = _task(office)  # started by `officer`
     deputy, colleague = office.api("deputy"), office.api("officer2")
@@ -123,7 +140,7 @@ def test_a_delegate_reads_what_the_absent_person_may_read_and_works_what_they_ho
     _error(deputy.get(f"/instances/{instance_id}"), 403)
     _error(deputy.get(f"/instances/{instance_id}/timeline"), 403)
     assert instance_id not in [i["id"] for i in deputy.get("/instances").get_json()]
-    today = date.today()
+    today = thai_today()
     officer = office.khanton.actor("officer")
     office.khanton.delegate(officer, "deputy", "acting", today, today + timedelta(days=2))
     office.khanton.delegate(officer, "officer2", "deputy", today, today + timedelta(days=2))

@@ -3,12 +3,13 @@ no colleague's documents, a delegate's instance list holds what the absent perso
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
 from werkzeug.http import parse_options_header
 
+from engine.thai_calendar import today as thai_today
 from tests.conftest import World
 
 from .conftest import PASSWORD
@@ -72,7 +73,7 @@ def test_a_delegates_instance_list_holds_what_the_absent_person_may_read(web: Wo
     director.get("/instances")
     assert instance_id not in director.html
     assert director.get(f"/instances/{instance_id}").status_code == 403
-    today = date.today()
+    today = thai_today()
     web.khanton.delegate(web.khanton.actor("officer"), "director", "acting", today, today + timedelta(days=1))
     director.get("/instances")
     assert f"/instances/{instance_id}" in director.html
