@@ -264,6 +264,7 @@ def hand_over(session: Session, task_id: str, actor: Actor, to: object, note: ob
                    {"task": task.id, "holder": task.assignee})
     if not isinstance(to, str) or not to.strip():
         raise InvalidData.one("to", "กรุณาระบุผู้รับงาน (to) เป็นชื่อผู้ใช้")
+    note = "" if note is None else note
     if not isinstance(note, str) or len(note) > MAX_NOTE or not _utf8(note):
         raise InvalidData.one("note", f"บันทึกถึงผู้รับ (note) ต้องเป็นข้อความไม่เกิน {MAX_NOTE} ตัวอักษร")
     if to not in {name for name, _ in colleagues(session, task.lane, school=task.school)}:

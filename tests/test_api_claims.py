@@ -93,6 +93,8 @@ def test_a_hand_over_names_a_colleague_of_the_lane_and_a_short_note(office: Worl
         assert [d["field"] for d in error["details"]] == [field], body
     _error(me.post(f"/tasks/{task_id}/hand-over", data="[]", content_type="application/json"), 400)
     assert office.api("supervisor").get(f"/tasks/{task_id}").get_json()["holder"] is None  # nothing changed
+    handed = me.post(f"/tasks/{task_id}/hand-over", json={"to": "officer2", "note": None})  # no note
+    assert handed.status_code == 200 and handed.get_json()["holder"] == "officer2"
 
 
 def test_the_head_of_the_group_opens_reassigns_and_releases_any_task(office: World) -> None:
@@ -187,7 +189,8 @@ def test_attachments_are_listed_uploaded_and_downloaded_with_the_pages_rules(off
     assert instance_id
 
 
-def test_hostile_uploads_are_refused_saying_why_and_store_nothing(office: World) -> None:
+def test_hostile_uploads_are_refused_saying_why_and_store_nothing(any_world: World) -> None:
+    office = any_world
     _, task_id = _task(office)
     me = office.api("officer")
     for content, name in ((None, "x.pdf"), (b"", "x.pdf"), (b"<html><script>", "x.pdf"),
@@ -195,6 +198,11 @@ def test_hostile_uploads_are_refused_saying_why_and_store_nothing(office: World)
         error = _error(_upload(me, task_id, content, name), 422, "invalid_data")
         assert error["details"][0]["field"] == "file" and error["details"][0]["message"] == error["message"]
     _error(_upload(me, task_id, b"%PDF-" + b"0" * MAX_BYTES), 413)
+    assert "5 MB" in _error(_upload(me, task_id, b"%PDF-" + b"0" * 7 * 1024 * 1024), 413)["message"]  # whole request
+    for bad_id in ("%00", "x" * 5000):  # PostgreSQL cannot even compare a NUL: unknown, before the database
+        _error(_upload(me, bad_id, PDF), 404, "not_found")
+        _error(me.post(f"/tasks/{bad_id}/claim"), 404, "not_found")
+        _error(me.get(f"/attachments/{bad_id}"), 404, "not_found")
     _error(_upload(office.api("school"), "no-such-task", b"junk"), 404)
     _error(_upload(office.api("school"), task_id, b"junk"), 403)  # 403 before the file is looked at
     assert me.get(f"/tasks/{task_id}/attachments").get_json() == []

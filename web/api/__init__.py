@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine.accounts import Actor
 from engine.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
@@ -29,6 +29,7 @@ from .openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_INT_ARG = 2**31 - 1
+MAX_ID_LENGTH = 200  # ids are uuids, keys at most 100 characters
 
 STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 422, InvalidDefinition: 422,
           TooLarge: 413, WorkflowFailure: 422}
@@ -69,6 +70,16 @@ def _authenticate() -> tuple[Response, int] | None:
     if actor is None:
         return error(401, "unauthorized", "ต้องระบุโทเค็นที่ถูกต้อง (Authorization: Bearer TOKEN)")
     g.actor = actor
+    return None
+
+
+@bp.before_request
+def _known_ids() -> tuple[Response, int] | None:
+    """An id in the path that no row can have (a NUL byte, which PostgreSQL cannot even compare, or
+    thousands of characters) is unknown: 404, before the database sees it."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and ("\x00" in value or len(value) > MAX_ID_LENGTH):
+            return error(404, "not_found", "ไม่พบรายการ: รหัสในที่อยู่ไม่ใช่รหัสที่ระบบออกให้")
     return None
 
 
@@ -198,7 +209,10 @@ def list_attachments(task_id: str) -> Response:
 
 @bp.post("/tasks/<task_id>/attachments")
 def add_attachment(task_id: str) -> tuple[Response, int]:
-    upload = request.files.get("file")
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:  # the whole request is over MAX_CONTENT_LENGTH: say so in Thai
+        raise TooLarge(f"ไฟล์ใหญ่เกิน {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB ไม่มีการบันทึกข้อมูล") from None
     # One byte past the limit is enough to refuse it; the request itself is bounded by MAX_CONTENT_LENGTH.
     content = upload.stream.read(MAX_ATTACHMENT_BYTES + 1) if upload is not None else None
     filename = (upload.filename or "") if upload is not None else ""
