@@ -53,9 +53,13 @@ def _delegators(session: Session, actor: Actor) -> list[User]:
 
 def acting_lanes(session: Session, actor: Actor) -> dict[str, str]:
     """Lanes the actor works only because someone away named them: lane -> the absent person."""
+    return _lanes_through(actor, _delegators(session, actor))
+
+
+def _lanes_through(actor: Actor, people: list[User]) -> dict[str, str]:
     own = actor.works_lanes
     result: dict[str, str] = {}
-    for user in _delegators(session, actor):
+    for user in people:
         for lane in effective_lanes(user.lanes):
             if lane not in own:
                 result.setdefault(lane, user.username)
@@ -99,7 +103,7 @@ class Worker:
 
 def worker(session: Session, actor: Actor) -> Worker:
     people = _delegators(session, actor)
-    acting = acting_lanes(session, actor) if people else {}
+    acting = _lanes_through(actor, people)
     return Worker(_with_lanes(actor, acting), acting,
                   frozenset({actor.username, *(user.username for user in people)}))
 
