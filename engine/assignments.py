@@ -165,7 +165,9 @@ def _refusal(session: Session, task_id: str) -> KhantonError:
                         {"task": task_id, "status": now.status})
     if now.status != "ready":
         return Conflict("งานนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว", {"task": task_id, "status": now.status})
-    return _held_by_other(session, task_id, now.assignee or "")
+    if now.assignee is None:  # held when written, released since: nothing was saved, try again
+        return Conflict("ผู้รับงานนี้เพิ่งเปลี่ยน ไม่มีการบันทึก กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง", {"task": task_id})
+    return _held_by_other(session, task_id, now.assignee)
 
 
 def mark_completed(session: Session, task: HumanTask, by: str, stands_for: Collection[str]) -> None:
