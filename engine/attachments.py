@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .accounts import Actor
-from .errors import Forbidden, KhantonError, NotFound, TooLarge
+from .assignments import Worker, check_holder, hold_for_writing
+from .errors import Conflict, Forbidden, InvalidData, NotFound, TooLarge
 from .models import Attachment, HumanTask, Instance
 from .queries import may_see
 from .school_scope import hidden_rounds
@@ -45,6 +46,7 @@ ACCEPT = ",".join("." + ext for ext in TYPES)
 
 def clean_filename(name: str) -> str:
     """The last path part, without control or path characters, at most 200 characters."""
+    name = name.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate could not be stored
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "", name).strip().strip(".")
     if len(name) > 200:
@@ -53,31 +55,34 @@ def clean_filename(name: str) -> str:
     return name or "file"
 
 
-def add(session: Session, actor: Actor, task_id: str, filename: str, content: bytes) -> Attachment:
-    """Attach a document to a ready task the actor may work (`actor` with acting lanes added)."""
+def add(session: Session, worker: Worker, task_id: str, filename: str, content: bytes | None) -> Attachment:
+    """Attach a document to a ready task the worker may work and nobody else holds; `content` None
+    when no file was sent. Refusals, first that applies: 404, 403, 409, 413, 422."""
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
-    if not actor.may_work(task):
+    if not worker.actor.may_work(task):
         raise Forbidden("แนบเอกสารได้เฉพาะงานที่อยู่ในความรับผิดชอบของคุณ")
+    check_holder(session, task, worker.stands_for)
     if task.status != "ready":
-        raise KhantonError("งานนี้ดำเนินการไปแล้ว แนบเอกสารเพิ่มไม่ได้")
-    if len(content) > MAX_BYTES:
+        raise Conflict("งานนี้ดำเนินการไปแล้ว แนบเอกสารเพิ่มไม่ได้", {"task": task.id, "status": task.status})
+    if content is not None and len(content) > MAX_BYTES:
         raise TooLarge(f"ไฟล์ใหญ่เกิน {MAX_BYTES // (1024 * 1024)} MB")
     if not content:
-        raise KhantonError("ไฟล์ว่างเปล่า")
+        raise InvalidData.one("file", "ไม่มีไฟล์ที่แนบมา หรือไฟล์ว่างเปล่า (ส่งไฟล์ในช่อง file)")
     name = clean_filename(filename)
     ext = name.rpartition(".")[2].lower() if "." in name else ""
     if ext not in TYPES:
-        raise KhantonError("รับเฉพาะไฟล์ PDF รูปภาพ (PNG, JPG) และเอกสาร Office ("
-                           + ", ".join(sorted(TYPES)) + ")")
+        raise InvalidData.one("file", "รับเฉพาะไฟล์ PDF รูปภาพ (PNG, JPG) และเอกสาร Office ("
+                        + ", ".join(sorted(TYPES)) + ")")
     content_type, magics = TYPES[ext]
     if not any(content.startswith(m) for m in magics):
-        raise KhantonError(f"เนื้อหาไฟล์ไม่ตรงกับชนิด .{ext}")
+        raise InvalidData.one("file", f"เนื้อหาไฟล์ไม่ตรงกับชนิด .{ext}")
+    hold_for_writing(session, task, worker.stands_for)  # a claim made meanwhile wins
     row = Attachment(id=str(uuid.uuid4()), instance_id=task.instance_id, task_id=task.id,
                      task_name=task.name, filename=name, content_type=content_type, size=len(content),
                      sha256=hashlib.sha256(content).hexdigest(), content=content,
-                     uploaded_by=actor.username)
+                     uploaded_by=worker.actor.username)
     session.add(row)
     session.flush()
     return row

@@ -57,6 +57,12 @@ class Conflict(KhantonError):
     code = "conflict"
 
 
+class Held(Conflict):
+    """Someone else holds (has claimed) the task: claim, release or hand it over only through them."""
+
+    code = "held"
+
+
 @dataclass
 class FieldError:
     field: str
@@ -77,6 +83,13 @@ class InvalidData(KhantonError):
             [e.as_dict() for e in errors],
         )
         self.errors = errors
+
+    @classmethod
+    def one(cls, field: str, message: str) -> InvalidData:
+        """One bad field: its own message says it all, on a page as in the API."""
+        err = cls([FieldError(field, message)])
+        err.message = message
+        return err
 
 
 class InvalidDefinition(KhantonError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Collection
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -18,7 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import queries, schools, state
+from . import assignments, queries, schools, state
 from .accounts import SCHOOL_LANE, Actor
 from .errors import Conflict, FieldError, Forbidden, InvalidData, KhantonError, NotFound, WorkflowFailure
 from .forms import validate_data
@@ -241,8 +241,12 @@ def start(session: Session, key: str, data: dict[str, Any], actor: Actor) -> Ins
     return instance
 
 
-def complete(session: Session, task_id: str, data: Any, actor: Actor) -> Instance:
-    """Complete one round of one step. Refusals, first that applies: 404, 403, 409, 422."""
+def complete(session: Session, task_id: str, data: Any, actor: Actor,
+             stands_for: Collection[str] | None = None) -> Instance:
+    """Complete one round of one step. Refusals, first that applies: 404, 403, 409, 422.
+    A task someone has claimed is theirs: only they, or those in `stands_for` (who acts for whom:
+    assignments.Worker), complete it."""
+    stands_for = {actor.username} if stands_for is None else stands_for
     row = session.get(HumanTask, task_id)
     if row is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
@@ -254,6 +258,7 @@ def complete(session: Session, task_id: str, data: Any, actor: Actor) -> Instanc
     if not actor.may_work(row):
         raise Forbidden("งานนี้ไม่ได้อยู่ในความรับผิดชอบของคุณ" if row.lane not in actor.works_lanes
                         else "งานนี้เป็นรอบของสถานศึกษาอื่น")
+    assignments.check_holder(session, row, stands_for)
     if row.status != "ready":
         raise Conflict(_done_message(row), {"task": row.id, "status": row.status})
     assert instance is not None
@@ -279,8 +284,7 @@ def complete(session: Session, task_id: str, data: Any, actor: Actor) -> Instanc
     except Exception as err:  # noqa: BLE001 - reported as a workflow error, state untouched
         raise WorkflowFailure(f"ดำเนินการขั้นตอนนี้ไม่สำเร็จ: {err}", row.task_spec) from err
     _run_engine(workflow)
-    now = datetime.now(UTC)
-    row.status, row.completed_at, row.completed_by = "completed", now, actor.username
+    assignments.mark_completed(session, row, actor.username, stands_for)  # a claim made meanwhile wins
     _event(session, instance, actor.username, "completed", row, data=data)
     if data.get("decision") == "returned":
         _event(session, instance, actor.username, "returned", row, data={"note": data.get("note")})

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from . import school_scope
 from .accounts import Actor
+from .assignments import HEAD_LANE, readers
 from .errors import Forbidden, NotFound
 from .models import Event, HumanTask, Instance, ProcessVersion
 
@@ -41,9 +42,15 @@ def ready_tasks(session: Session, actor: Actor, lane: str | None = None, process
 
 
 def may_see(session: Session, actor: Actor, instance: Instance) -> bool:
-    """Supervisors see all; others what they started, took part in, or what reaches their lanes — a
-    school's user only instances with a round of their own school (school_scope)."""
-    if actor.reads_all or instance.started_by == actor.username:
+    """Whether the actor, or someone they act for today, may read the instance."""
+    return any(_may_see(session, reader, instance) for reader in readers(session, actor))
+
+
+def _may_see(session: Session, actor: Actor, instance: Instance) -> bool:
+    """Supervisors and the head of the group (who opens and reassigns any task of the group,
+    docs/officer-guide.md) see all; others what they started, took part in, or what reaches their
+    lanes — a school's user only instances with a round of their own school (school_scope)."""
+    if actor.reads_all or HEAD_LANE in actor.works_lanes or instance.started_by == actor.username:
         return True
     if not actor.school_only:
         took_part = session.scalar(select(Event.id).where(
@@ -96,12 +103,15 @@ def instances(session: Session, actor: Actor, process: str | None = None, status
         query = query.where(Instance.status == status)
     if fiscal_year:
         query = query.where(Instance.fiscal_year == fiscal_year)
-    if not actor.reads_all:
-        in_lanes = select(HumanTask.instance_id).where(HumanTask.lane.in_(sorted(actor.works_lanes)),
-                                                       school_scope.open_to(actor))
-        seen = [Instance.started_by == actor.username, Instance.id.in_(in_lanes)]
-        if not actor.school_only:  # a school's user sees only instances with their school's rounds
-            seen.append(Instance.id.in_(select(Event.instance_id).where(Event.actor == actor.username)))
+    people = readers(session, actor)  # the actor, and those they act for today
+    if not any(p.reads_all or HEAD_LANE in p.works_lanes for p in people):
+        seen = []
+        for p in people:
+            in_lanes = select(HumanTask.instance_id).where(HumanTask.lane.in_(sorted(p.works_lanes)),
+                                                           school_scope.open_to(p))
+            seen += [Instance.started_by == p.username, Instance.id.in_(in_lanes)]
+            if not p.school_only:  # a school's user sees only instances with their school's rounds
+                seen.append(Instance.id.in_(select(Event.instance_id).where(Event.actor == p.username)))
         query = query.where(or_(*seen))
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return [{"id": i.id, "process": i.process_key, "name": name, "title": i.title, "status": i.status,
@@ -142,7 +152,7 @@ def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
     assert version is not None
     form = version.forms.get(task.form or "", {"type": "object"})
     return {**task_summary(task, instance.process_key), "step": task.task_spec,
-            "form": form,
+            "form": form, "holder": task.assignee,
             "data": school_scope.data(session, actor, instance) if actor.school_only else instance.data,
             "completed_by": task.completed_by,
             "completed_at": task.completed_at.isoformat() if task.completed_at else None}

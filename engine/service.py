@@ -31,7 +31,7 @@ from .accounts import Actor
 from .db import Database
 from .definitions import Definition
 from .errors import Forbidden, InvalidDefinition
-from .models import Event, User
+from .models import Event, HumanTask, User
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Tries of one completion when other completions keep writing the same instance (parallel rounds).
@@ -142,8 +142,8 @@ class Khanton:
             return queries.instance_view(session, instance, actor)
 
     def complete(self, task_id: str, data: Any, actor: Actor) -> dict[str, Any]:
-        """Complete a task; a person acting for someone away works that person's lanes too,
-        and a task someone else has claimed is theirs.
+        """Complete a task; a person acting for someone away works that person's lanes and the tasks
+        that person holds, and a task someone else has claimed is theirs.
 
         Completions of one instance take turns (instances.complete locks the instance row), so two
         schools answering their own rounds at once both succeed. Should the revision check still fail
@@ -152,11 +152,13 @@ class Khanton:
         for attempt in range(1, COMPLETE_ATTEMPTS + 1):
             try:
                 with self.db.transaction() as session:
-                    working, acting_for = assignments.completion_context(session, task_id, actor)
-                    instance = instances.complete(session, task_id, data, working)
+                    worker = assignments.worker(session, actor)
+                    instance = instances.complete(session, task_id, data, worker.actor, worker.stands_for)
+                    task = session.get(HumanTask, task_id)
+                    acting_for = worker.acting_for(task) if task is not None else None
                     if acting_for:
                         self._mark_acting(session, task_id, acting_for)
-                    return queries.instance_view(session, instance, working)
+                    return queries.instance_view(session, instance, worker.actor)
             except instances.StaleInstance:
                 if attempt == COMPLETE_ATTEMPTS:
                     raise
@@ -234,17 +236,22 @@ class Khanton:
         with self.db.transaction(read_only=True) as session:
             return assignments.acting_lanes(session, actor)
 
-    def claim(self, task_id: str, actor: Actor) -> None:
+    def claim(self, task_id: str, actor: Actor) -> dict[str, Any]:
+        """Take the task; the task as `task()` shows it, with its holder."""
         with self.db.transaction() as session:
             assignments.claim(session, task_id, actor)
+            return queries.task_view(session, assignments.effective_actor(session, actor), task_id)
 
-    def release(self, task_id: str, actor: Actor) -> None:
+    def release(self, task_id: str, actor: Actor) -> dict[str, Any]:
         with self.db.transaction() as session:
             assignments.release(session, task_id, actor)
+            return queries.task_view(session, assignments.effective_actor(session, actor), task_id)
 
-    def hand_over(self, task_id: str, actor: Actor, to: str, note: str = "") -> None:
+    def hand_over(self, task_id: str, actor: Actor, to: object, note: object = "") -> dict[str, Any]:
+        """Give the task to a colleague; `to` and `note` as a client sent them (checked by the engine)."""
         with self.db.transaction() as session:
             assignments.hand_over(session, task_id, actor, to, note)
+            return queries.task_view(session, assignments.effective_actor(session, actor), task_id)
 
     def colleagues(self, lane: str, exclude: str | None = None, school: str | None = None) -> list[tuple[str, str]]:
         with self.db.transaction(read_only=True) as session:
@@ -274,13 +281,16 @@ class Khanton:
                                     .order_by(User.username)).all()
             return [(u.username, u.display_name) for u in users if "officer" in u.roles]
 
-    def attach(self, task_id: str, actor: Actor, filename: str, content: bytes) -> dict[str, Any]:
+    def attach(self, task_id: str, actor: Actor, filename: str, content: bytes | None) -> dict[str, Any]:
+        """Attach a document (None: no file was sent) to a task the actor may work and nobody else holds."""
         with self.db.transaction() as session:
-            working = assignments.effective_actor(session, actor)
-            return attachments.summary(attachments.add(session, working, task_id, filename, content))
+            worker = assignments.worker(session, actor)
+            return attachments.summary(attachments.add(session, worker, task_id, filename, content))
 
-    def task_attachments(self, task_id: str) -> list[dict[str, Any]]:
+    def task_attachments(self, task_id: str, actor: Actor) -> list[dict[str, Any]]:
+        """A task's documents, for those who may see the task."""
         with self.db.transaction(read_only=True) as session:
+            queries.task_view(session, assignments.effective_actor(session, actor), task_id)
             return attachments.for_task(session, task_id)
 
     def attachment(self, attachment_id: str, actor: Actor) -> tuple[dict[str, Any], bytes]:

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine.accounts import Actor
+from engine.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
 from engine.errors import (
     Conflict,
     Forbidden,
@@ -19,13 +20,16 @@ from engine.errors import (
     TooLarge,
     WorkflowFailure,
 )
+from engine.thai_calendar import bangkok
 from engine.xmlsafe import MAX_DEFINITION_BYTES
 
 from .. import engine
+from ..downloads import attachment_response
 from .openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_INT_ARG = 2**31 - 1
+MAX_ID_LENGTH = 200  # ids are uuids, keys at most 100 characters
 
 STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 422, InvalidDefinition: 422,
           TooLarge: 413, WorkflowFailure: 422}
@@ -66,6 +70,16 @@ def _authenticate() -> tuple[Response, int] | None:
     if actor is None:
         return error(401, "unauthorized", "ต้องระบุโทเค็นที่ถูกต้อง (Authorization: Bearer TOKEN)")
     g.actor = actor
+    return None
+
+
+@bp.before_request
+def _known_ids() -> tuple[Response, int] | None:
+    """An id in the path that no row can have (a NUL byte, which PostgreSQL cannot even compare, or
+    thousands of characters) is unknown: 404, before the database sees it."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and ("\x00" in value or len(value) > MAX_ID_LENGTH):
+            return error(404, "not_found", "ไม่พบรายการ: รหัสในที่อยู่ไม่ใช่รหัสที่ระบบออกให้")
     return None
 
 
@@ -166,3 +180,46 @@ def get_task(task_id: str) -> Response:
 def complete_task(task_id: str) -> Response:
     body = _json_body()
     return jsonify(engine().complete(task_id, body.get("data", {}), _actor()))
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim_task(task_id: str) -> Response:
+    return jsonify(engine().claim(task_id, _actor()))
+
+
+@bp.post("/tasks/<task_id>/release")
+def release_task(task_id: str) -> Response:
+    return jsonify(engine().release(task_id, _actor()))
+
+
+@bp.post("/tasks/<task_id>/hand-over")
+def hand_over_task(task_id: str) -> Response:
+    body = _json_body()
+    return jsonify(engine().hand_over(task_id, _actor(), body.get("to"), body.get("note", "")))
+
+
+def _attachment(summary: dict[str, Any]) -> dict[str, Any]:
+    return {**summary, "uploaded_at": bangkok(summary["uploaded_at"]).isoformat()}
+
+
+@bp.get("/tasks/<task_id>/attachments")
+def list_attachments(task_id: str) -> Response:
+    return jsonify([_attachment(a) for a in engine().task_attachments(task_id, _actor())])
+
+
+@bp.post("/tasks/<task_id>/attachments")
+def add_attachment(task_id: str) -> tuple[Response, int]:
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:  # the whole request is over MAX_CONTENT_LENGTH: say so in Thai
+        raise TooLarge(f"ไฟล์ใหญ่เกิน {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB ไม่มีการบันทึกข้อมูล") from None
+    # One byte past the limit is enough to refuse it; the request itself is bounded by MAX_CONTENT_LENGTH.
+    content = upload.stream.read(MAX_ATTACHMENT_BYTES + 1) if upload is not None else None
+    filename = (upload.filename or "") if upload is not None else ""
+    return jsonify(_attachment(engine().attach(task_id, _actor(), filename, content))), 201
+
+
+@bp.get("/attachments/<attachment_id>")
+def download_attachment(attachment_id: str) -> Response:
+    meta, content = engine().attachment(attachment_id, _actor())
+    return attachment_response(meta, content)

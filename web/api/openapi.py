@@ -47,7 +47,14 @@ OPENAPI: dict[str, Any] = {
                                     "school": {"type": "string", "nullable": True,
                                                "description": "a school's round: that school's code"}}},
             "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
-                "form": {"type": "object"}, "data": {"type": "object"}}}]},
+                "form": {"type": "object"}, "data": {"type": "object"},
+                "holder": {"type": "string", "nullable": True,
+                           "description": "who has claimed the task, or null: only they complete it"}}}]},
+            "Attachment": {"type": "object", "required": ["id", "filename", "content_type", "size"], "properties": {
+                "id": {"type": "string"}, "instance": {"type": "string"},
+                "task": {"type": "string", "nullable": True}, "task_name": {"type": "string", "nullable": True},
+                "filename": {"type": "string"}, "content_type": {"type": "string"}, "size": {"type": "integer"},
+                "uploaded_by": {"type": "string"}, "uploaded_at": {"type": "string", "format": "date-time"}}},
             "Instance": {"type": "object",
                          "required": ["id", "process", "version", "status", "data", "ready_tasks"],
                          "properties": {"id": {"type": "string"}, "process": {"type": "string"},
@@ -118,6 +125,42 @@ OPENAPI: dict[str, Any] = {
                 "type": "object", "properties": {"data": {"type": "object"}}}}}},
             "responses": {"200": _json(_ref("Instance"), "the instance after the step"),
                           **_errors(400, 401, 403, 404, 409, 422)}}},
+        "/tasks/{id}/claim": {"post": {
+            "summary": "Take the task: until released or handed over, only the caller completes it or attaches "
+                       "to it (409 with code `held` when someone else holds it)", "parameters": [ID],
+            "responses": {"200": _json(_ref("TaskDetail"), "the task, `holder` the caller"),
+                          **_errors(401, 404, 403, 409)}}},
+        "/tasks/{id}/release": {"post": {
+            "summary": "Give the task back to its lane (its holder, or the head of the group)", "parameters": [ID],
+            "responses": {"200": _json(_ref("TaskDetail"), "the task, `holder` null"),
+                          **_errors(401, 404, 403, 409)}}},
+        "/tasks/{id}/hand-over": {"post": {
+            "summary": "Give the task to a colleague of its lane (its holder, or the head of the group: any task)",
+            "parameters": [ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["to"], "properties": {
+                    "to": {"type": "string", "description": "username of an officer of the task's lane"},
+                    "note": {"type": "string", "maxLength": 1000}}}}}},
+            "responses": {"200": _json(_ref("TaskDetail"), "the task, `holder` the colleague"),
+                          **_errors(400, 401, 404, 403, 409, 422)}}},
+        "/tasks/{id}/attachments": {
+            "get": {"summary": "The task's documents", "parameters": [ID], "responses": {
+                "200": _json({"type": "array", "items": _ref("Attachment")}, "attachments"),
+                **_errors(401, 404, 403)}},
+            "post": {"summary": "Attach a document (PDF, PNG, JPG, Office; at most 5 MB) to a ready task the caller "
+                                "may work and nobody else holds", "parameters": [ID],
+                     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                         "type": "object", "required": ["file"],
+                         "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                     "responses": {"201": _json(_ref("Attachment"), "attached"),
+                                   **_errors(401, 404, 403, 409, 413, 422)}}},
+        "/attachments/{id}": {"get": {
+            "summary": "Download a document (for those who may see its instance)", "parameters": [ID],
+            "responses": {"200": {"description": "the file, with its type and a Content-Disposition "
+                                                 "carrying the name (filename* in UTF-8)",
+                                  "content": {"application/octet-stream": {
+                                      "schema": {"type": "string", "format": "binary"}}}},
+                          **_errors(401, 404, 403)}}},
         "/openapi.json": {"get": {"summary": "This description", "security": [],
                                   "responses": {"200": {"description": "OpenAPI 3"}}}},
     },

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine.accounts import Actor
-from engine.errors import Conflict, Forbidden, KhantonError, NotFound, TooLarge
+from engine.errors import Conflict, Forbidden, Held, KhantonError, NotFound, TooLarge
 
 from .. import engine
 
@@ -29,6 +29,8 @@ def _engine_error(err: KhantonError) -> tuple[str, int]:
     status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 400)
     titles = {404: _("ไม่พบหน้าที่ต้องการ"), 403: _("ไม่มีสิทธิ์เข้าถึง"), 409: _("ดำเนินการไปแล้ว"),
               413: _("ไฟล์ใหญ่เกินไป")}
+    if isinstance(err, Held):  # a 409 that is not "already done": someone else holds the task
+        titles[409] = _("งานนี้มีผู้รับไว้แล้ว")
     return render_template("error.html", title=titles.get(status, _("ดำเนินการไม่สำเร็จ")),
                            message=err.message), status
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Response, render_template, request
-from werkzeug.http import quote_header_value
 
 from .. import engine
 from ..auth import current_actor
+from ..downloads import attachment_response
 from ..i18n import STATUS_NAMES
 from .common import bp
 from .inbox import PAGE_SIZE, page_number
@@ -41,11 +39,4 @@ def instance(instance_id: str) -> str:
 @bp.get("/attachments/<attachment_id>")
 def attachment(attachment_id: str) -> Response:
     meta, content = engine().attachment(attachment_id, current_actor())
-    response = Response(content, mimetype=meta["content_type"])
-    ascii_name = meta["filename"].encode("ascii", "replace").decode("ascii").replace("?", "_")
-
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename={quote_header_value(ascii_name)}; filename*=UTF-8''{quote(meta['filename'])}")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(meta, content)

@@ -55,7 +55,7 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
     return render_template(
         "tasks/task.html", task=view, case=case, fields=fields, errors=errors or {}, summary=summary,
         notice=notice, may_work=may_work, holder=holder, colleagues=colleagues, me=actor.username,
-        is_head="plan_head" in working.works_lanes, attachments=engine().task_attachments(task_id),
+        is_head="plan_head" in working.works_lanes, attachments=engine().task_attachments(task_id, actor),
         accept=ACCEPT, max_mb=MAX_BYTES // (1024 * 1024),
         acting_for=_display_name(acting.get(view["lane"])) if ready else ""), status
 
