@@ -253,7 +253,9 @@ def complete(session: Session, task_id: str, data: Any, actor: Actor,
     # One completion of an instance at a time: a second one (another school's round of the same
     # instance) waits here for the first to commit, then reads the state it left, instead of failing
     # the revision check in _save and losing what its person typed. (SQLite: BEGIN IMMEDIATE already.)
-    instance = session.get(Instance, row.instance_id, with_for_update=True, populate_existing=True)
+    # FOR NO KEY UPDATE, not FOR UPDATE: events and claims that refer to the instance take FOR KEY SHARE on
+    # it (their foreign key), which must not wait for us while we wait for their task row (a deadlock).
+    instance = session.get(Instance, row.instance_id, with_for_update={"key_share": True}, populate_existing=True)
     session.refresh(row)
     if not actor.may_work(row):
         raise Forbidden("งานนี้ไม่ได้อยู่ในความรับผิดชอบของคุณ" if row.lane not in actor.works_lanes
