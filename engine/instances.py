@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from . import queries, state
 from .accounts import Actor
-from .errors import Conflict, Forbidden, KhantonError, NotFound, WorkflowFailure
+from .errors import Conflict, FieldError, Forbidden, KhantonError, NotFound, WorkflowFailure
 from .forms import validate_data
 from .models import Event, HumanTask, Instance, ProcessVersion, utcnow
 from .thai_calendar import thai_datetime
@@ -152,16 +153,17 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected
     instance.revision = expected_revision + 1
 
 
-def start(session: Session, key: str, data: dict[str, Any], actor: Actor) -> Instance:
+def start(session: Session, key: str, data: dict[str, Any], actor: Actor,
+          unconverted: Sequence[FieldError] = ()) -> Instance:
     version = queries.process_version(session, key)
     start_lanes = set(version.meta["processes"][key]["start_lanes"])
     if start_lanes and not (start_lanes & actor.works_lanes):
         raise Forbidden("เริ่มกระบวนงานนี้ได้เฉพาะผู้ที่อยู่ใน " + ", ".join(sorted(start_lanes)))
     start_form = version.meta.get("start_form")
     if start_form:
-        validate_data(version.forms[start_form], data)
+        validate_data(version.forms[start_form], data, unconverted=unconverted)
     else:
-        validate_data({"type": "object"}, data)
+        validate_data({"type": "object"}, data, unconverted=unconverted)
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**copy.deepcopy(data))
@@ -181,8 +183,11 @@ def start(session: Session, key: str, data: dict[str, Any], actor: Actor) -> Ins
     return instance
 
 
-def complete(session: Session, task_id: str, data: Any, actor: Actor) -> Instance:
-    """Complete one round of one step. Refusals, first that applies: 404, 403, 409, 422."""
+def complete(session: Session, task_id: str, data: Any, actor: Actor,
+             unconverted: Sequence[FieldError] = ()) -> Instance:
+    """Complete one round of one step. Refusals, first that applies: 404, 403, 409, 422.
+
+    `unconverted`: fields the client could not read (forms.validate_data); any makes it a 422."""
     row = session.get(HumanTask, task_id)
     if row is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
@@ -201,7 +206,7 @@ def complete(session: Session, task_id: str, data: Any, actor: Actor) -> Instanc
     if task is None or task.state != TaskState.READY:
         raise Conflict(_done_message(row))
     schema = version.forms.get(row.form or "", {"type": "object"})
-    validate_data(schema, data, context=dict(task.data))
+    validate_data(schema, data, context=dict(task.data), unconverted=unconverted)
     meta = _task_meta(version, task) or {}
     output_item = meta.get("output_item")
     if output_item:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from . import accounts, assignments, attachments, casefile, definitions, instanc
 from .accounts import Actor
 from .db import Database
 from .definitions import Definition
-from .errors import Forbidden, InvalidDefinition
+from .errors import FieldError, Forbidden, InvalidDefinition
 from .models import Event, User
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -106,17 +107,20 @@ class Khanton:
             return Actor.of(accounts.find_user(session, username))
 
     # --- work -----------------------------------------------------------------------------------
-    def start(self, key: str, data: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    def start(self, key: str, data: dict[str, Any], actor: Actor,
+              unconverted: Sequence[FieldError] = ()) -> dict[str, Any]:
         with self.db.transaction() as session:
-            instance = instances.start(session, key, data, actor)
+            instance = instances.start(session, key, data, actor, unconverted)
             return queries.instance_view(session, instance)
 
-    def complete(self, task_id: str, data: Any, actor: Actor) -> dict[str, Any]:
+    def complete(self, task_id: str, data: Any, actor: Actor,
+                 unconverted: Sequence[FieldError] = ()) -> dict[str, Any]:
         """Complete a task; a person acting for someone away works that person's lanes too,
-        and a task someone else has claimed is theirs."""
+        and a task someone else has claimed is theirs. `unconverted`: fields a page could not read,
+        refused (422, nothing written) together with everything else the data gets wrong."""
         with self.db.transaction() as session:
             working, acting_for = assignments.completion_context(session, task_id, actor)
-            instance = instances.complete(session, task_id, data, working)
+            instance = instances.complete(session, task_id, data, working, unconverted)
             if acting_for:
                 self._mark_acting(session, task_id, acting_for)
             return queries.instance_view(session, instance)
