@@ -19,7 +19,9 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from engine.models import Event
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing
 from tests.conftest import USERS, World
 from tests.drive import LANE_USER, SCENARIOS, data_for
@@ -70,6 +72,12 @@ class Site:
             page.wait_for_url(self.base + "/")
             self.pages[username] = page
         return self.pages[username]
+
+    def submitted(self, task_id: str) -> dict[str, Any]:
+        """The data the engine recorded for a completed task (its audit trail), as the page sent it."""
+        with self.world.khanton.db.transaction(read_only=True) as session:
+            data = session.scalar(select(Event.data).where(Event.task_id == task_id, Event.kind == "completed"))
+        return data or {}
 
     def close(self) -> None:
         for page in self.pages.values():
@@ -141,8 +149,10 @@ def _rows(page: Any, table: str, wanted: int) -> None:
         rows.last.locator("[data-remove-row]").click()
 
 
-INPUTS = """() => Object.fromEntries([...document.querySelectorAll('form [name]')].map(el =>
-  [el.name, el.tagName === 'SELECT' ? 'select' : el.type === 'radio' ? 'radio' : 'text']))"""
+# The form's inputs (name -> how one enters a value), and every id on the page.
+INPUTS = """() => [Object.fromEntries([...document.querySelectorAll('form [name]')].map(el =>
+  [el.name, el.tagName === 'SELECT' ? 'select' : el.type === 'radio' ? 'radio' : 'text'])),
+  [...document.querySelectorAll('[id]')].map(e => e.id)]"""
 
 
 def fill(page: Any, schema: dict[str, Any], data: dict[str, Any]) -> None:
@@ -151,8 +161,7 @@ def fill(page: Any, schema: dict[str, Any], data: dict[str, Any]) -> None:
     for key, value in data.items():
         if props.get(key, {}).get("type") == "array":
             _rows(page, key, len(value))
-    inputs = page.evaluate(INPUTS)
-    ids = page.evaluate("() => [...document.querySelectorAll('[id]')].map(e => e.id)")
+    inputs, ids = page.evaluate(INPUTS)
     assert len(ids) == len(set(ids)), f"ids used twice (labels and error links break): {ids}"
     for key, value in data.items():
         sub = props.get(key)
@@ -173,7 +182,7 @@ def fill(page: Any, schema: dict[str, Any], data: dict[str, Any]) -> None:
 
 def submit(page: Any, button: str, where: str) -> None:
     """Press the form's button and wait for the answer; a refusal fails the test with its messages."""
-    with page.expect_navigation():
+    with page.expect_navigation(wait_until="domcontentloaded"):  # app.js is deferred: it has run by then
         page.get_by_role("button", name=button).click()
     refusal = page.locator(".error-summary, .flash-error, .field-error")
     if refusal.count():
@@ -190,26 +199,31 @@ def walk(site: Site, key: str, scenario: dict[str, Any], route: dict[str, Any]) 
     steps = {**scenario.get("steps", {}), **route.get("steps", {})}
     decisions = {task: list(values) for task, values in route.get("decisions", {}).items()}
     page = site.page(STARTER)
-    page.goto(f"{site.base}/processes/{key}")
+    page.goto(f"{site.base}/processes/{key}", wait_until="domcontentloaded")
     fill(page, site.world.khanton.start_form(key)["schema"] or {}, start)
     submit(page, "เริ่มกระบวนงาน", f"{key}: start")
     link = page.locator('nav.crumbs a[href^="/instances/"]')
     instance_id = (link.first.get_attribute("href") if link.count() else page.url).rsplit("/", 1)[-1]
     visits: list[str] = []
+    instance = site.world.khanton.instance(instance_id, site.reader)
     for _ in range(100):
-        ready = site.world.khanton.instance(instance_id, site.reader)["ready_tasks"]
-        if not ready:
+        if not instance["ready_tasks"]:
             break
-        task = site.world.khanton.task(ready[0]["id"], site.reader)
+        task = site.world.khanton.task(instance["ready_tasks"][0]["id"], site.reader)
         step = task["step"]
         queue = decisions.get(step, [])
         data = data_for(task, steps, queue.pop(0) if queue else None)
         page = site.page(completer(task["lane"], task.get("school")))
         if page.url != f"{site.base}/tasks/{task['id']}":
-            page.goto(f"{site.base}/tasks/{task['id']}")
+            page.goto(f"{site.base}/tasks/{task['id']}", wait_until="domcontentloaded")
         fill(page, task["form"], data)
-        submit(page, "บันทึกและส่งต่อ", f"{key}: step {len(visits) + 1} {step} ({task['name']})")
+        where = f"{key}: step {len(visits) + 1} {step} ({task['name']})"
+        submit(page, "บันทึกและส่งต่อ", where)
         visits.append(step)
+        stored = site.submitted(task["id"])
+        lost = {k: (v, stored.get(k)) for k, v in data.items() if stored.get(k) != v}
+        assert not lost, f"{where}: the engine got otherwise than what was entered (entered, got): {lost}"
+        instance = site.world.khanton.instance(instance_id, site.reader)
     return instance_id, visits
 
 
