@@ -9,6 +9,7 @@ value; a conflict does too, and nothing is stored by either.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from tests.conftest import World
@@ -111,3 +112,19 @@ def test_a_real_conflict_shows_who_did_it_and_keeps_every_typed_value(web: World
         assert f"<dd>{value}</dd>" in kept, value
     assert "รายการโอนเปลี่ยนแปลงงบประมาณ แถวที่ 2: จำนวนเงิน (บาท)" in kept
     assert _stored(web, instance_id) == after
+
+
+def test_a_table_of_bad_rows_is_refused_in_bounded_time_with_nothing_stored(web: World, page_as: Any) -> None:
+    """Hostile input is normal input: 500 rows of unreadable amounts and unknown columns, one 422."""
+    page = page_as("committee")
+    instance_id, url = _at_allocate(web, page)
+    before = _stored(web, instance_id)
+    rows = {f"transfers.{i}.{col}": value for i in range(500)
+            for col, value in (("from_line", "L1 ?"), ("amount", "x"), ("to_category", "งบอื่น"), ("reason", "ก"))}
+    began = time.perf_counter()
+    response = page.post(url, {**rows, "allocated_on": "25/11/2569"})
+    elapsed = time.perf_counter() - began
+    assert response.status_code == 422
+    assert _error(page.html, "transfers-499-amount") == "กรุณากรอกเป็นตัวเลข"
+    assert elapsed < 5, f"{elapsed:.1f} s"  # measured 0.7 s on a loaded 2-core machine
+    assert _stored(web, instance_id) == before
