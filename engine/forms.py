@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -123,18 +123,35 @@ def _control_characters(value: Any, path: str = "") -> Iterator[FieldError]:
             yield from _control_characters(item, f"{path}.{i}" if path else str(i))
 
 
-def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Check submitted data against its form; raise InvalidData listing every bad field."""
+def _within(path: str, fields: set[str]) -> bool:
+    """Whether `path` is one of `fields` or lies inside one ("lines.0.amount" inside "lines.0");
+    by its prefixes, so that thousands of refused cells cost thousands of look-ups, not millions."""
+    parts = path.split(".")
+    return any(".".join(parts[:i]) in fields for i in range(1, len(parts) + 1))
+
+
+def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | None = None,
+                  unconverted: Sequence[FieldError] = ()) -> dict[str, Any]:
+    """Check submitted data against its form; raise InvalidData listing every bad field.
+
+    `unconverted` are fields a client could not turn into values (the pages' "หนึ่งล้าน" in a money
+    field): they are refused together with what the rest of the data gets wrong, so a person sees
+    every problem at once; the form's cross-field checks wait until every field has a value.
+    """
     if not isinstance(data, dict):
         raise InvalidData([FieldError("", "ข้อมูลต้องเป็นออบเจ็กต์ JSON")])
     if len(json.dumps(data, ensure_ascii=False)) > MAX_DATA_BYTES:
         raise InvalidData([FieldError("", "ข้อมูลมีขนาดใหญ่เกินไป")])
-    errors = [FieldError(key, "ชื่อช่องข้อมูลต้องเป็นตัวอักษรอังกฤษ ตัวเลข หรือ _ และไม่ขึ้นต้นด้วย _")
-              for key in data if not IDENTIFIER.match(str(key))]
+    errors = list(unconverted)
+    errors += [FieldError(key, "ชื่อช่องข้อมูลต้องเป็นตัวอักษรอังกฤษ ตัวเลข หรือ _ และไม่ขึ้นต้นด้วย _")
+               for key in data if not IDENTIFIER.match(str(key))]
     errors.extend(_control_characters(data))
     validator = FormValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    named = {e.field for e in unconverted}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        errors.append(FieldError(_field_path(error), _thai_message(error)))
+        path = _field_path(error)
+        if not _within(path, named):  # "required" for a field typed but unreadable says nothing new
+            errors.append(FieldError(path, _thai_message(error)))
     if not errors:
         for name in schema.get("x-khanton-checks", []):
             errors.extend(CHECKS[name](data, context or {}))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -212,16 +212,17 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected
     instance.revision = expected_revision + 1
 
 
-def start(session: Session, key: str, data: dict[str, Any], actor: Actor) -> Instance:
+def start(session: Session, key: str, data: dict[str, Any], actor: Actor,
+          unconverted: Sequence[FieldError] = ()) -> Instance:
     version = queries.process_version(session, key)
     start_lanes = set(version.meta["processes"][key]["start_lanes"])
     if start_lanes and not (start_lanes & actor.works_lanes):
         raise Forbidden("เริ่มกระบวนงานนี้ได้เฉพาะผู้ที่อยู่ใน " + ", ".join(sorted(start_lanes)))
     start_form = version.meta.get("start_form")
     if start_form:
-        validate_data(version.forms[start_form], data)
+        validate_data(version.forms[start_form], data, unconverted=unconverted)
     else:
-        validate_data({"type": "object"}, data)
+        validate_data({"type": "object"}, data, unconverted=unconverted)
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**copy.deepcopy(data))
@@ -242,10 +243,11 @@ def start(session: Session, key: str, data: dict[str, Any], actor: Actor) -> Ins
 
 
 def complete(session: Session, task_id: str, data: Any, actor: Actor,
-             stands_for: Collection[str] | None = None) -> Instance:
+             stands_for: Collection[str] | None = None, unconverted: Sequence[FieldError] = ()) -> Instance:
     """Complete one round of one step. Refusals, first that applies: 404, 403, 409, 422.
     A task someone has claimed is theirs: only they, or those in `stands_for` (who acts for whom:
-    assignments.Worker), complete it."""
+    assignments.Worker), complete it. `unconverted`: fields the client could not read
+    (forms.validate_data); any makes it a 422."""
     stands_for = {actor.username} if stands_for is None else stands_for
     row = session.get(HumanTask, task_id)
     if row is None:
@@ -273,7 +275,7 @@ def complete(session: Session, task_id: str, data: Any, actor: Actor,
     if task is None or task.state != TaskState.READY:
         raise Conflict(_done_message(row))
     schema = version.forms.get(row.form or "", {"type": "object"})
-    validate_data(schema, data, context=dict(task.data))
+    validate_data(schema, data, context=dict(task.data), unconverted=unconverted)
     meta = _task_meta(version, task) or {}
     output_item = meta.get("output_item")
     if output_item:

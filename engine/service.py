@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,7 +31,7 @@ from . import (
 from .accounts import Actor
 from .db import Database
 from .definitions import Definition
-from .errors import Forbidden, InvalidDefinition
+from .errors import FieldError, Forbidden, InvalidDefinition
 from .models import Event, HumanTask, User
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -136,14 +137,17 @@ class Khanton:
             return Actor.of(accounts.find_user(session, username))
 
     # --- work -----------------------------------------------------------------------------------
-    def start(self, key: str, data: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    def start(self, key: str, data: dict[str, Any], actor: Actor,
+              unconverted: Sequence[FieldError] = ()) -> dict[str, Any]:
         with self.db.transaction() as session:
-            instance = instances.start(session, key, data, actor)
+            instance = instances.start(session, key, data, actor, unconverted)
             return queries.instance_view(session, instance, actor)
 
-    def complete(self, task_id: str, data: Any, actor: Actor) -> dict[str, Any]:
+    def complete(self, task_id: str, data: Any, actor: Actor,
+                 unconverted: Sequence[FieldError] = ()) -> dict[str, Any]:
         """Complete a task; a person acting for someone away works that person's lanes and the tasks
-        that person holds, and a task someone else has claimed is theirs.
+        that person holds, and a task someone else has claimed is theirs. `unconverted`: fields a page
+        could not read, refused (422, nothing written) together with everything else the data gets wrong.
 
         Completions of one instance take turns (instances.complete locks the instance row), so two
         schools answering their own rounds at once both succeed. Should the revision check still fail
@@ -153,7 +157,8 @@ class Khanton:
             try:
                 with self.db.transaction() as session:
                     worker = assignments.worker(session, actor)
-                    instance = instances.complete(session, task_id, data, worker.actor, worker.stands_for)
+                    instance = instances.complete(session, task_id, data, worker.actor, worker.stands_for,
+                                                  unconverted)
                     task = session.get(HumanTask, task_id)
                     acting_for = worker.acting_for(task) if task is not None else None
                     if acting_for:

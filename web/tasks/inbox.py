@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidData
-from engine.forms import validate_data
 from engine.roles import LANES
 
 from .. import engine, forms_render
@@ -59,20 +58,19 @@ def process(key: str) -> str | Response | tuple[str, int]:
     values: dict[str, str] = {}
     copied_from = request.args.get("copy") or request.form.get("copied_from") or ""
     if request.method == "POST":
-        data, conversion, values = forms_render.parse(schema, request.form.to_dict())
-        errors = {e.field: e.message for e in conversion}
-        if not errors:
-            try:
-                validate_data(schema, data)
-                started = engine().start(key, data, actor)
-            except InvalidData as err:
-                errors = {e.field: e.message for e in err.errors}
-            else:
-                mine = next_task(started, actor)
-                flash(_("เริ่มกระบวนงานแล้ว"), "success")
-                if mine:
-                    return redirect(url_for("tasks.task", task_id=mine))
-                return redirect(url_for("tasks.instance", instance_id=started["id"]))
+        # The page converts; the engine alone validates (and refuses what could not be converted).
+        data, unconverted, values = forms_render.parse(schema, request.form.to_dict())
+        try:
+            started = engine().start(key, data, actor, unconverted)
+        except InvalidData as err:
+            for e in err.errors:
+                errors.setdefault(e.field, e.message)
+        else:
+            mine = next_task(started, actor)
+            flash(_("เริ่มกระบวนงานแล้ว"), "success")
+            if mine:
+                return redirect(url_for("tasks.task", task_id=mine))
+            return redirect(url_for("tasks.instance", instance_id=started["id"]))
     elif copied_from:
         copied = engine().start_data(copied_from, actor)
         if "fiscal_year" in copied:

@@ -1,4 +1,4 @@
-"""One task: its form drawn from the JSON Schema, validated on the server, completed once; who holds it."""
+"""One task: its form drawn from the JSON Schema, completed once through the engine; who holds it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from werkzeug.wrappers import Response
 
 from engine.attachments import ACCEPT, MAX_BYTES
 from engine.errors import Conflict, InvalidData, KhantonError
-from engine.forms import validate_data
 
 from .. import engine, forms_render
 from ..auth import current_actor
@@ -36,6 +35,7 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
     working = engine().working_actor(actor)
     case = engine().instance_file(view["instance"], actor, latest_events=TIMELINE_EVENTS)
     schema = view["form"]
+    typed = values is not None  # what the person sent, not what is stored
     if values is None:
         values = forms_render.flatten(schema, view["data"]) if view["status"] == "ready" else {}
     fields = forms_render.build_fields(schema, values, errors, extra_rows)
@@ -52,9 +52,10 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
     if not ready and not notice:
         notice = _done_message(view)
     colleagues = engine().colleagues(view["lane"], exclude=actor.username, school=view.get("school")) if ready else []
+    kept = _typed(fields) if typed and not may_work else []
     return render_template(
         "tasks/task.html", task=view, case=case, fields=fields, errors=errors or {}, summary=summary,
-        notice=notice, may_work=may_work, holder=holder, colleagues=colleagues, me=actor.username,
+        notice=notice, may_work=may_work, kept=kept, holder=holder, colleagues=colleagues, me=actor.username,
         is_head="plan_head" in working.works_lanes, attachments=engine().task_attachments(task_id, actor),
         accept=ACCEPT, max_mb=MAX_BYTES // (1024 * 1024),
         acting_for=_display_name(acting.get(view["lane"])) if ready else ""), status
@@ -62,6 +63,19 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
 
 def _display_name(username: str | None) -> str:
     return engine().display_names(username).get(username or "", "") if username else ""
+
+
+def _typed(fields: list[forms_render.Field]) -> list[tuple[str, str]]:
+    """(label, value as the person typed or chose it) of each filled field: what a refused person
+    who can no longer send the form still needs in front of them, to copy."""
+    labels = _labels(fields)
+    kept = []
+    for f in fields:
+        for leaf in [cell for row in f.rows for cell in row] if f.kind == "table" else [f]:
+            if leaf.value.strip():
+                choice = dict(leaf.options).get(leaf.value) if leaf.options else None
+                kept.append((labels.get(leaf.name, leaf.label), choice or leaf.value))
+    return kept
 
 
 def _labels(fields: list[forms_render.Field]) -> dict[str, str]:
@@ -82,45 +96,42 @@ def task(task_id: str) -> tuple[str, int]:
 
 @bp.post("/tasks/<task_id>")
 def complete(task_id: str) -> Response | tuple[str, int]:
+    """Convert what the browser sent and hand it to the engine, which alone validates it (with the
+    instance's data that cross-field checks need). A refusal or a conflict keeps every typed value."""
     actor = current_actor()
     view = engine().task(task_id, actor)
-    if view["status"] != "ready":
-        return _render(task_id, notice=_done_message(view), status=409)
     schema = view["form"]
     raw = request.form.to_dict()
     add_row, remove_row = request.form.get("_add_row"), request.form.get("_remove_row")
-    if add_row or remove_row:  # the table buttons, when JavaScript is off
+    if view["status"] == "ready" and (add_row or remove_row):  # the table buttons, when JavaScript is off
         values = forms_render.compact(raw, schema, drop=remove_row)
         values.update({k: v for k, v in raw.items() if k.count(".") == 0 and k in values})
         return _render(task_id, values=values, extra_rows={add_row: 1} if add_row else None)
-    data, conversion, values = forms_render.parse(schema, raw)
-    errors = {e.field: e.message for e in conversion}
+    data, unconverted, values = forms_render.parse(schema, raw)
+    if view["status"] != "ready":
+        return _render(task_id, values=values, notice=_done_message(view), status=409)
     try:
-        validate_data(schema, data)
+        result = engine().complete(task_id, data, actor, unconverted)
     except InvalidData as err:
+        errors: dict[str, str] = {}
         for e in err.errors:
             errors.setdefault(e.field, e.message)
-    if not errors:
-        try:
-            result = engine().complete(task_id, data, actor)
-        except InvalidData as err:
-            errors = {e.field: e.message for e in err.errors}
-        except Conflict:
-            view = engine().task(task_id, actor)
-            return _render(task_id, notice=_done_message(view), status=409)
-        else:
-            mine = next_task(result, actor)
-            if mine:
-                flash(_("บันทึก “%(step)s” แล้ว — ต่อด้วยขั้นตอนถัดไป", step=view["name"]), "success")
-                return redirect(url_for("tasks.task", task_id=mine))
-            if result["status"] != "running":
-                flash(_("บันทึก “%(step)s” แล้ว — กระบวนงานสิ้นสุด (%(status)s)", step=view["name"],
-                        status=status_name(result["status"])), "success")
-            else:
-                nxt = ", ".join(lane_name(t["lane"]) for t in result["ready_tasks"])
-                flash(_("บันทึก “%(step)s” แล้ว — ส่งต่อไปยัง %(next)s", step=view["name"], next=nxt), "success")
-            return redirect(url_for("tasks.inbox"))
-    return _render(task_id, values=values, errors=errors, status=422)
+        return _render(task_id, values=values, errors=errors, status=422)
+    except Conflict as err:
+        view = engine().task(task_id, actor)
+        notice = err.message if view["status"] == "ready" else _done_message(view)
+        return _render(task_id, values=values, notice=notice, status=409)
+    mine = next_task(result, actor)
+    if mine:
+        flash(_("บันทึก “%(step)s” แล้ว — ต่อด้วยขั้นตอนถัดไป", step=view["name"]), "success")
+        return redirect(url_for("tasks.task", task_id=mine))
+    if result["status"] != "running":
+        flash(_("บันทึก “%(step)s” แล้ว — กระบวนงานสิ้นสุด (%(status)s)", step=view["name"],
+                status=status_name(result["status"])), "success")
+    else:
+        nxt = ", ".join(lane_name(t["lane"]) for t in result["ready_tasks"])
+        flash(_("บันทึก “%(step)s” แล้ว — ส่งต่อไปยัง %(next)s", step=view["name"], next=nxt), "success")
+    return redirect(url_for("tasks.inbox"))
 
 
 @bp.post("/tasks/<task_id>/claim")

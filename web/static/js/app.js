@@ -11,7 +11,8 @@
     rows.forEach(function (row, i) {
       var num = row.querySelector(".rownum");
       if (num) { num.textContent = String(i + 1); }
-      row.querySelectorAll("[name]").forEach(function (input) {
+      // Inputs only: the row's remove button carries name="_remove_row" for pages without JavaScript.
+      row.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (input) {
         var rest = input.name.slice(name.length + 1).replace(/^(\d+|__INDEX__)/, "");
         input.name = name + "." + i + rest;
         input.id = "f-" + input.name.replace(/\./g, "-");
