@@ -19,7 +19,7 @@ from .errors import InvalidDefinition, Problem
 from .models import ProcessVersion
 from .roles import LANES
 from .spec_worker import parse_in_child
-from .xmlsafe import UnsafeXml, parse_xml
+from .xmlsafe import UnsafeXml, read_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -158,11 +158,10 @@ def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
     """Check everything that can be checked without SpiffWorkflow; problems are collected, not raised."""
     problems: list[Problem] = []
     try:
-        root = parse_xml(xml)
+        root, text = read_xml(xml)
     except UnsafeXml as err:
         err.problem.file = file
         return Definition(expected_key or "", "", "", {}, {}, [], [err.problem])
-    text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
     processes = root.findall("bpmn:process", NS)
     executable = [p for p in processes if p.get("isExecutable") == "true"] or processes
     if root.tag != _q("definitions") or len(executable) != 1:
