@@ -10,10 +10,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from engine import service
+from engine.errors import Conflict
+from engine.loading import Action
 from engine.models import ProcessVersion
 from engine.service import Khanton
 from engine.sources import SYSTEM, source_of
@@ -168,3 +172,36 @@ def test_the_app_reads_the_offices_folders_from_the_environment(monkeypatch: pyt
     explicit = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
                            "PROCESSES_DIR": ROOT / "processes"}).extensions["khanton"]
     assert explicit.processes_dir == ROOT / "processes"
+
+
+def test_a_version_published_while_init_loads_stands(database_url: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """init decides, then parses, then publishes: an analyst publishing in between is not overwritten."""
+    processes = tmp_path / "procedures"
+    processes.mkdir()
+    shutil.copy(ROOT / "processes" / "admin-office.bpmn", processes)
+    khanton = Khanton(database_url, processes, ROOT / "forms")
+    khanton.upgrade_schema()
+    khanton.load_directory()
+    xml = (processes / "admin-office.bpmn").read_text(encoding="utf-8")
+    (processes / "admin-office.bpmn").write_text(xml.replace('name="', 'name="แก้ในไฟล์ ', 1), encoding="utf-8")
+    khanton.add_user("nipa", ["analyst"], [])
+    real_plan = service.plan
+    plans = []
+
+    def plan_then_nipa_publishes(session: Any, files: Any) -> Any:
+        planned = real_plan(session, files)
+        if not plans:  # after init's first look, before it writes
+            khanton.publish_xml("admin-office", xml.replace('name="', 'name="ของนิภา ', 1).encode(),
+                                khanton.actor("nipa"))
+        plans.append(planned)
+        return planned
+
+    monkeypatch.setattr(service, "plan", plan_then_nipa_publishes)
+    with pytest.raises(Conflict, match="khanton init อีกครั้ง"):
+        khanton.load_directory()
+    assert plans[0][0].action is Action.LOAD and plans[1][0].action is Action.KEPT
+    monkeypatch.setattr(service, "plan", real_plan)
+    [outcome] = khanton.load_directory()
+    assert (outcome.action, outcome.version, outcome.published_by) == (Action.KEPT, 2, "nipa")
+    khanton.db.dispose()
