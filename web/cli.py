@@ -9,6 +9,8 @@ import secrets
 import sys
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 from engine.errors import InvalidDefinition, KhantonError
 from engine.loading import Action, Outcome
 from engine.service import Khanton
@@ -22,7 +24,7 @@ def _engine() -> Khanton:
 def cmd_init(args: argparse.Namespace) -> int:
     khanton = _engine()
     khanton.upgrade_schema()
-    print(f"ฐานข้อมูลพร้อมใช้: {khanton.db.url}")
+    print(f"ฐานข้อมูลพร้อมใช้: {make_url(khanton.db.url).render_as_string(hide_password=True)}")
     print(f"กระบวนงานจาก {khanton.processes_dir} แบบฟอร์มจาก {khanton.forms_dir}")
     try:
         outcomes = khanton.load_directory()
