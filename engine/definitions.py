@@ -14,12 +14,12 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only
 
-from . import expressions, forms
+from . import expressions, forms, sources
 from .errors import InvalidDefinition, Problem
 from .models import ProcessVersion
 from .roles import LANES
 from .spec_worker import parse_in_child
-from .xmlsafe import UnsafeXml, parse_xml
+from .xmlsafe import UnsafeXml, read_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -46,6 +46,8 @@ class Definition:
     calls: list[str]
     problems: list[Problem] = field(default_factory=list)
     spec: dict[str, Any] | None = None
+    # What the file and its own forms said (sources.digest), before called processes are folded in.
+    source_digest: str = ""
 
 
 def _q(tag: str) -> str:
@@ -158,11 +160,10 @@ def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
     """Check everything that can be checked without SpiffWorkflow; problems are collected, not raised."""
     problems: list[Problem] = []
     try:
-        root = parse_xml(xml)
+        root, text = read_xml(xml)
     except UnsafeXml as err:
         err.problem.file = file
         return Definition(expected_key or "", "", "", {}, {}, [], [err.problem])
-    text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
     processes = root.findall("bpmn:process", NS)
     executable = [p for p in processes if p.get("isExecutable") == "true"] or processes
     if root.tag != _q("definitions") or len(executable) != 1:
@@ -195,7 +196,8 @@ def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
     _check_expressions(process, problems, file or "")
     _check_decisions(process, meta, schemas, problems, file or "")
     calls = sorted({c.get("calledElement", "") for c in process.iter(_q("callActivity"))})
-    return Definition(key, meta["name"], text, meta, schemas, calls, problems)
+    return Definition(key, meta["name"], text, meta, schemas, calls, problems,
+                      source_digest=sources.digest(text, schemas))
 
 
 def content_hash(definition: Definition, called_hashes: Iterable[str]) -> str:
@@ -283,8 +285,10 @@ def _transitive_calls(definition: Definition, by_key: dict[str, Definition],
     return seen
 
 
-def publish(session: Session, definition: Definition, actor: str) -> tuple[ProcessVersion, bool]:
-    """Store a checked definition as a new version; an identical one returns the latest, unchanged."""
+def publish(session: Session, definition: Definition, actor: str,
+            source_file: str | None = None) -> tuple[ProcessVersion, bool]:
+    """Store a checked definition as a new version; an identical one returns the latest, unchanged.
+    `source_file` names the file it was read from (init, deploy); None when a person published it."""
     if definition.problems or definition.spec is None:
         raise InvalidDefinition(definition.problems, definition.key)
     published = latest_versions(session)
@@ -292,10 +296,13 @@ def publish(session: Session, definition: Definition, actor: str) -> tuple[Proce
     latest = published.get(definition.key)
     if latest is not None and latest.content_hash == digest:
         return latest, False
+    meta = {**definition.meta, "calls": definition.calls}
+    if source_file:
+        meta["source"] = sources.Source(source_file, definition.source_digest).as_meta()
     version = ProcessVersion(
         key=definition.key, version=(latest.version + 1 if latest else 1), name=definition.name,
         bpmn_xml=definition.xml, content_hash=digest, spec=definition.spec,
-        meta={**definition.meta, "calls": definition.calls}, forms=definition.forms, published_by=actor,
+        meta=meta, forms=definition.forms, published_by=actor,
     )
     session.add(version)
     session.flush()

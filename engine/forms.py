@@ -12,15 +12,14 @@ from typing import Any
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
+from . import storable
 from .errors import FieldError, InvalidData
 from .form_checks import CHECKS
 
 FORM_PATH = re.compile(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*\.json$")
-IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Used with fullmatch: `$` would also match before a trailing newline ("ok\n").
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 MAX_DATA_BYTES = 1024 * 1024
-# C0 control characters but tab, newline and carriage return: PostgreSQL text cannot hold NUL, and none
-# of them is anything an officer types.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _multiple_of(validator: Any, step: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
@@ -109,20 +108,6 @@ def _thai_message(error: ValidationError) -> str:
     return f"{title}: {message}" if title and v != "required" else message
 
 
-def _control_characters(value: Any, path: str = "") -> Iterator[FieldError]:
-    """A field error for every string (or key) in the data that holds a control character."""
-    if isinstance(value, str):
-        if CONTROL.search(value):
-            yield FieldError(path, "มีอักขระควบคุมที่ไม่อนุญาต (เช่น NUL) — กรุณาพิมพ์ข้อความใหม่")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _control_characters(str(key), path)
-            yield from _control_characters(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _control_characters(item, f"{path}.{i}" if path else str(i))
-
-
 def _within(path: str, fields: set[str]) -> bool:
     """Whether `path` is one of `fields` or lies inside one ("lines.0.amount" inside "lines.0");
     by its prefixes, so that thousands of refused cells cost thousands of look-ups, not millions."""
@@ -140,12 +125,16 @@ def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | N
     """
     if not isinstance(data, dict):
         raise InvalidData([FieldError("", "ข้อมูลต้องเป็นออบเจ็กต์ JSON")])
+    # What could not be stored and read back goes first, alone: the form's checks would only add noise
+    # about the same fields, and the size below cannot be measured on all of it.
+    unreadable = storable.problems(data)
+    if unreadable:
+        raise InvalidData([*unconverted, *unreadable])
     if len(json.dumps(data, ensure_ascii=False)) > MAX_DATA_BYTES:
         raise InvalidData([FieldError("", "ข้อมูลมีขนาดใหญ่เกินไป")])
     errors = list(unconverted)
     errors += [FieldError(key, "ชื่อช่องข้อมูลต้องเป็นตัวอักษรอังกฤษ ตัวเลข หรือ _ และไม่ขึ้นต้นด้วย _")
-               for key in data if not IDENTIFIER.match(str(key))]
-    errors.extend(_control_characters(data))
+               for key in data if not IDENTIFIER.fullmatch(str(key))]
     validator = FormValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     named = {e.field for e in unconverted}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,8 +32,11 @@ from . import (
 from .accounts import Actor
 from .db import Database
 from .definitions import Definition
-from .errors import FieldError, Forbidden, InvalidDefinition
+from .errors import Conflict, FieldError, Forbidden, InvalidDefinition
+from .loading import Action, Outcome, plan
 from .models import Event, HumanTask, User
+from .sources import SYSTEM
+from .xmlsafe import UnsafeXml, decode
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Tries of one completion when other completions keep writing the same instance (parallel rounds).
@@ -46,12 +50,26 @@ class Published:
     created: bool
 
 
+def _loaded(planned: Outcome, published: Published | None) -> Outcome:
+    """The planned outcome, with the version a load made (a load that changed nothing is unchanged)."""
+    if published is None:
+        return planned
+    action = Action.LOAD if published.created else Action.UNCHANGED
+    return Outcome(planned.key, planned.path, action, published.version, SYSTEM)
+
+
+def _folder(explicit: Path | str | None, variable: str, default: str) -> Path:
+    """The folder given, else the one the environment names (an office keeps its procedures outside
+    the install), else the project's own."""
+    return Path(explicit or os.environ.get(variable) or PROJECT_ROOT / default)
+
+
 class Khanton:
     def __init__(self, database_url: str | None = None, processes_dir: Path | None = None,
                  forms_dir: Path | None = None) -> None:
         self.db = Database(database_url)
-        self.processes_dir = processes_dir or PROJECT_ROOT / "processes"
-        self.forms_dir = forms_dir or PROJECT_ROOT / "forms"
+        self.processes_dir = _folder(processes_dir, "KHANTON_PROCESSES", "processes")
+        self.forms_dir = _folder(forms_dir, "KHANTON_FORMS", "forms")
 
     # --- set-up -------------------------------------------------------------------------------
     def upgrade_schema(self) -> None:
@@ -62,7 +80,12 @@ class Khanton:
         sources: list[tuple[str, str | bytes]] = [(p.name, p.read_bytes()) for p in paths]
         expected = {p.name: p.stem for p in paths}
         # Called processes may be published ones, or files beside it in processes/ not yet published.
-        library = {p.stem: p.read_text(encoding="utf-8") for p in self.processes_dir.glob("*.bpmn")}
+        library = {}
+        for path in self.processes_dir.glob("*.bpmn"):
+            try:
+                library[path.stem] = decode(path.read_bytes())
+            except UnsafeXml:  # unreadable: a process calling it is told it does not exist
+                continue
         if not self.has_schema():  # validating needs no database
             return definitions.check_batch(sources, self.forms_dir, None, expected, library)
         with self.db.transaction(read_only=True) as session:
@@ -77,29 +100,54 @@ class Khanton:
         return sa_inspect(self.db.engine).has_table("process_versions")
 
     def deploy_files(self, paths: list[Path], actor: str) -> list[Published]:
-        """Publish files as new versions; all or nothing."""
+        """Publish files as new versions, deliberately (over a person's newer version too); all or
+        nothing. Each version records its file, so `init` knows what was last loaded from it."""
         sources: list[tuple[str, str | bytes]] = [(p.name, p.read_bytes()) for p in paths]
-        return self._publish(sources, {p.name: p.stem for p in paths}, actor)
+        return self._publish(sources, {p.name: p.stem for p in paths}, actor, from_files=True)
 
-    def load_directory(self, actor: str = "system") -> list[Published]:
-        return self.deploy_files(sorted(self.processes_dir.glob("*.bpmn")), actor)
+    def load_directory(self) -> list[Outcome]:
+        """`khanton init`: load each file of the processes folder that changed since it was last
+        loaded, never over a newer version a person published (engine/loading.py)."""
+        read = {path: path.read_bytes() for path in sorted(self.processes_dir.glob("*.bpmn"))}
+        files = [(path, definitions.inspect(xml, self.forms_dir, path.stem, path.name)) for path, xml in read.items()]
+        with self.db.transaction(read_only=True) as session:
+            planned = plan(session, files)
+        wanted = [file for file, outcome in zip(files, planned, strict=True) if outcome.action is Action.LOAD]
+        if not wanted:
+            return planned
+
+        def still_wanted(session: Session) -> None:
+            # A person may have published between the plan and now: theirs stands; init is run again.
+            for outcome in plan(session, wanted):
+                if outcome.action is not Action.LOAD:
+                    raise Conflict(f"{outcome.key}: มีผู้เผยแพร่รุ่น {outcome.version} ระหว่างการโหลด "
+                                   "จึงไม่ได้โหลดไฟล์ใดเลย กรุณาสั่ง khanton init อีกครั้ง")
+
+        published = self._publish([(path.name, read[path]) for path, _ in wanted],
+                                  {path.name: path.stem for path, _ in wanted}, SYSTEM, from_files=True,
+                                  before=still_wanted)
+        made = {item.key: item for item in published}
+        return [_loaded(outcome, made.get(outcome.key)) for outcome in planned]
 
     def publish_xml(self, key: str, xml: bytes, actor: Actor) -> Published:
         if "analyst" not in actor.roles:
             raise Forbidden("เฉพาะนักวิเคราะห์กระบวนงาน (analyst) เท่านั้นที่เผยแพร่รุ่นใหม่ได้")
         return self._publish([(f"{key}.bpmn", xml)], {f"{key}.bpmn": key}, actor.username)[0]
 
-    def _publish(self, sources: list[tuple[str, str | bytes]], expected: dict[str, str],
-                 actor: str) -> list[Published]:
+    def _publish(self, sources: list[tuple[str, str | bytes]], expected: dict[str, str], actor: str,
+                 from_files: bool = False, before: Callable[[Session], None] | None = None) -> list[Published]:
         with self.db.transaction() as session:
             checked = definitions.check_batch(sources, self.forms_dir, session, expected)
             problems = [p for d in checked for p in d.problems]
             if problems:
                 keys = ", ".join(sorted({d.key for d in checked if d.problems and d.key}))
                 raise InvalidDefinition(problems, keys or None)
+            if before is not None:
+                before(session)
+            files = {key: name for name, key in expected.items()} if from_files else {}
             published = []
             for definition in definitions.dependency_order(checked):
-                version, created = definitions.publish(session, definition, actor)
+                version, created = definitions.publish(session, definition, actor, files.get(definition.key))
                 published.append(Published(version.key, version.version, created))
             return published
 

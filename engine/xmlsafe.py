@@ -1,6 +1,10 @@
-"""Parse untrusted XML safely: no DTD, no entities, no network, a size limit."""
+"""Parse untrusted XML safely: no DTD, no entities, no network, a size limit; any encoding its
+declaration names, kept and parsed as UTF-8 from then on."""
 
 from __future__ import annotations
+
+import codecs
+import re
 
 from lxml import etree
 
@@ -22,11 +26,88 @@ def _parser() -> etree.XMLParser:
     )
 
 
+# The encoding pseudo-attribute of an XML declaration at the very start (after a BOM, if any).
+DECLARED = re.compile(r"""^(\ufeff?<\?xml\s[^>]*?\bencoding\s*=\s*)(["'])([A-Za-z][A-Za-z0-9._-]*)\2""")
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+        (b"<\x00?\x00", "utf-16-le"), (b"\x00<\x00?", "utf-16-be"))
+
+
+def _too_large() -> TooLarge:
+    return TooLarge(f"ไฟล์ใหญ่เกิน {MAX_DEFINITION_BYTES // (1024 * 1024)} MB")
+
+
+def decode(data: bytes | str) -> str:
+    """The text of an XML file, read by its BOM or its declaration's encoding (UTF-8 when neither
+    says). Text that was not UTF-8 gets a declaration saying UTF-8, which is what it is stored as;
+    UTF-8 text is returned exactly as it was, so its content hash does not change."""
+    if isinstance(data, str):
+        text, encoding = data, "utf-8"
+        declared = DECLARED.match(text)
+        if declared and _family(declared.group(3)) != "utf-8":
+            encoding = declared.group(3)
+    else:
+        if len(data) > MAX_DEFINITION_BYTES:
+            raise _too_large()
+        text, encoding = _decode_bytes(data)
+    if _family(encoding) != "utf-8":
+        text = DECLARED.sub(lambda m: f"{m.group(1)}{m.group(2)}UTF-8{m.group(2)}", text.lstrip("\ufeff"),
+                            count=1)
+    return text
+
+
+def _family(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return name.lower()
+
+
+def _decode_bytes(raw: bytes) -> tuple[str, str]:
+    sniffed = next((encoding for bom, encoding in BOMS if raw.startswith(bom)), None)
+    if sniffed:  # a BOM (or UTF-16's NUL pattern) decides over any declaration
+        try:
+            return raw.decode(sniffed), sniffed
+        except UnicodeDecodeError as err:
+            raise _undecodable(raw, err, sniffed) from None
+    declared = DECLARED.match(raw[:1024].decode("latin-1"))
+    name = declared.group(3) if declared else "utf-8"
+    try:
+        family = codecs.lookup(name).name
+    except LookupError:
+        raise UnsafeXml(Problem(f"ไม่รู้จักการเข้ารหัส {name!r} ที่ XML declaration ระบุ "
+                                "(ใช้ UTF-8 ได้เสมอ)", line=1)) from None
+    if family.startswith(("utf-16", "utf-32")):
+        raise UnsafeXml(Problem(f"XML declaration ระบุการเข้ารหัส {name} แต่ไฟล์ไม่ได้เข้ารหัสเช่นนั้น "
+                                "(ไม่มี BOM) — บันทึกไฟล์ใหม่เป็น UTF-8", line=1))
+    try:
+        return raw.decode(family), family
+    except UnicodeDecodeError as err:
+        raise _undecodable(raw, err, name) from None
+
+
+def _undecodable(raw: bytes, err: UnicodeDecodeError, encoding: str) -> UnsafeXml:
+    wide = _family(encoding).startswith(("utf-16", "utf-32"))  # their newline is not the byte \n
+    line = None if wide else raw.count(b"\n", 0, err.start) + 1
+    hint = "ระบุการเข้ารหัสที่ถูกต้องใน XML declaration หรือบันทึกไฟล์ใหม่เป็น UTF-8"
+    return UnsafeXml(Problem(f"อ่านไฟล์ด้วยการเข้ารหัส {encoding} ไม่ได้ (ไบต์ที่ {err.start + 1}) — {hint}",
+                             line=line))
+
+
 def parse_xml(data: bytes | str) -> etree._Element:
     """Parse a definition; refuse a DOCTYPE, an oversize file or malformed XML, saying where."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return read_xml(data)[0]
+
+
+def read_xml(data: bytes | str) -> tuple[etree._Element, str]:
+    """Parse a definition in any encoding it declares; the root and the text to store (see decode)."""
+    text = decode(data)
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, possible only in text handed over as str
+        raise UnsafeXml(Problem("ไฟล์มีอักขระที่ไม่สมบูรณ์ (surrogate ที่ไม่ครบคู่)")) from None
     if len(raw) > MAX_DEFINITION_BYTES:
-        raise TooLarge(f"ไฟล์ใหญ่เกิน {MAX_DEFINITION_BYTES // (1024 * 1024)} MB")
+        raise _too_large()
     if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in raw.upper():
         raise UnsafeXml(Problem("ไฟล์มี DOCTYPE หรือ ENTITY ซึ่งไม่อนุญาต", line=_line_of(raw, b"<!")))
     try:
@@ -35,7 +116,7 @@ def parse_xml(data: bytes | str) -> etree._Element:
         raise UnsafeXml(Problem(f"XML ไม่ถูกต้อง: {err.msg}", line=err.lineno)) from None
     if root is None:
         raise UnsafeXml(Problem("ไฟล์ว่างเปล่า"))
-    return root
+    return root, text
 
 
 def _line_of(raw: bytes, needle: bytes) -> int | None:

@@ -68,7 +68,7 @@ def _call(method: str, url: str, token: str, body: Any = None) -> tuple[int, Any
 
 def test_state_survives_killing_the_server_between_steps(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'office.db'}", "KHANTON_SECRET_KEY": "test"}
-    assert "budget-transfer: version 1" in _run(["init"], env)
+    assert "budget-transfer: โหลดจากไฟล์เป็นรุ่น 1" in _run(["init"], env)
     tokens = {}
     for user, lanes in (("officer", ["plan_officer"]), ("committee", ["committee"])):
         _run(["user", "add", user, "--role", "officer", "--lane", *lanes, "--password-stdin"], env, "pw\n")

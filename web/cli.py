@@ -9,8 +9,12 @@ import secrets
 import sys
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 from engine.errors import InvalidDefinition, KhantonError
+from engine.loading import Action, Outcome
 from engine.service import Khanton
+from engine.thai_calendar import thai_datetime
 
 
 def _engine() -> Khanton:
@@ -20,10 +24,32 @@ def _engine() -> Khanton:
 def cmd_init(args: argparse.Namespace) -> int:
     khanton = _engine()
     khanton.upgrade_schema()
-    print(f"database ready: {khanton.db.url}")
-    for item in khanton.load_directory():
-        print(f"{item.key}: version {item.version}" + (" (new)" if item.created else " (unchanged)"))
+    print(f"ฐานข้อมูลพร้อมใช้: {make_url(khanton.db.url).render_as_string(hide_password=True)}")
+    print(f"กระบวนงานจาก {khanton.processes_dir} แบบฟอร์มจาก {khanton.forms_dir}")
+    try:
+        outcomes = khanton.load_directory()
+    except InvalidDefinition as err:
+        for problem in err.problems:
+            print(f"{problem.file or err.key}: {problem.describe(with_file=False)}")
+        print("ไม่ได้โหลดไฟล์ใดเลย: แก้ไฟล์ตามที่แจ้งแล้วสั่ง khanton init อีกครั้ง")
+        return 1
+    for outcome in outcomes:
+        print(_init_line(outcome))
     return 0
+
+
+def _init_line(outcome: Outcome) -> str:
+    """One line per procedure: what `init` did with its file, and why (in Thai: operators read it)."""
+    by = f"{outcome.published_by} เผยแพร่เมื่อ {thai_datetime(outcome.published_at)}" if outcome.published_at \
+        else f"{outcome.published_by}"
+    if outcome.action is Action.LOAD:
+        return f"{outcome.key}: โหลดจากไฟล์เป็นรุ่น {outcome.version}"
+    if outcome.action is Action.UNCHANGED:
+        return f"{outcome.key}: ไม่เปลี่ยนแปลง (รุ่น {outcome.version})"
+    if outcome.action is Action.SAME_FILE:
+        return f"{outcome.key}: ไฟล์ไม่เปลี่ยนแปลง — ใช้รุ่น {outcome.version} ที่ {by}"
+    return (f"{outcome.key}: คงรุ่น {outcome.version} ที่ {by} ไว้ — ไฟล์ {outcome.path} เปลี่ยนไปแต่ไม่ได้โหลด "
+            f"หากต้องการใช้ไฟล์นี้แทน สั่ง khanton deploy {outcome.path}")
 
 
 SECRET_FILE = Path("khanton.secret")
@@ -127,8 +153,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="khanton", description="Khanton: executable procedures")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="create or upgrade the database, load processes/ and forms/").set_defaults(
-        func=cmd_init)
+    sub.add_parser("init", help="create or upgrade the database, load processes/ and forms/ (or the folders "
+                   "KHANTON_PROCESSES and KHANTON_FORMS name); never over a version a person published"
+                   ).set_defaults(func=cmd_init)
     serve = sub.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from engine import storable
 from engine.accounts import Actor
 from engine.attachments import MAX_BYTES as MAX_ATTACHMENT_BYTES
 from engine.errors import (
@@ -95,6 +96,12 @@ def _json_body() -> dict[str, Any]:
         body = None
     if not isinstance(body, dict):
         raise KhantonError("เนื้อหาคำขอต้องเป็นออบเจ็กต์ JSON")
+    # Python's JSON reads NaN, Infinity, 1e400 and lone surrogates, which nothing downstream can store
+    # or send back. `data` is the engine's to check (after 404/403/409, api.md's order); the rest
+    # (process, to, note...) is looked up or stored as it is, so it is checked here.
+    unreadable = storable.problems({name: value for name, value in body.items() if name != "data"})
+    if unreadable:
+        raise InvalidData(unreadable)
     return body
 
 
