@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from .accounts import Actor
 from .errors import Forbidden, NotFound
 from .models import Event, HumanTask, Instance, ProcessVersion
+from .thai_calendar import iso_time
 
 MAX_PAGE = 500
 
@@ -21,8 +22,8 @@ def _page(limit: int | None, offset: int | None) -> tuple[int, int]:
 def task_summary(task: HumanTask, process: str) -> dict[str, Any]:
     return {"id": task.id, "instance": task.instance_id, "name": task.name, "lane": task.lane,
             "process": process, "status": task.status,
-            "created_at": task.created_at.isoformat() if task.created_at else None,
-            "due_at": task.due_at.isoformat() if task.due_at else None}
+            "created_at": iso_time(task.created_at) if task.created_at else None,
+            "due_at": iso_time(task.due_at) if task.due_at else None}
 
 
 def ready_tasks(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
@@ -70,8 +71,8 @@ def instance_view(session: Session, instance: Instance) -> dict[str, Any]:
         "id": instance.id, "process": instance.process_key, "version": version.version,
         "name": version.name, "title": instance.title, "status": instance.status,
         "fiscal_year": instance.fiscal_year, "started_by": instance.started_by,
-        "started_at": instance.started_at.isoformat(), "updated_at": instance.updated_at.isoformat(),
-        "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
+        "started_at": iso_time(instance.started_at), "updated_at": iso_time(instance.updated_at),
+        "ended_at": iso_time(instance.ended_at) if instance.ended_at else None,
         "data": instance.data,
         "ready_tasks": [task_summary(t, instance.process_key) for t in ready],
     }
@@ -97,7 +98,7 @@ def instances(session: Session, actor: Actor, process: str | None = None, status
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return [{"id": i.id, "process": i.process_key, "name": name, "title": i.title, "status": i.status,
              "fiscal_year": i.fiscal_year, "started_by": i.started_by,
-             "started_at": i.started_at.isoformat(), "updated_at": i.updated_at.isoformat()} for i, name in rows]
+             "started_at": iso_time(i.started_at), "updated_at": iso_time(i.updated_at)} for i, name in rows]
 
 
 def timeline(session: Session, instance: Instance, latest: int | None = None) -> list[dict[str, Any]]:
@@ -109,7 +110,7 @@ def timeline(session: Session, instance: Instance, latest: int | None = None) ->
     else:
         events = list(session.scalars(select(Event).where(Event.instance_id == instance.id)
                                       .order_by(Event.at.desc(), Event.id.desc()).limit(latest)))[::-1]
-    return [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "task": e.task_id,
+    return [{"at": iso_time(e.at), "actor": e.actor, "kind": e.kind, "task": e.task_id,
              "task_name": e.task_name, "lane": e.lane, "step": e.task_spec, "data": e.data}
             for e in events]
 
@@ -128,7 +129,7 @@ def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
     return {**task_summary(task, instance.process_key), "step": task.task_spec,
             "form": form, "data": instance.data,
             "completed_by": task.completed_by,
-            "completed_at": task.completed_at.isoformat() if task.completed_at else None}
+            "completed_at": iso_time(task.completed_at) if task.completed_at else None}
 
 
 def processes(session: Session) -> list[dict[str, Any]]:
@@ -139,7 +140,7 @@ def processes(session: Session) -> list[dict[str, Any]]:
     for row in rows:
         entry = result.setdefault(row.key, {"key": row.key, "versions": []})
         entry.update(name=row.name, latest_version=row.version)
-        entry["versions"].append({"version": row.version, "published_at": row.published_at.isoformat(),
+        entry["versions"].append({"version": row.version, "published_at": iso_time(row.published_at),
                                   "published_by": row.published_by})
     return list(result.values())
 

@@ -12,7 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from . import accounts, assignments, attachments, casefile, definitions, instances, migrate, queries, signin, worklist
+from . import (
+    accounts,
+    assignments,
+    attachments,
+    casefile,
+    definitions,
+    instances,
+    migrate,
+    queries,
+    signin,
+    web_sessions,
+    worklist,
+)
 from .accounts import Actor
 from .db import Database
 from .definitions import Definition
@@ -169,9 +181,25 @@ class Khanton:
             user = session.scalar(select(User).where(User.username == username))
             return Actor.of(user) if user is not None and user.active else None
 
+    def begin_web_session(self, username: str) -> str:
+        """A server-side session for a browser that just signed in: the key its cookie carries."""
+        with self.db.transaction() as session:
+            return web_sessions.begin(session, username)
+
+    def web_session_actor(self, key: str) -> Actor | None:
+        """The person of a live browser session, or None once it ended or its person was deactivated."""
+        with self.db.transaction(read_only=True) as session:
+            return web_sessions.actor(session, key)
+
+    def end_web_session(self, key: str) -> None:
+        with self.db.transaction() as session:
+            web_sessions.end(session, key)
+
     def set_password(self, username: str, password: str) -> None:
+        """A new password ends every browser session of that person."""
         with self.db.transaction() as session:
             accounts.find_user(session, username).password_hash = generate_password_hash(password)
+            web_sessions.end_all(session, username)
 
     def inbox(self, actor: Actor, lane: str | None = None, process: str | None = None, limit: int = 20,
               offset: int = 0) -> tuple[list[dict[str, Any]], int]:
