@@ -33,6 +33,7 @@ from engine.accounts import Actor
 from engine.signin import LockedOut
 
 from . import engine
+from .errors import redraw_when_busy
 from .redirects import local_path
 
 bp = Blueprint("auth", __name__)
@@ -96,6 +97,8 @@ def login() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
+        redraw_when_busy(lambda notice: (render_template("auth/login.html", error=notice, username=username,
+                                                         next=request.form.get("next", "")), 503))
         try:
             actor = engine().sign_in(username, password) if username and password else None
         except LockedOut as err:

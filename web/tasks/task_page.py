@@ -14,6 +14,7 @@ from engine.forms import validate_data
 
 from .. import engine, forms_render
 from ..auth import current_actor
+from ..errors import redraw_when_busy
 from ..i18n import be_datetime, lane_name, status_name
 from .common import bp, next_task
 
@@ -94,6 +95,7 @@ def complete(task_id: str) -> Response | tuple[str, int]:
         values.update({k: v for k, v in raw.items() if k.count(".") == 0 and k in values})
         return _render(task_id, values=values, extra_rows={add_row: 1} if add_row else None)
     data, conversion, values = forms_render.parse(schema, raw)
+    redraw_when_busy(lambda notice: _render(task_id, values=values, notice=notice, status=503))
     errors = {e.field: e.message for e in conversion}
     try:
         validate_data(schema, data)
