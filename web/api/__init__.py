@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -18,13 +19,16 @@ from engine.errors import (
     TooLarge,
     WorkflowFailure,
 )
+from engine.queries import MAX_PAGE
+from engine.thai_calendar import iso_time
 from engine.xmlsafe import MAX_DEFINITION_BYTES
 
 from .. import engine
-from .openapi import OPENAPI
+from .openapi import INSTANCE_STATUSES, OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_INT_ARG = 2**31 - 1
+MAX_INT_ARG = 2**31 - 1  # what a database integer holds
+INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
 
 STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 422, InvalidDefinition: 422,
           TooLarge: 413, WorkflowFailure: 422}
@@ -76,17 +80,25 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _int_arg(name: str) -> int | None:
+def _int_arg(name: str, minimum: int = -MAX_INT_ARG, maximum: int = MAX_INT_ARG) -> int | None:
+    """An integer query parameter within [minimum, maximum], None when absent; else a 400 naming it."""
     value = request.args.get(name)
     if value in (None, ""):
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise KhantonError(f"พารามิเตอร์ {name} ต้องเป็นจำนวนเต็ม") from None
-    if abs(number) > MAX_INT_ARG:  # beyond what a database integer holds
-        raise KhantonError(f"พารามิเตอร์ {name} มีค่ามากเกินไป")
-    return number
+    if not INTEGER.fullmatch(value) or not minimum <= int(value) <= maximum:
+        raise KhantonError(f"พารามิเตอร์ {name} ต้องเป็นจำนวนเต็มตั้งแต่ {minimum} ถึง {maximum} (ได้รับ {value[:40]!r})")
+    return int(value)
+
+
+def _paging() -> dict[str, int | None]:
+    return {"limit": _int_arg("limit", 1, MAX_PAGE), "offset": _int_arg("offset", 0)}
+
+
+def _status_arg() -> str | None:
+    status = request.args.get("status") or None
+    if status is not None and status not in INSTANCE_STATUSES:
+        raise KhantonError(f"พารามิเตอร์ status ต้องเป็นหนึ่งใน {', '.join(INSTANCE_STATUSES)} (ได้รับ {status[:40]!r})")
+    return status
 
 
 @bp.get("/openapi.json")
@@ -99,9 +111,19 @@ def list_processes() -> Response:
     return jsonify(engine().processes())
 
 
+@bp.get("/processes/<key>")
+def get_process(key: str) -> Response:
+    """A procedure with its versions and its start form, so a client knows what start data it needs."""
+    form = engine().start_form(key)
+    versions = [{"version": v["version"], "published_at": iso_time(v["published_at"]),
+                 "published_by": v["published_by"]} for v in sorted(form["versions"], key=lambda v: v["version"])]
+    return jsonify({"key": form["key"], "name": form["name"], "latest_version": form["version"],
+                    "versions": versions, "start_form": {"schema": form["schema"]}})
+
+
 @bp.get("/processes/<key>/bpmn")
 def get_bpmn(key: str) -> Response:
-    xml = engine().process_xml(key, _int_arg("version"))
+    xml = engine().process_xml(key, _int_arg("version", 1))
     return Response(xml, mimetype="application/xml")
 
 
@@ -128,8 +150,8 @@ def start_instance() -> tuple[Response, int]:
 @bp.get("/instances")
 def list_instances() -> Response:
     return jsonify(engine().instances(
-        _actor(), process=request.args.get("process") or None, status=request.args.get("status") or None,
-        fiscal_year=_int_arg("fiscal_year"), limit=_int_arg("limit"), offset=_int_arg("offset")))
+        _actor(), process=request.args.get("process") or None, status=_status_arg(),
+        fiscal_year=_int_arg("fiscal_year"), **_paging()))
 
 
 @bp.get("/instances/<instance_id>")
@@ -146,7 +168,7 @@ def get_timeline(instance_id: str) -> Response:
 def list_tasks() -> Response:
     return jsonify(engine().ready_tasks(
         _actor(), lane=request.args.get("lane") or None, process=request.args.get("process") or None,
-        limit=_int_arg("limit"), offset=_int_arg("offset")))
+        **_paging()))
 
 
 @bp.get("/tasks/<task_id>")
