@@ -154,14 +154,21 @@ def _csrf_error(err: CSRFError) -> tuple[str, int]:
                                      "กรุณากลับไปโหลดหน้าใหม่แล้วลองอีกครั้ง")), 400
 
 
+def _flag(value: Any) -> bool:
+    """A yes/no setting: true from the environment arrives as True; "yes", "on" and "1" count too."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 def init_app(app: Flask) -> None:
     # Flask's defaults exist already (31 days, no SameSite): set ours unless the config chose.
     if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     # KHANTON_SECURE_COOKIES=true (docs/operator-guide.md) or SESSION_COOKIE_SECURE in the config dict.
-    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE")
-                                               or app.config.get("SECURE_COOKIES"))
+    app.config["SESSION_COOKIE_SECURE"] = _flag(app.config.get("SESSION_COOKIE_SECURE")) or _flag(
+        app.config.get("SECURE_COOKIES"))
     app.session_interface = _SessionCookies()
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session

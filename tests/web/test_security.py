@@ -179,8 +179,9 @@ def test_secure_cookies_setting_comes_from_the_environment(monkeypatch: pytest.M
 
     monkeypatch.setenv("KHANTON_SECURE_COOKIES", "true")
     assert create_app({"DATABASE_URL": sqlite_url}).config["SESSION_COOKIE_SECURE"] is True
-    monkeypatch.setenv("KHANTON_SECURE_COOKIES", "false")
-    assert create_app({"DATABASE_URL": sqlite_url}).config["SESSION_COOKIE_SECURE"] is False
+    for off in ("false", "no", "0", ""):
+        monkeypatch.setenv("KHANTON_SECURE_COOKIES", off)
+        assert create_app({"DATABASE_URL": sqlite_url}).config["SESSION_COOKIE_SECURE"] is False, off
 
 
 def _copy_of_cookie(web: World, page: Page) -> Page:
