@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,15 +181,16 @@ class Khanton:
             user = session.scalar(select(User).where(User.username == username))
             return Actor.of(user) if user is not None and user.active else None
 
-    def begin_web_session(self, username: str) -> str:
+    def begin_web_session(self, username: str, lifetime: timedelta) -> str:
         """A server-side session for a browser that just signed in: the key its cookie carries."""
         with self.db.transaction() as session:
-            return web_sessions.begin(session, username)
+            return web_sessions.begin(session, username, lifetime)
 
-    def web_session_actor(self, key: str) -> Actor | None:
-        """The person of a live browser session, or None once it ended or its person was deactivated."""
+    def web_session_actor(self, key: str, lifetime: timedelta) -> Actor | None:
+        """The person of a live browser session, or None once it ended, expired or its person was
+        deactivated."""
         with self.db.transaction(read_only=True) as session:
-            return web_sessions.actor(session, key)
+            return web_sessions.actor(session, key, lifetime)
 
     def end_web_session(self, key: str) -> None:
         with self.db.transaction() as session:

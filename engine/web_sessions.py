@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from .accounts import Actor
@@ -24,19 +24,25 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
 
 
-def begin(session: Session, username: str) -> str:
-    """A new session for `username`: the key for the browser's cookie."""
+def begin(session: Session, username: str, lifetime: timedelta) -> str:
+    """A new session for `username`: the key for the browser's cookie. The person's sessions that
+    ended, or outlived `lifetime`, are deleted on the way, so the table stays the size of who is in."""
+    now = datetime.now(UTC)
+    session.execute(delete(WebSession).where(WebSession.username == username, or_(
+        WebSession.ended_at.is_not(None), WebSession.created_at < now - lifetime)))
     key = secrets.token_urlsafe(32)
-    session.add(WebSession(id=_digest(key), username=username))
+    session.add(WebSession(id=_digest(key), username=username, created_at=now))
     return key
 
 
-def actor(session: Session, key: str) -> Actor | None:
-    """The person of a live session, or None when it ended, never was, or its person is inactive."""
+def actor(session: Session, key: str, lifetime: timedelta) -> Actor | None:
+    """The person of a live session, or None when it ended, is older than `lifetime`, never was, or
+    its person is inactive."""
     if not key or len(key) > MAX_KEY:
         return None
     user = session.scalar(select(User).join(WebSession, WebSession.username == User.username).where(
-        WebSession.id == _digest(key), WebSession.ended_at.is_(None), User.active.is_(True)))
+        WebSession.id == _digest(key), WebSession.ended_at.is_(None),
+        WebSession.created_at >= datetime.now(UTC) - lifetime, User.active.is_(True)))
     return Actor.of(user) if user is not None else None
 
 

@@ -68,7 +68,7 @@ def current_actor() -> Actor:
 def _load_user(session_key: str) -> WebUser | None:
     # One query: the session is live and its person active (an ended session or a deactivated
     # person is signed out on their next request).
-    actor = engine().web_session_actor(session_key)
+    actor = engine().web_session_actor(session_key, current_app.permanent_session_lifetime)
     return WebUser(actor, session_key) if actor else None
 
 
@@ -110,7 +110,8 @@ def login() -> str | Response | tuple[str, int]:
                 session["lang"] = lang
             session.permanent = True
             session["signed_in_at"] = int(time.time())
-            login_user(WebUser(actor, engine().begin_web_session(actor.username)))
+            login_user(WebUser(actor, engine().begin_web_session(
+                actor.username, current_app.permanent_session_lifetime)))
             return redirect(_safe_next(request.form.get("next")))
         error = _("ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง")
     return render_template("auth/login.html", error=error, username=username,

@@ -5,6 +5,7 @@ the server."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -222,3 +223,31 @@ def test_a_forged_session_key_signs_nobody_in(web: World) -> None:
     with forger.client.session_transaction() as session:
         session["_user_id"] = "x" * 100_000
     assert forger.get("/").status_code == 302
+
+
+def test_a_session_older_than_its_lifetime_ends_on_the_server_too(web: World, page_as: Any) -> None:
+    from sqlalchemy import update
+
+    from engine.models import WebSession
+
+    page: Page = page_as("officer")
+    assert page.get("/").status_code == 200
+    lifetime = web.app.permanent_session_lifetime
+    with web.khanton.db.transaction() as session:
+        session.execute(update(WebSession).values(created_at=datetime.now(UTC) - lifetime - timedelta(minutes=1)))
+    assert page.get("/").status_code == 302
+
+
+def test_ended_sessions_do_not_pile_up(web: World, page_as: Any) -> None:
+    from sqlalchemy import func, select
+
+    from engine.models import WebSession
+
+    for _ in range(3):
+        page: Page = page_as("officer")
+        page.get("/")
+        page.post("/logout")
+    page_as("officer")
+    with web.khanton.db.transaction(read_only=True) as session:
+        rows = session.execute(select(WebSession.ended_at, func.count()).group_by(WebSession.ended_at)).all()
+    assert [(ended, count) for ended, count in rows] == [(None, 1)]
