@@ -60,11 +60,11 @@ class WebUser(UserMixin):  # type: ignore[misc]
 
 
 def current_actor() -> Actor:
-    user: WebUser = current_user  # type: ignore[assignment]
+    user: WebUser = current_user
     return user.actor
 
 
-@login_manager.user_loader
+@login_manager.user_loader  # type: ignore[untyped-decorator]
 def _load_user(session_key: str) -> WebUser | None:
     # One query: the session is live and its person active (an ended session or a deactivated
     # person is signed out on their next request).
@@ -119,7 +119,7 @@ def login() -> str | Response | tuple[str, int]:
 
 
 @bp.post("/logout")
-@login_required  # type: ignore[misc]
+@login_required  # type: ignore[untyped-decorator]
 def logout() -> Response:
     _sign_out()
     flash(_("ออกจากระบบแล้ว"), "info")
