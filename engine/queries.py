@@ -12,6 +12,7 @@ from .accounts import Actor
 from .assignments import HEAD_LANE, readers
 from .errors import Forbidden, NotFound
 from .models import Event, HumanTask, Instance, ProcessVersion
+from .thai_calendar import iso_time
 
 MAX_PAGE = 500
 
@@ -23,8 +24,8 @@ def _page(limit: int | None, offset: int | None) -> tuple[int, int]:
 def task_summary(task: HumanTask, process: str) -> dict[str, Any]:
     return {"id": task.id, "instance": task.instance_id, "name": task.name, "lane": task.lane,
             "process": process, "status": task.status, "school": task.school,
-            "created_at": task.created_at.isoformat() if task.created_at else None,
-            "due_at": task.due_at.isoformat() if task.due_at else None}
+            "created_at": iso_time(task.created_at) if task.created_at else None,
+            "due_at": iso_time(task.due_at) if task.due_at else None}
 
 
 def ready_tasks(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
@@ -84,8 +85,8 @@ def instance_view(session: Session, instance: Instance, actor: Actor | None = No
         "id": instance.id, "process": instance.process_key, "version": version.version,
         "name": version.name, "title": instance.title, "status": instance.status,
         "fiscal_year": instance.fiscal_year, "started_by": instance.started_by,
-        "started_at": instance.started_at.isoformat(), "updated_at": instance.updated_at.isoformat(),
-        "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
+        "started_at": iso_time(instance.started_at), "updated_at": iso_time(instance.updated_at),
+        "ended_at": iso_time(instance.ended_at) if instance.ended_at else None,
         "data": school_scope.data(session, actor, instance) if actor and actor.school_only else instance.data,
         "ready_tasks": [task_summary(t, instance.process_key) for t in ready],
     }
@@ -116,7 +117,7 @@ def instances(session: Session, actor: Actor, process: str | None = None, status
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return [{"id": i.id, "process": i.process_key, "name": name, "title": i.title, "status": i.status,
              "fiscal_year": i.fiscal_year, "started_by": i.started_by,
-             "started_at": i.started_at.isoformat(), "updated_at": i.updated_at.isoformat()} for i, name in rows]
+             "started_at": iso_time(i.started_at), "updated_at": iso_time(i.updated_at)} for i, name in rows]
 
 
 def timeline(session: Session, instance: Instance, latest: int | None = None,
@@ -129,7 +130,7 @@ def timeline(session: Session, instance: Instance, latest: int | None = None,
     else:
         events = list(session.scalars(select(Event).where(Event.instance_id == instance.id)
                                       .order_by(Event.at.desc(), Event.id.desc()).limit(latest)))[::-1]
-    result = [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "task": e.task_id,
+    result = [{"at": iso_time(e.at), "actor": e.actor, "kind": e.kind, "task": e.task_id,
                "task_name": e.task_name, "lane": e.lane, "step": e.task_spec, "data": e.data}
               for e in events]
     if actor is not None and actor.school_only:
@@ -155,7 +156,7 @@ def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
             "form": form, "holder": task.assignee,
             "data": school_scope.data(session, actor, instance) if actor.school_only else instance.data,
             "completed_by": task.completed_by,
-            "completed_at": task.completed_at.isoformat() if task.completed_at else None}
+            "completed_at": iso_time(task.completed_at) if task.completed_at else None}
 
 
 def processes(session: Session) -> list[dict[str, Any]]:
@@ -166,7 +167,7 @@ def processes(session: Session) -> list[dict[str, Any]]:
     for row in rows:
         entry = result.setdefault(row.key, {"key": row.key, "versions": []})
         entry.update(name=row.name, latest_version=row.version)
-        entry["versions"].append({"version": row.version, "published_at": row.published_at.isoformat(),
+        entry["versions"].append({"version": row.version, "published_at": iso_time(row.published_at),
                                   "published_by": row.published_by})
     return list(result.values())
 

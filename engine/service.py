@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from . import (
     queries,
     schools,
     signin,
+    web_sessions,
     worklist,
 )
 from .accounts import Actor
@@ -266,9 +267,26 @@ class Khanton:
             user = session.scalar(select(User).where(User.username == username))
             return Actor.of(user) if user is not None and user.active else None
 
+    def begin_web_session(self, username: str, lifetime: timedelta) -> str:
+        """A server-side session for a browser that just signed in: the key its cookie carries."""
+        with self.db.transaction() as session:
+            return web_sessions.begin(session, username, lifetime)
+
+    def web_session_actor(self, key: str, lifetime: timedelta) -> Actor | None:
+        """The person of a live browser session, or None once it ended, expired or its person was
+        deactivated."""
+        with self.db.transaction(read_only=True) as session:
+            return web_sessions.actor(session, key, lifetime)
+
+    def end_web_session(self, key: str) -> None:
+        with self.db.transaction() as session:
+            web_sessions.end(session, key)
+
     def set_password(self, username: str, password: str) -> None:
+        """A new password ends every browser session of that person."""
         with self.db.transaction() as session:
             accounts.find_user(session, username).password_hash = generate_password_hash(password)
+            web_sessions.end_all(session, username)
 
     def inbox(self, actor: Actor, lane: str | None = None, process: str | None = None, limit: int = 20,
               offset: int = 0) -> tuple[list[dict[str, Any]], int]:

@@ -23,6 +23,12 @@ def bangkok(moment: datetime) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(BANGKOK)
 
 
+def iso_time(moment: datetime) -> str:
+    """2026-11-25T09:30:00+07:00: a moment for JSON and other programs, on the Bangkok clock with its
+    offset, to the second (SQLite hands back naive datetimes, kept in UTC)."""
+    return bangkok(moment).isoformat(timespec="seconds")
+
+
 def fiscal_year_of(day: date) -> int:
     """The Buddhist-era fiscal year a day falls in."""
     return day.year + BE_OFFSET + (1 if day.month >= 10 else 0)

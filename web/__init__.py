@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
+from flask.json.provider import DefaultJSONProvider
 
 from engine.service import Khanton
+from engine.thai_calendar import iso_time
+
+
+def _json_default(value: Any) -> Any:
+    """Times in ISO 8601 with their offset, dates in ISO 8601 (Flask's own default is RFC 822)."""
+    if isinstance(value, datetime):
+        return iso_time(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return DefaultJSONProvider.default(value)
+
+
+class _JsonProvider(DefaultJSONProvider):
+    default = staticmethod(_json_default)
+    ensure_ascii = False
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
+    app.json = _JsonProvider(app)
     app.config.from_mapping(
         DATABASE_URL=None,          # None: DATABASE_URL from the environment, else sqlite khanton.db
         PROCESSES_DIR=None,
@@ -27,11 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("KHANTON")
     if config:
         app.config.update(config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["khanton"] = Khanton(
         app.config["DATABASE_URL"], app.config["PROCESSES_DIR"], app.config["FORMS_DIR"])
 
-    from . import assets, auth, errors, i18n, tasks
+    from . import assets, auth, errors, headers, i18n, tasks
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
@@ -41,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     assets.init_app(app)
     tasks.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     return app
 
 

@@ -64,12 +64,38 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
+class WatchedBrowser:
+    """The browser, whose every context reports Content-Security-Policy violations (Chromium logs
+    each refused inline script, handler or style to the console)."""
+
+    def __init__(self, chromium: Any) -> None:
+        self.chromium = chromium
+        self.csp_violations: list[str] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self.chromium.new_context(**options)
+        context.on("console", self._console)
+        return context
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(f"{message.location.get('url')}: {message.text}")
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[WatchedBrowser]:
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
+        yield WatchedBrowser(chromium)
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(browser: WatchedBrowser) -> Iterator[None]:
+    """Every page of every browser test works under the CSP: a violation fails the test."""
+    browser.csp_violations.clear()
+    yield
+    assert browser.csp_violations == [], "the page broke the Content-Security-Policy"
 
 
 def _sign_in(page: Any, base: str, username: str) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
-from sqlalchemy.exc import OperationalError
+from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine import storable
@@ -21,16 +21,18 @@ from engine.errors import (
     TooLarge,
     WorkflowFailure,
 )
-from engine.thai_calendar import bangkok
+from engine.queries import MAX_PAGE
+from engine.thai_calendar import iso_time
 from engine.xmlsafe import MAX_DEFINITION_BYTES
 
 from .. import engine
 from ..downloads import attachment_response
-from .openapi import OPENAPI
+from .openapi import INSTANCE_STATUSES, OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_INT_ARG = 2**31 - 1
+MAX_INT_ARG = 2**31 - 1  # what a database integer holds
 MAX_ID_LENGTH = 200  # ids are uuids, keys at most 100 characters
+INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
 
 STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 422, InvalidDefinition: 422,
           TooLarge: 413, WorkflowFailure: 422}
@@ -44,13 +46,6 @@ def error(status: int, code: str, message: str, details: Any = None) -> tuple[Re
 def _engine_error(err: KhantonError) -> tuple[Response, int]:
     status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 400)
     return error(status, err.code, err.message, err.details)
-
-
-@bp.errorhandler(OperationalError)
-def _database_busy(err: OperationalError) -> tuple[Response, int]:
-    # The transaction was rolled back (engine.db); nothing of the request was stored.
-    current_app.logger.warning("database unavailable: %s", err)
-    return error(503, "unavailable", "ฐานข้อมูลไม่ว่างหรือเชื่อมต่อไม่ได้ชั่วคราว ไม่มีการบันทึกข้อมูล กรุณาลองใหม่")
 
 
 @bp.errorhandler(HTTPException)
@@ -105,17 +100,25 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _int_arg(name: str) -> int | None:
+def _int_arg(name: str, minimum: int = -MAX_INT_ARG, maximum: int = MAX_INT_ARG) -> int | None:
+    """An integer query parameter within [minimum, maximum], None when absent; else a 400 naming it."""
     value = request.args.get(name)
     if value in (None, ""):
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise KhantonError(f"พารามิเตอร์ {name} ต้องเป็นจำนวนเต็ม") from None
-    if abs(number) > MAX_INT_ARG:  # beyond what a database integer holds
-        raise KhantonError(f"พารามิเตอร์ {name} มีค่ามากเกินไป")
-    return number
+    if not INTEGER.fullmatch(value) or not minimum <= int(value) <= maximum:
+        raise KhantonError(f"พารามิเตอร์ {name} ต้องเป็นจำนวนเต็มตั้งแต่ {minimum} ถึง {maximum} (ได้รับ {value[:40]!r})")
+    return int(value)
+
+
+def _paging() -> dict[str, int | None]:
+    return {"limit": _int_arg("limit", 1, MAX_PAGE), "offset": _int_arg("offset", 0)}
+
+
+def _status_arg() -> str | None:
+    status = request.args.get("status") or None
+    if status is not None and status not in INSTANCE_STATUSES:
+        raise KhantonError(f"พารามิเตอร์ status ต้องเป็นหนึ่งใน {', '.join(INSTANCE_STATUSES)} (ได้รับ {status[:40]!r})")
+    return status
 
 
 @bp.get("/openapi.json")
@@ -128,9 +131,19 @@ def list_processes() -> Response:
     return jsonify(engine().processes())
 
 
+@bp.get("/processes/<key>")
+def get_process(key: str) -> Response:
+    """A procedure with its versions and its start form, so a client knows what start data it needs."""
+    form = engine().start_form(key)
+    versions = [{"version": v["version"], "published_at": iso_time(v["published_at"]),
+                 "published_by": v["published_by"]} for v in sorted(form["versions"], key=lambda v: v["version"])]
+    return jsonify({"key": form["key"], "name": form["name"], "latest_version": form["version"],
+                    "versions": versions, "start_form": {"schema": form["schema"]}})
+
+
 @bp.get("/processes/<key>/bpmn")
 def get_bpmn(key: str) -> Response:
-    xml = engine().process_xml(key, _int_arg("version"))
+    xml = engine().process_xml(key, _int_arg("version", 1))
     return Response(xml, mimetype="application/xml")
 
 
@@ -157,8 +170,8 @@ def start_instance() -> tuple[Response, int]:
 @bp.get("/instances")
 def list_instances() -> Response:
     return jsonify(engine().instances(
-        _actor(), process=request.args.get("process") or None, status=request.args.get("status") or None,
-        fiscal_year=_int_arg("fiscal_year"), limit=_int_arg("limit"), offset=_int_arg("offset")))
+        _actor(), process=request.args.get("process") or None, status=_status_arg(),
+        fiscal_year=_int_arg("fiscal_year"), **_paging()))
 
 
 @bp.get("/instances/<instance_id>")
@@ -175,7 +188,7 @@ def get_timeline(instance_id: str) -> Response:
 def list_tasks() -> Response:
     return jsonify(engine().ready_tasks(
         _actor(), lane=request.args.get("lane") or None, process=request.args.get("process") or None,
-        limit=_int_arg("limit"), offset=_int_arg("offset")))
+        **_paging()))
 
 
 @bp.get("/tasks/<task_id>")
@@ -206,7 +219,7 @@ def hand_over_task(task_id: str) -> Response:
 
 
 def _attachment(summary: dict[str, Any]) -> dict[str, Any]:
-    return {**summary, "uploaded_at": bangkok(summary["uploaded_at"]).isoformat()}
+    return {**summary, "uploaded_at": iso_time(summary["uploaded_at"])}
 
 
 @bp.get("/tasks/<task_id>/attachments")

@@ -14,15 +14,22 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "malformed request", 401: "no or bad token", 403: "not allowed", 404: "unknown",
-            409: "conflict: already completed or stale", 413: "too large", 422: "invalid data or definition"}
+    text = {400: "malformed request or query parameter", 401: "no or bad token", 403: "not allowed",
+            404: "unknown", 409: "conflict: already completed or stale", 413: "too large",
+            422: "invalid data or definition", 503: "database busy: nothing was stored, try again"}
     return {str(c): _json(_ref("Error"), text[c]) for c in codes}
 
 
+INSTANCE_STATUSES = ("running", "completed", "rejected", "terminated", "suspended", "error")
+MAX_INT = 2**31 - 1
 PAGING = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100, "maximum": 500}},
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100, "minimum": 1, "maximum": 500}},
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": MAX_INT}},
 ]
+TIME = {"type": "string", "format": "date-time", "example": "2026-11-25T09:30:00+07:00"}
+OPTIONAL_TIME = {**TIME, "nullable": True}
+VERSION = {"type": "object", "required": ["version", "published_at", "published_by"], "properties": {
+    "version": {"type": "integer"}, "published_at": TIME, "published_by": {"type": "string"}}}
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -42,8 +49,7 @@ OPENAPI: dict[str, Any] = {
                      "properties": {"id": {"type": "string"}, "instance": {"type": "string"},
                                     "name": {"type": "string"}, "lane": {"type": "string"},
                                     "process": {"type": "string"}, "status": {"type": "string"},
-                                    "created_at": {"type": "string"},
-                                    "due_at": {"type": "string", "nullable": True},
+                                    "created_at": TIME, "due_at": OPTIONAL_TIME,
                                     "school": {"type": "string", "nullable": True,
                                                "description": "a school's round: that school's code"}}},
             "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
@@ -59,34 +65,41 @@ OPENAPI: dict[str, Any] = {
                          "required": ["id", "process", "version", "status", "data", "ready_tasks"],
                          "properties": {"id": {"type": "string"}, "process": {"type": "string"},
                                         "version": {"type": "integer"},
-                                        "status": {"type": "string", "enum": [
-                                            "running", "completed", "rejected", "terminated",
-                                            "suspended", "error"]},
+                                        "status": {"type": "string", "enum": list(INSTANCE_STATUSES)},
+                                        "started_at": TIME, "updated_at": TIME, "ended_at": OPTIONAL_TIME,
                                         "data": {"type": "object"},
                                         "ready_tasks": {"type": "array", "items": _ref("Task")}}},
             "InstanceSummary": {"type": "object", "properties": {
                 "id": {"type": "string"}, "process": {"type": "string"}, "status": {"type": "string"},
                 "name": {"type": "string"}, "title": {"type": "string"},
                 "fiscal_year": {"type": "integer", "nullable": True}, "started_by": {"type": "string"},
-                "started_at": {"type": "string"}, "updated_at": {"type": "string"}}},
+                "started_at": TIME, "updated_at": TIME}},
             "Event": {"type": "object", "required": ["at", "actor", "kind"], "properties": {
-                "at": {"type": "string"}, "actor": {"type": "string"}, "kind": {"type": "string"},
+                "at": TIME, "actor": {"type": "string"}, "kind": {"type": "string"},
                 "task": {"type": "string", "nullable": True},
                 "task_name": {"type": "string", "nullable": True},
                 "lane": {"type": "string", "nullable": True}}},
-            "Process": {"type": "object", "properties": {
-                "key": {"type": "string"}, "name": {"type": "string"}, "latest_version": {"type": "integer"},
-                "versions": {"type": "array", "items": {"type": "object", "properties": {
-                    "version": {"type": "integer"}, "published_at": {"type": "string"},
-                    "published_by": {"type": "string"}}}}}},
+            "Process": {"type": "object", "required": ["key", "name", "latest_version", "versions"],
+                        "properties": {"key": {"type": "string"}, "name": {"type": "string"},
+                                       "latest_version": {"type": "integer"},
+                                       "versions": {"type": "array", "items": VERSION}}},
+            "ProcessDetail": {"allOf": [_ref("Process"), {"type": "object", "required": ["start_form"], "properties": {
+                "start_form": {"type": "object", "required": ["schema"], "properties": {"schema": {
+                    "type": "object", "nullable": True,
+                    "description": "JSON Schema of the start data (POST /instances `data`); null: none needed"}}}}}]},
         },
     },
     "paths": {
         "/processes": {"get": {"summary": "Published procedures", "responses": {
             "200": _json({"type": "array", "items": _ref("Process")}, "procedures"), **_errors(401)}}},
+        "/processes/{key}": {"get": {
+            "summary": "One procedure: its versions, and the JSON Schema its start data must meet",
+            "parameters": [KEY],
+            "responses": {"200": _json(_ref("ProcessDetail"), "procedure"), **_errors(401, 404)}}},
         "/processes/{key}/bpmn": {
             "get": {"summary": "A version's BPMN XML", "parameters": [
-                KEY, {"name": "version", "in": "query", "schema": {"type": "integer"}}],
+                KEY, {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                   "maximum": MAX_INT}}],
                 "responses": {"200": {"description": "BPMN XML",
                                       "content": {"application/xml": {"schema": {"type": "string"}}}},
                               **_errors(400, 401, 404)}},
@@ -95,18 +108,19 @@ OPENAPI: dict[str, Any] = {
                         "application/xml": {"schema": {"type": "string"}}}},
                     "responses": {"201": {"description": "new version"},
                                   "200": {"description": "identical to the latest: no new version"},
-                                  **_errors(401, 403, 413, 422)}}},
+                                  **_errors(401, 403, 413, 422, 503)}}},
         "/instances": {
             "get": {"summary": "Instances visible to the caller, newest first", "parameters": [
                 {"name": "process", "in": "query", "schema": {"type": "string"}},
-                {"name": "status", "in": "query", "schema": {"type": "string"}},
-                {"name": "fiscal_year", "in": "query", "schema": {"type": "integer"}}, *PAGING],
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(INSTANCE_STATUSES)}},
+                {"name": "fiscal_year", "in": "query", "schema": {"type": "integer", "minimum": -MAX_INT,
+                                                                  "maximum": MAX_INT}}, *PAGING],
                 "responses": {"200": _json({"type": "array", "items": _ref("InstanceSummary")}, "instances"),
                               **_errors(400, 401)}},
             "post": {"summary": "Start a procedure", "requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"type": "object", "required": ["process"], "properties": {
                     "process": {"type": "string"}, "data": {"type": "object"}}}}}},
-                "responses": {"201": _json(_ref("Instance"), "started"), **_errors(400, 401, 403, 404, 422)}}},
+                "responses": {"201": _json(_ref("Instance"), "started"), **_errors(400, 401, 403, 404, 422, 503)}}},
         "/instances/{id}": {"get": {"summary": "One instance", "parameters": [ID], "responses": {
             "200": _json(_ref("Instance"), "instance"), **_errors(401, 403, 404)}}},
         "/instances/{id}/timeline": {"get": {"summary": "Events, oldest first", "parameters": [ID],
@@ -114,7 +128,8 @@ OPENAPI: dict[str, Any] = {
                                                                          "items": _ref("Event")}, "events"),
                                                            **_errors(401, 403, 404)}}},
         "/tasks": {"get": {"summary": "Ready tasks the caller may complete, newest first", "parameters": [
-            {"name": "lane", "in": "query", "schema": {"type": "string"}}, *PAGING],
+            {"name": "lane", "in": "query", "schema": {"type": "string"}},
+            {"name": "process", "in": "query", "schema": {"type": "string"}}, *PAGING],
             "responses": {"200": _json({"type": "array", "items": _ref("Task")}, "tasks"), **_errors(400, 401)}}},
         "/tasks/{id}": {"get": {"summary": "One task with its form and data", "parameters": [ID],
                                 "responses": {"200": _json(_ref("TaskDetail"), "task"),
@@ -124,16 +139,16 @@ OPENAPI: dict[str, Any] = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {"data": {"type": "object"}}}}}},
             "responses": {"200": _json(_ref("Instance"), "the instance after the step"),
-                          **_errors(400, 401, 403, 404, 409, 422)}}},
+                          **_errors(400, 401, 403, 404, 409, 422, 503)}}},
         "/tasks/{id}/claim": {"post": {
             "summary": "Take the task: until released or handed over, only the caller completes it or attaches "
                        "to it (409 with code `held` when someone else holds it)", "parameters": [ID],
             "responses": {"200": _json(_ref("TaskDetail"), "the task, `holder` the caller"),
-                          **_errors(401, 404, 403, 409)}}},
+                          **_errors(401, 404, 403, 409, 503)}}},
         "/tasks/{id}/release": {"post": {
             "summary": "Give the task back to its lane (its holder, or the head of the group)", "parameters": [ID],
             "responses": {"200": _json(_ref("TaskDetail"), "the task, `holder` null"),
-                          **_errors(401, 404, 403, 409)}}},
+                          **_errors(401, 404, 403, 409, 503)}}},
         "/tasks/{id}/hand-over": {"post": {
             "summary": "Give the task to a colleague of its lane (its holder, or the head of the group: any task)",
             "parameters": [ID],
@@ -142,7 +157,7 @@ OPENAPI: dict[str, Any] = {
                     "to": {"type": "string", "description": "username of an officer of the task's lane"},
                     "note": {"type": "string", "maxLength": 1000}}}}}},
             "responses": {"200": _json(_ref("TaskDetail"), "the task, `holder` the colleague"),
-                          **_errors(400, 401, 404, 403, 409, 422)}}},
+                          **_errors(400, 401, 404, 403, 409, 422, 503)}}},
         "/tasks/{id}/attachments": {
             "get": {"summary": "The task's documents", "parameters": [ID], "responses": {
                 "200": _json({"type": "array", "items": _ref("Attachment")}, "attachments"),
@@ -153,7 +168,7 @@ OPENAPI: dict[str, Any] = {
                          "type": "object", "required": ["file"],
                          "properties": {"file": {"type": "string", "format": "binary"}}}}}},
                      "responses": {"201": _json(_ref("Attachment"), "attached"),
-                                   **_errors(401, 404, 403, 409, 413, 422)}}},
+                                   **_errors(401, 404, 403, 409, 413, 422, 503)}}},
         "/attachments/{id}": {"get": {
             "summary": "Download a document (for those who may see its instance)", "parameters": [ID],
             "responses": {"200": {"description": "the file, with its type and a Content-Disposition "

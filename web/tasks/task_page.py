@@ -13,6 +13,7 @@ from engine.errors import Conflict, InvalidData, KhantonError
 
 from .. import engine, forms_render
 from ..auth import current_actor
+from ..errors import redraw_when_busy
 from ..i18n import be_datetime, lane_name, status_name
 from .common import bp, next_task
 
@@ -110,6 +111,7 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     data, unconverted, values = forms_render.parse(schema, raw)
     if view["status"] != "ready":
         return _render(task_id, values=values, notice=_done_message(view), status=409)
+    redraw_when_busy(lambda notice: _render(task_id, values=values, notice=notice, status=503))
     try:
         result = engine().complete(task_id, data, actor, unconverted)
     except InvalidData as err:

@@ -63,7 +63,7 @@
       if (picker.type !== "date" || typeof picker.showPicker !== "function") { return; }
       picker.tabIndex = -1;
       picker.setAttribute("aria-hidden", "true");
-      picker.style.cssText = "position:absolute;opacity:0;width:1px;height:1px;pointer-events:none";
+      picker.className = "date-pick-native";  /* a class, not an inline style: the CSP allows none */
       var button = document.createElement("button");
       button.type = "button";
       button.className = "button small ghost date-pick";
