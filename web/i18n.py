@@ -66,7 +66,7 @@ def current_fiscal_year() -> int:
 def fiscal_year(value: Any) -> str:
     if value in (None, ""):
         return ""
-    return _("ปีงบประมาณ พ.ศ. %(year)s", year=value)
+    return str(_("ปีงบประมาณ พ.ศ. %(year)s", year=value))
 
 
 def baht(value: Any) -> str:
@@ -74,7 +74,7 @@ def baht(value: Any) -> str:
 
 
 def lane_name(lane: str | None) -> str:
-    return _(LANES.get(lane or "", lane or ""))
+    return str(_(LANES.get(lane or "", lane or "")))
 
 
 STATUS_NAMES = {
@@ -90,11 +90,11 @@ EVENT_NAMES = {
 
 
 def status_name(status: str | None) -> str:
-    return _(STATUS_NAMES.get(status or "", status or ""))
+    return str(_(STATUS_NAMES.get(status or "", status or "")))
 
 
 def event_name(kind: str | None) -> str:
-    return _(EVENT_NAMES.get(kind or "", kind or ""))
+    return str(_(EVENT_NAMES.get(kind or "", kind or "")))
 
 
 @bp.post("/language")

@@ -19,7 +19,7 @@ STATUS: dict[type[KhantonError], int] = {NotFound: 404, Forbidden: 403, Conflict
 
 
 @bp.before_request
-@login_required  # type: ignore[misc]
+@login_required  # type: ignore[untyped-decorator]
 def _signed_in() -> None:
     """Every officer page needs a signed-in person."""
 

@@ -24,9 +24,9 @@ def _done_message(view: dict[str, Any]) -> str:
     if view.get("status") == "completed":
         done_by = view.get("completed_by") or ""
         who = engine().display_names(done_by).get(done_by) or done_by
-        return _("ขั้นตอนนี้บันทึกไปแล้วโดย %(who)s เมื่อ %(when)s — ไม่ได้บันทึกซ้ำ",
-                 who=who, when=be_datetime(view.get("completed_at")))
-    return _("ขั้นตอนนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว (อาจถูกส่งกลับแก้ไขหรือยกเลิก)")
+        return str(_("ขั้นตอนนี้บันทึกไปแล้วโดย %(who)s เมื่อ %(when)s — ไม่ได้บันทึกซ้ำ",
+                     who=who, when=be_datetime(view.get("completed_at"))))
+    return str(_("ขั้นตอนนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว (อาจถูกส่งกลับแก้ไขหรือยกเลิก)"))
 
 
 def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
