@@ -38,7 +38,20 @@ def make_engine(url: str | None = None, busy_timeout_ms: int = SQLITE_BUSY_TIMEO
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    _configure_postgresql(engine, busy_timeout_ms)
+    return engine
+
+
+def _configure_postgresql(engine: Engine, lock_timeout_ms: int) -> None:
+    """A write that waits for a row lock gives up after the same time as SQLite's busy timeout, so a
+    person sees "busy, try again" (web/errors.py) instead of a page that never answers."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -105,3 +105,40 @@ def test_the_api_answers_503_in_its_error_shape(web: World) -> None:
     error = response.get_json()["error"]
     assert error["code"] == "unavailable" and BUSY in error["message"]
     assert web.khanton.instances(web.khanton.actor("supervisor")) == []
+
+
+def test_on_postgresql_a_task_form_meeting_a_held_row_lock_answers_busy_and_keeps_values(
+        postgres_url: str, tmp_path: Any) -> None:
+    """On PostgreSQL a write waits for a row lock only as long as SQLite's busy timeout (lock_timeout),
+    then the page says busy with the values kept, instead of never answering."""
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import USERS, _fresh_postgres
+
+    url, drop = _fresh_postgres(postgres_url)
+    world = World(url)
+    try:
+        for name in USERS:
+            world.khanton.set_password(name, PASSWORD)
+        page = Page(world.app.test_client())
+        page.sign_in("officer")
+        task_url = _start(page)
+        instance_id = world.khanton.instances(world.khanton.actor("officer"))[0]["id"]
+        page.get(task_url)
+        world.khanton.db.dispose()
+        world.khanton.db = Database(url, busy_timeout_ms=300)
+        blocker = create_engine(url)
+        with blocker.connect() as conn:
+            conn.execute(text("SELECT id FROM instances WHERE id = :id FOR UPDATE"), {"id": instance_id})
+            typed = {**STUDY_FORM, "total_disbursed": "1,200,000.50"}
+            response = page.post(task_url, typed)
+            conn.rollback()
+        blocker.dispose()
+        assert response.status_code == 503 and BUSY in page.html
+        assert 'value="1,200,000.50"' in page.html
+        assert _timeline(world, instance_id) == ["started"]
+        assert page.post(task_url, typed).status_code == 302
+        assert _timeline(world, instance_id) == ["started", "completed"]
+    finally:
+        world.close()
+        drop()

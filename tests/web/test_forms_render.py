@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,12 @@ def test_fields_follow_the_forms_order_and_kinds() -> None:
     table = fields[0]
     assert [c.kind for c in table.columns] == ["select", "text", "text", "date"]
     assert len(table.rows) == 1  # one empty row to start with
+
+
+def test_an_object_value_in_read_only_data_is_shown_as_its_fields(web: Any) -> None:
+    """A mapping (a school round's `current_school`) passes Jinja's `sequence` test: it was drawn as a
+    list of its keys ("code name"), losing the values."""
+    with web.app.test_request_context():
+        macro = web.app.jinja_env.get_template("tasks/_data.html").module.value
+        shown = str(macro(None, {"code": "1063010001", "name": "โรงเรียนบ้านหนองบัว"}))
+    assert "1063010001" in shown and "โรงเรียนบ้านหนองบัว" in shown
