@@ -302,6 +302,11 @@ class Khanton:
         with self.db.transaction(read_only=True) as session:
             return assignments.effective_actor(session, actor)
 
+    def worker(self, actor: Actor) -> assignments.Worker:
+        """The actor as they work today: the lanes and the claims of those they act for."""
+        with self.db.transaction(read_only=True) as session:
+            return assignments.worker(session, actor)
+
     def acting_lanes(self, actor: Actor) -> dict[str, str]:
         """Lanes the actor works today only because they act for someone: lane -> that person."""
         with self.db.transaction(read_only=True) as session:

@@ -13,6 +13,7 @@ from engine.thai_calendar import today as thai_today
 from tests.conftest import World
 
 from .conftest import PASSWORD
+from .test_pages import STUDY_FORM
 
 PDF = b"%PDF-1.4\n% letter\n"
 
@@ -78,3 +79,20 @@ def test_a_delegates_instance_list_holds_what_the_absent_person_may_read(web: Wo
     director.get("/instances")
     assert f"/instances/{instance_id}" in director.html
     assert director.get(f"/instances/{instance_id}").status_code == 200
+
+
+def test_a_colleague_acting_for_the_holder_completes_the_held_task_through_the_page(
+        web: World, page_as: Any) -> None:
+    """The engine lets someone acting for the holder complete the task they hold; the page offered them
+    only a read-only view (it knew the lanes acted for, not the people)."""
+    web.khanton.add_user("officer2", ["officer"], ["plan_officer"], PASSWORD, "นางมาลี ขยัน")
+    instance_id, task_id = _plan_task(web)
+    web.khanton.claim(task_id, web.khanton.actor("officer2"))
+    web.khanton.delegate(web.khanton.actor("officer2"), "officer", "acting", thai_today(),
+                         thai_today() + timedelta(days=3))
+    page = page_as("officer")
+    page.get(f"/tasks/{task_id}")
+    assert 'class="task-form"' in page.html, "the person acting for the holder gets the form"
+    assert page.post(f"/tasks/{task_id}", STUDY_FORM).status_code == 302
+    done = [e for e in web.khanton.timeline(instance_id, web.khanton.actor("supervisor")) if e["kind"] == "completed"]
+    assert done[0]["actor"] == "officer" and done[0]["data"]["acting_for"] == "officer2"

@@ -33,7 +33,8 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
             extra_rows: dict[str, int] | None = None, notice: str = "", status: int = 200) -> tuple[str, int]:
     actor = current_actor()
     view = engine().task(task_id, actor)
-    working = engine().working_actor(actor)
+    worker = engine().worker(actor)
+    working = worker.actor
     case = engine().instance_file(view["instance"], actor, latest_events=TIMELINE_EVENTS)
     schema = view["form"]
     typed = values is not None  # what the person sent, not what is stored
@@ -43,11 +44,12 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
     labels = _labels(fields)
     summary = [(path, labels.get(path, ""), message) for path, message in (errors or {}).items()]
     holder = next((t for t in case["ready_tasks"] if t["id"] == task_id), None)
-    acting = engine().acting_lanes(actor)
+    acting = worker.acting
     ready = view["status"] == "ready"
-    may_work = ready and view["lane"] in working.works_lanes and (
-        holder is None or holder["assignee"] in (None, actor.username)
-        or holder["assignee"] in acting.values())
+    # The engine's own rule (assignments.Worker): one's lanes and school, and a claim of one's own or of
+    # someone one acts for today.
+    may_work = ready and view["lane"] in working.works_lanes and view.get("school") in (None, working.school) and (
+        holder is None or holder["assignee"] is None or holder["assignee"] in worker.stands_for)
     if ready and not notice and view["lane"] not in working.works_lanes:
         notice = _("ขั้นตอนนี้เป็นงานของ %(lane)s ดูได้อย่างเดียว", lane=lane_name(view["lane"]))
     if not ready and not notice:
