@@ -15,7 +15,7 @@ import ast
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, ItemsView, Iterable, KeysView, Mapping, ValuesView
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -33,7 +33,7 @@ MAX_ROUND_DIGITS = 100
 EVALUATION_SECONDS = 1.0
 
 NUMBERS = (int, float, Decimal)
-_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
+_VIEWS = (KeysView, ValuesView, ItemsView)
 
 
 class LimitExceeded(ValueError):

@@ -18,16 +18,19 @@ from decimal import Decimal
 from typing import Any
 
 import simpleeval
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import (
     BasePythonScriptEngineEnvironment,
 )
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from .evaluator import EVALUATION_SECONDS, BoundedEval, LimitExceeded, measure
 
 MAX_EXPRESSION_CHARS = 2_000
 MAX_SCRIPT_LINES = 200
 MAX_SCRIPT_CHARS = 20_000
+MAX_ROUNDS = 2_000  # rounds of one multi-instance task (an office has a few hundred schools)
 MAX_SYNTAX_DEPTH = 40  # nesting of the syntax tree; the evaluator recurses once per level
 
 ALLOWED_FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -244,6 +247,17 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
 class RestrictedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(environment=RestrictedEnvironment())
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        result = super().evaluate(task, expression, external_context)
+        spec = task.task_spec
+        # A loopCardinality makes that many rounds in one step, before any step bound can look.
+        if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality and (
+            not isinstance(result, int) or not 0 <= result <= MAX_ROUNDS
+        ):
+            refused = ExpressionRefused(f"loopCardinality ต้องเป็นจำนวนเต็ม 0 ถึง {MAX_ROUNDS:,} (ได้ {result!r:.40})")
+            raise WorkflowTaskException(refused.message, task=task, exception=refused)
+        return result
 
     def validate(self, expression: str) -> None:
         check_expression(expression)

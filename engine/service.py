@@ -16,10 +16,11 @@ from . import accounts, assignments, attachments, casefile, definitions, instanc
 from .accounts import Actor
 from .db import Database
 from .definitions import Definition
-from .errors import Forbidden, InvalidDefinition
+from .errors import Conflict, Forbidden, InvalidDefinition
 from .models import Event, User
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PUBLISH_ATTEMPTS = 3
 
 
 @dataclass
@@ -74,17 +75,26 @@ class Khanton:
 
     def _publish(self, sources: list[tuple[str, str | bytes]], expected: dict[str, str],
                  actor: str) -> list[Published]:
-        with self.db.transaction() as session:
-            checked = definitions.check_batch(sources, self.forms_dir, session, expected)
+        # Check and parse before the write transaction: SpiffWorkflow's parser may take seconds, and
+        # SQLite's BEGIN IMMEDIATE would hold the write lock for all of them. Publishing then checks
+        # that no procedure was published meanwhile (a called one would be stale in the parsed spec).
+        for _ in range(PUBLISH_ATTEMPTS):
+            with self.db.transaction(read_only=True) as session:
+                seen = definitions.published_hashes(session)
+                checked = definitions.check_batch(sources, self.forms_dir, session, expected)
             problems = [p for d in checked for p in d.problems]
             if problems:
                 keys = ", ".join(sorted({d.key for d in checked if d.problems and d.key}))
                 raise InvalidDefinition(problems, keys or None)
-            published = []
-            for definition in definitions.dependency_order(checked):
-                version, created = definitions.publish(session, definition, actor)
-                published.append(Published(version.key, version.version, created))
-            return published
+            with self.db.transaction() as session:
+                if definitions.published_hashes(session) != seen:
+                    continue
+                published = []
+                for definition in definitions.dependency_order(checked):
+                    version, created = definitions.publish(session, definition, actor)
+                    published.append(Published(version.key, version.version, created))
+                return published
+        raise Conflict("มีการเผยแพร่กระบวนงานอื่นพร้อมกันหลายครั้ง กรุณาลองอีกครั้ง")
 
     # --- people -------------------------------------------------------------------------------
     def add_user(self, username: str, roles: list[str], lanes: list[str], password: str | None = None,

@@ -146,7 +146,8 @@ def test_a_subprocess_data_reference_to_nowhere_is_refused_before_spiffworkflow_
     from engine.definitions import check_batch
 
     checked = check_batch([(DANGLING.name, DANGLING.read_bytes())], tmp_path, None)
-    assert [(p.element, p.line) for p in checked[0].problems] == [("ref", 14)]
+    # (the plain task outside any lane is refused too: nobody could complete it)
+    assert [(p.element, p.line) for p in checked[0].problems] == [("sub_task", 9), ("ref", 14)]
 
 
 def test_spiffworkflow_parsing_is_bounded_in_time() -> None:
