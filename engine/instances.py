@@ -126,7 +126,9 @@ def _run_engine(workflow: BpmnWorkflow) -> Halted | None:
 
 def _reason(err: WorkflowException) -> str:
     """The evaluator's own Thai reason when there is one, else SpiffWorkflow's message."""
-    cause = getattr(err, "exception", None) or err.__cause__
+    cause: BaseException | None = err
+    while cause is not None and not isinstance(cause, expressions.ExpressionRefused):
+        cause = cause.__cause__ or cause.__context__  # SpiffWorkflow re-raises inside its except blocks
     if isinstance(cause, expressions.ExpressionRefused):
         return cause.message + (f" (บรรทัด {cause.line})" if cause.line else "")
     return str(err)

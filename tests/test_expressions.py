@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 import tracemalloc
+from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from engine import expressions
 from engine.expressions import ExpressionRefused
+from engine.models import Instance
+from tests.conftest import World
 
 
 @pytest.mark.parametrize(("source", "names", "expected"), [
@@ -139,3 +143,66 @@ def test_scripts_only_assign() -> None:
 def test_task_data_cannot_smuggle_builtins() -> None:
     with pytest.raises(ExpressionRefused):
         expressions.evaluate("__builtins__", {"__builtins__": {"open": open}})
+
+
+# --- scripts and loops inside a running procedure ------------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+
+
+def _publish(world: World, key: str) -> None:
+    response = world.api("analyst").put(f"/processes/{key}/bpmn", data=(DATA / f"{key}.bpmn").read_bytes(),
+                                         content_type="application/xml")
+    assert response.status_code == 201, response.get_json()
+
+
+def _instance_count(world: World) -> int:
+    with world.khanton.db.transaction(read_only=True) as session:
+        return int(session.scalar(select(func.count()).select_from(Instance)) or 0)
+
+
+def test_a_script_loop_without_end_is_parked_in_error_not_completed(world: World) -> None:
+    # The loop runs to n = 600 through a gateway; SpiffWorkflow used to lose the ready task at a
+    # depth of 1000 (n = 500) and call the instance completed without reaching the end event.
+    _publish(world, "script-loop")
+    began = time.monotonic()
+    started = world.api("officer").post("/instances", json={"process": "script-loop", "data": {}})
+    assert time.monotonic() - began < 3
+    assert started.status_code == 201, started.get_json()
+    instance = started.get_json()
+    assert instance["status"] == "error" and instance["ended_at"] is None
+    assert instance["ready_tasks"] == []
+    # The stored state stays readable: the instance and its timeline load, and say where and why.
+    shown = world.api("supervisor").get(f"/instances/{instance['id']}")
+    assert shown.status_code == 200 and shown.get_json()["status"] == "error"
+    timeline = world.api("supervisor").get(f"/instances/{instance['id']}/timeline").get_json()
+    error = timeline[-1]
+    assert error["kind"] == "error" and error["step"] in {"increment", "check"}
+    assert "วนซ้ำ" in error["data"]["message"] and error["data"]["element"] == error["step"]
+    assert not any(event["kind"] == "finished" for event in timeline)
+    assert 0 < shown.get_json()["data"]["n"] < 500
+
+
+def test_a_hostile_script_is_refused_fast_and_nothing_is_stored(world: World) -> None:
+    _publish(world, "hostile-script")
+    before = _instance_count(world)
+    began = time.monotonic()
+    refused = world.api("officer").post("/instances", json={"process": "hostile-script", "data": {}})
+    assert time.monotonic() - began < 2
+    assert refused.status_code == 422
+    body = refused.get_json()["error"]
+    assert body["details"]["element"] == "build"
+    assert "replace" in body["message"] and "บรรทัด 2" in body["message"]
+    assert _instance_count(world) == before
+
+
+def test_a_multi_instance_cardinality_past_the_bound_is_refused_before_making_rounds(world: World) -> None:
+    _publish(world, "many-rounds")
+    before = _instance_count(world)
+    began = time.monotonic()
+    refused = world.api("officer").post("/instances", json={"process": "many-rounds", "data": {}})
+    assert time.monotonic() - began < 2
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["details"]["element"] == "check_each"
+    assert "loopCardinality" in refused.get_json()["error"]["message"]
+    assert _instance_count(world) == before
