@@ -118,12 +118,12 @@ def _describe_process(process: etree._Element, problems: list[Problem], file: st
 
 def _owner(node: etree._Element) -> etree._Element:
     """The flow element (or sequence flow) an expression belongs to, to name it in a problem."""
-    current: etree._Element | None = node
-    while current is not None:
-        if etree.QName(current).localname in (*FLOW_NODES, "sequenceFlow", "process"):
-            return current
-        current = current.getparent()
-    return node.getparent() if node.getparent() is not None else node
+    ancestors = [node, *node.iterancestors()]
+    for kinds in ((*FLOW_NODES, "sequenceFlow", "process"), None):  # else the nearest with an id
+        for current in ancestors:
+            if (kinds is None and current.get("id")) or (kinds and etree.QName(current).localname in kinds):
+                return current
+    return node
 
 
 def _check_expressions(root: etree._Element, problems: list[Problem], file: str) -> None:

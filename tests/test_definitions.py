@@ -266,3 +266,25 @@ def test_the_write_lock_is_free_while_a_definition_is_parsed(world: World,
     publishing.join(20)
     assert results and results[0].status_code == 201, results[0].get_json()
     assert len(parses) == 2 and "x = 2" in parses[1]
+
+
+@pytest.mark.parametrize(("inside", "element"), [
+    ('<bpmn:intermediateThrowEvent id="tell"><bpmn:messageEventDefinition messageRef="m"><bpmn:extensionElements>'
+     '<spiffworkflow:messagePayload>__import__("os")</spiffworkflow:messagePayload></bpmn:extensionElements>'
+     '</bpmn:messageEventDefinition></bpmn:intermediateThrowEvent>', "tell"),
+    ('<bpmn:userTask id="each"><bpmn:multiInstanceLoopCharacteristics><bpmn:completionCondition>'
+     'open("x")</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>', "each"),
+    ('<bpmn:boundaryEvent id="late" attachedToRef="each"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+     '"P1D" if x.__class__ else "P2D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>', "late"),
+])
+def test_every_expression_spiffworkflow_evaluates_is_checked(tmp_path: Path, inside: str, element: str) -> None:
+    from engine.definitions import inspect
+
+    xml = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+           'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d">\n'
+           '<bpmn:correlationProperty id="cp"><bpmn:correlationPropertyRetrievalExpression messageRef="m">\n'
+           '<bpmn:formalExpression>exec("1")</bpmn:formalExpression></bpmn:correlationPropertyRetrievalExpression>'
+           '</bpmn:correlationProperty>\n'
+           f'<bpmn:process id="p" isExecutable="true">\n{inside}\n</bpmn:process></bpmn:definitions>')
+    problems = [(p.element, p.line) for p in inspect(xml, tmp_path).problems if "ไม่อนุญาต" in p.message]
+    assert problems == [("cp", 3), (element, 5)]

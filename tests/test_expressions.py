@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import expressions
+from engine import expressions, state
 from engine.expressions import ExpressionRefused
-from engine.models import Instance
+from engine.models import Instance, ProcessVersion
 from tests.conftest import World
 
 
@@ -181,6 +181,11 @@ def test_a_script_loop_without_end_is_parked_in_error_not_completed(world: World
     assert "วนซ้ำ" in error["data"]["message"] and error["data"]["element"] == error["step"]
     assert not any(event["kind"] == "finished" for event in timeline)
     assert 0 < shown.get_json()["data"]["n"] < 500
+    with world.khanton.db.transaction(read_only=True) as session:
+        stored = session.get(Instance, instance["id"])
+        assert stored is not None
+        workflow = state.load(session.get(ProcessVersion, stored.version_id), stored.state)  # type: ignore[arg-type]
+        assert not workflow.is_completed()
 
 
 def test_a_hostile_script_is_refused_fast_and_nothing_is_stored(world: World) -> None:
