@@ -183,6 +183,21 @@ def test_a_call_activity_that_calls_its_own_process_is_refused(world: World) -> 
     assert _versions(world) == before
 
 
+def test_a_self_calling_version_published_before_the_check_is_halted_not_hung(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Such versions may already be stored; starting one used to hang with the write lock held.
+    from engine import definitions
+
+    monkeypatch.setattr(definitions, "_check_call_cycles", lambda *args: None)
+    assert _put_fixture(world, "calls-itself").status_code == 201
+    began = time.monotonic()
+    started = world.api("officer").post("/instances", json={"process": "calls-itself", "data": {}})
+    assert time.monotonic() - began < 4
+    assert started.status_code == 201 and started.get_json()["status"] == "error"
+    timeline = world.api("supervisor").get(f"/instances/{started.get_json()['id']}/timeline").get_json()
+    assert timeline[-1]["kind"] == "error" and "ระบบหยุดกระบวนงานนี้ไว้" in timeline[-1]["data"]["message"]
+
+
 def test_a_cycle_of_call_activities_is_refused_in_one_batch_and_through_published_versions(
         world: World) -> None:
     with pytest.raises(InvalidDefinition) as refused:
