@@ -180,6 +180,11 @@ def _evaluator(names: Mapping[str, Any]) -> BoundedEval:
     return BoundedEval(names, ALLOWED_FUNCTIONS, _ALLOWED_ATTRS, deadline)
 
 
+# What a checked expression can still raise on bad data; each becomes a refusal said in Thai.
+_EVALUATION_ERRORS = (LimitExceeded, simpleeval.InvalidExpression, ArithmeticError, LookupError, TypeError,
+                      ValueError, RecursionError)
+
+
 def _refused(err: Exception, line: int | None = None) -> ExpressionRefused:
     """simpleeval's and the budget's refusals, in Thai."""
     if isinstance(err, LimitExceeded):
@@ -190,8 +195,16 @@ def _refused(err: Exception, line: int | None = None) -> ExpressionRefused:
         message = f"รายการหรือ comprehension ยาวเกิน {simpleeval.MAX_COMPREHENSION_LENGTH:,} รายการ"
     elif isinstance(err, simpleeval.NumberTooHigh):
         message = "ตัวเลขใหญ่เกินไป"
-    else:
+    elif isinstance(err, simpleeval.InvalidExpression):
         message = f"ใช้ไม่ได้: {err}"
+    elif isinstance(err, ZeroDivisionError):
+        message = "หารด้วยศูนย์"
+    elif isinstance(err, KeyError):
+        message = f"ไม่มีคีย์ {err}"
+    elif isinstance(err, RecursionError):
+        message = "ข้อมูลซ้อนกันลึกเกินกว่าจะคำนวณได้"
+    else:
+        message = f"คำนวณไม่สำเร็จ ({type(err).__name__}: {str(err)[:200]})"
     return ExpressionRefused(message, line)
 
 
@@ -201,7 +214,7 @@ def evaluate(source: str, names: Mapping[str, Any]) -> Any:
     tree = ast.parse(source.strip(), mode="eval")
     try:
         return _evaluator(names).eval(source.strip(), previously_parsed=tree.body)
-    except (LimitExceeded, simpleeval.InvalidExpression) as err:
+    except _EVALUATION_ERRORS as err:
         raise _refused(err) from None
 
 
@@ -223,7 +236,7 @@ def execute(source: str, names: MutableMapping[str, Any]) -> None:
         try:
             value = evaluator.eval(source, previously_parsed=value_node)
             evaluator.charge(value, stored=True)
-        except (LimitExceeded, simpleeval.InvalidExpression) as err:
+        except _EVALUATION_ERRORS as err:
             raise _refused(err, stmt.lineno) from None
         evaluator.names[target.id] = written[target.id] = value
     names.update(written)

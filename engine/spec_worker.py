@@ -50,10 +50,11 @@ def _parse_all(main: list[str], files: dict[str, str]) -> dict[str, Any]:
                 "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
             }
         except ValidationException as err:
-            results[key] = {"error": {"message": str(err.args[0] if err.args else err),
+            results[key] = {"error": {"message": "SpiffWorkflow ไม่รับนิยามนี้: " + str(err.args[0] if err.args else err),
                                       "element": err.id, "line": err.line_number or None}}
         except Exception as err:  # noqa: BLE001 - any parser failure is reported, never raised
-            results[key] = {"error": {"message": f"{type(err).__name__}: {err}", "element": None,
+            results[key] = {"error": {"message": f"SpiffWorkflow อ่านนิยามไม่ได้: {type(err).__name__}: {err}",
+                                      "element": None,
                                       "line": None}}
     return results
 

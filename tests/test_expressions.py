@@ -211,3 +211,21 @@ def test_a_multi_instance_cardinality_past_the_bound_is_refused_before_making_ro
     assert refused.get_json()["error"]["details"]["element"] == "check_each"
     assert "loopCardinality" in refused.get_json()["error"]["message"]
     assert _instance_count(world) == before
+
+
+def test_a_loop_after_a_completed_task_parks_the_instance_and_keeps_the_completion(world: World) -> None:
+    _publish(world, "loop-after-task")
+    instance = world.api("officer").post("/instances", json={"process": "loop-after-task",
+                                                             "data": {"n": 0}}).get_json()
+    [task] = instance["ready_tasks"]
+    began = time.monotonic()
+    done = world.api("officer").post(f"/tasks/{task['id']}/complete", json={"data": {}})
+    assert time.monotonic() - began < 3
+    assert done.status_code == 200, done.get_json()
+    after = done.get_json()
+    assert after["status"] == "error" and after["ready_tasks"] == []
+    kinds = [e["kind"] for e in world.api("supervisor").get(f"/instances/{instance['id']}/timeline").get_json()]
+    assert kinds == ["started", "completed", "error"]
+    # Parked: nothing more can be completed on it.
+    again = world.api("officer").post(f"/tasks/{task['id']}/complete", json={"data": {}})
+    assert again.status_code == 409
