@@ -161,7 +161,8 @@ def _instance_count(world: World) -> int:
         return int(session.scalar(select(func.count()).select_from(Instance)) or 0)
 
 
-def test_a_script_loop_without_end_is_parked_in_error_not_completed(world: World) -> None:
+def test_a_script_loop_without_end_is_parked_in_error_not_completed(any_world: World) -> None:
+    world = any_world  # on SQLite and on PostgreSQL
     # The loop runs to n = 600 through a gateway; SpiffWorkflow used to lose the ready task at a
     # depth of 1000 (n = 500) and call the instance completed without reaching the end event.
     _publish(world, "script-loop")
@@ -188,7 +189,8 @@ def test_a_script_loop_without_end_is_parked_in_error_not_completed(world: World
         assert not workflow.is_completed()
 
 
-def test_a_hostile_script_is_refused_fast_and_nothing_is_stored(world: World) -> None:
+def test_a_hostile_script_is_refused_fast_and_nothing_is_stored(any_world: World) -> None:
+    world = any_world  # on SQLite and on PostgreSQL
     _publish(world, "hostile-script")
     before = _instance_count(world)
     began = time.monotonic()
@@ -213,7 +215,8 @@ def test_a_multi_instance_cardinality_past_the_bound_is_refused_before_making_ro
     assert _instance_count(world) == before
 
 
-def test_a_loop_after_a_completed_task_parks_the_instance_and_keeps_the_completion(world: World) -> None:
+def test_a_loop_after_a_completed_task_parks_the_instance_and_keeps_the_completion(any_world: World) -> None:
+    world = any_world  # on SQLite and on PostgreSQL
     _publish(world, "loop-after-task")
     instance = world.api("officer").post("/instances", json={"process": "loop-after-task",
                                                              "data": {"n": 0}}).get_json()
