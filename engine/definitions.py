@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,10 +290,24 @@ def _calls_in(xml: str) -> list[str]:
     return sorted({c.get("calledElement", "") for c in root.iter(_q("callActivity"))})
 
 
+def _paths_from(start: str, calls_of: Callable[[str], list[str]]) -> dict[str, list[str]]:
+    """Every process reachable by call activities from `start`, each with one way there (start first);
+    `start` itself is in the answer only if a loop leads back to it."""
+    way: dict[str, list[str]] = {}
+    pending = [[start]]
+    while pending:
+        path = pending.pop(0)
+        for following in calls_of(path[-1]):
+            if following not in way:
+                way[following] = [*path, following]
+                pending.append(way[following])
+    return way
+
+
 def _check_call_cycles(definitions: list[tuple[str, Definition]], by_key: dict[str, Definition],
                        published: dict[str, ProcessVersion], library: dict[str, str]) -> None:
-    """A call activity that leads back to its own process, directly or through others, would start
-    sub-processes without end: refused, naming the call activity and the way round."""
+    """A call activity that leads back to its own process, or into a loop of other processes, would
+    start sub-processes without end: refused, naming the call activity and the way round."""
     def calls_of(key: str) -> list[str]:
         if key in by_key:
             return by_key[key].calls
@@ -303,18 +317,17 @@ def _check_call_cycles(definitions: list[tuple[str, Definition]], by_key: dict[s
 
     for file, definition in definitions:
         for element, called, line in definition.call_sites:
-            way = {called: [definition.key, called]}
-            pending = [called]
-            while pending and definition.key not in way:
-                current = pending.pop(0)
-                for following in calls_of(current):
-                    if following not in way:
-                        way[following] = [*way[current], following]
-                        pending.append(following)
-            if called == definition.key or definition.key in way:
-                path = " → ".join(way.get(definition.key, [definition.key, called]))
+            downstream = {called: [called]}  # nearest first, so the loop named is the first met
+            downstream.update((k, way) for k, way in _paths_from(called, calls_of).items() if k != called)
+            loop = [definition.key, *downstream[definition.key]] if definition.key in downstream else None
+            for key in downstream if loop is None else ():
+                around = _paths_from(key, calls_of)
+                if key in around:
+                    loop = around[key]
+                    break
+            if loop is not None:
                 definition.problems.append(Problem(
-                    f"call activity เรียกกระบวนงานวนกลับมาที่ตัวเอง ({path}) ซึ่งจะทำงานไม่รู้จบ",
+                    f"call activity นี้นำไปสู่การเรียกกระบวนงานวนซ้ำ ({' → '.join(loop)}) ซึ่งจะทำงานไม่รู้จบ",
                     element=element, line=line, file=file))
 
 

@@ -122,7 +122,7 @@ def measure(value: Any, limit: int = MAX_VALUE_UNITS, stored: bool = False) -> i
                 pending.append((inner, depth + 1))
                 if units + len(pending) > limit:
                     break
-        elif isinstance(item, list) or (not stored and isinstance(item, (tuple, set, frozenset))):
+        elif isinstance(item, (list, tuple)) or (not stored and isinstance(item, (set, frozenset))):
             flat = _flat_units(item)
             if flat is not None:
                 units += flat

@@ -303,3 +303,17 @@ def test_every_expression_spiffworkflow_evaluates_is_checked(tmp_path: Path, ins
            f'<bpmn:process id="p" isExecutable="true">\n{inside}\n</bpmn:process></bpmn:definitions>')
     problems = [(p.element, p.line) for p in inspect(xml, tmp_path).problems if "ไม่อนุญาต" in p.message]
     assert problems == [("cp", 3), (element, 5)]
+
+
+def test_a_call_into_a_loop_of_other_processes_is_refused(tmp_path: Path) -> None:
+    from engine.definitions import check_batch
+
+    def calling(key: str, called: str) -> str:
+        return (DATA / "cycle-a.bpmn").read_text(encoding="utf-8").replace("cycle-b", called).replace(
+            'id="cycle-a"', f'id="{key}"')
+
+    library = {"loop-b": calling("loop-b", "loop-c"), "loop-c": calling("loop-c", "loop-b")}
+    [checked] = check_batch([("entry.bpmn", calling("entry", "loop-b"))], tmp_path, None, library=library)
+    [problem] = checked.problems
+    assert problem.element == "call_loop-b" and problem.file == "entry.bpmn"
+    assert "loop-b → loop-c → loop-b" in problem.message
