@@ -161,13 +161,17 @@ def _instance_count(world: World) -> int:
         return int(session.scalar(select(func.count()).select_from(Instance)) or 0)
 
 
-def test_a_script_loop_without_end_is_parked_in_error_not_completed(any_world: World) -> None:
+@pytest.mark.parametrize(("key", "looping"), [("script-loop", {"increment", "check"}),
+                                              ("standard-loop", {"repeat"})])
+def test_a_script_loop_without_end_is_parked_in_error_not_completed(any_world: World, key: str,
+                                                                    looping: set[str]) -> None:
     world = any_world  # on SQLite and on PostgreSQL
-    # The loop runs to n = 600 through a gateway; SpiffWorkflow used to lose the ready task at a
+    # script-loop runs to n = 600 through a gateway; SpiffWorkflow used to lose the ready task at a
     # depth of 1000 (n = 500) and call the instance completed without reaching the end event.
-    _publish(world, "script-loop")
+    # standard-loop repeats one script task while n < 100000.
+    _publish(world, key)
     began = time.monotonic()
-    started = world.api("officer").post("/instances", json={"process": "script-loop", "data": {}})
+    started = world.api("officer").post("/instances", json={"process": key, "data": {"n": 0}})
     assert time.monotonic() - began < 3
     assert started.status_code == 201, started.get_json()
     instance = started.get_json()
@@ -178,7 +182,7 @@ def test_a_script_loop_without_end_is_parked_in_error_not_completed(any_world: W
     assert shown.status_code == 200 and shown.get_json()["status"] == "error"
     timeline = world.api("supervisor").get(f"/instances/{instance['id']}/timeline").get_json()
     error = timeline[-1]
-    assert error["kind"] == "error" and error["step"] in {"increment", "check"}
+    assert error["kind"] == "error" and error["step"] in looping
     assert "วนซ้ำ" in error["data"]["message"] and error["data"]["element"] == error["step"]
     assert not any(event["kind"] == "finished" for event in timeline)
     assert 0 < shown.get_json()["data"]["n"] < 500
