@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,13 +19,19 @@ from .errors import InvalidDefinition, Problem
 from .models import ProcessVersion
 from .roles import LANES
 from .spec_worker import parse_in_child
-from .xmlsafe import UnsafeXml, read_xml
+from .xmlsafe import UnsafeXml, parse_xml, read_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 KEY = re.compile(r"^[a-z][a-z0-9-]{0,99}$")
 END_STATUSES = {"completed", "rejected"}
+HUMAN_TASKS = {"userTask": "งานของผู้ใช้", "manualTask": "งานที่ทำด้วยมือ (manual task)",
+               "task": "งานทั่วไป (task)"}
+# Elements whose text SpiffWorkflow evaluates as an expression, or runs as a script.
+EXPRESSION_TAGS = {"conditionExpression", "completionCondition", "loopCardinality", "loopCondition",
+                   "timeDate", "timeDuration", "timeCycle", "messagePayload", "formalExpression"}
+SCRIPT_TAGS = {"script", "preScript", "postScript"}
 FLOW_NODES = (
     "startEvent", "endEvent", "userTask", "manualTask", "task", "scriptTask", "serviceTask",
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "callActivity",
@@ -48,6 +54,7 @@ class Definition:
     spec: dict[str, Any] | None = None
     # What the file and its own forms said (sources.digest), before called processes are folded in.
     source_digest: str = ""
+    call_sites: list[tuple[str, str, int | None]] = field(default_factory=list)  # (element, called key, line)
 
 
 def _q(tag: str) -> str:
@@ -73,8 +80,11 @@ def _describe_process(process: etree._Element, problems: list[Problem], file: st
         for ref in lane.findall("bpmn:flowNodeRef", NS):
             lane_of[(ref.text or "").strip()] = lane_id
     tasks: dict[str, Any] = {}
-    for task in process.iter(_q("userTask")):
+    # SpiffWorkflow waits for a person at manual and plain tasks as at user tasks
+    # (`workflow.get_tasks(manual=True)`): each needs a lane, or nobody could ever complete it.
+    for task in process.iter(*(_q(tag) for tag in HUMAN_TASKS)):
         task_id = task.get("id", "")
+        kind = etree.QName(task).localname
         loop = task.find("bpmn:multiInstanceLoopCharacteristics", NS)
         output = loop.find("bpmn:outputDataItem", NS) if loop is not None else None
         item = loop.find("bpmn:inputDataItem", NS) if loop is not None else None
@@ -87,9 +97,9 @@ def _describe_process(process: etree._Element, problems: list[Problem], file: st
             "line": task.sourceline,
         }
         if not tasks[task_id]["lane"]:
-            problems.append(Problem("งานของผู้ใช้ต้องอยู่ใน lane", element=task_id, line=task.sourceline,
-                                    file=file))
-        if not tasks[task_id]["form"]:
+            problems.append(Problem(f"{HUMAN_TASKS[kind]}ต้องอยู่ใน lane ไม่เช่นนั้นไม่มีผู้ใดทำงานนี้ให้เสร็จได้",
+                                    element=task_id, line=task.sourceline, file=file))
+        if kind == "userTask" and not tasks[task_id]["form"]:
             problems.append(Problem("งานของผู้ใช้ต้องระบุแบบฟอร์ม (formJsonSchemaFilename)",
                                     element=task_id, line=task.sourceline, file=file))
     ends: dict[str, str] = {}
@@ -108,32 +118,45 @@ def _describe_process(process: etree._Element, problems: list[Problem], file: st
     }
 
 
-def _check_expressions(process: etree._Element, problems: list[Problem], file: str) -> None:
-    def refuse(node: etree._Element, err: expressions.ExpressionRefused, owner: etree._Element) -> None:
-        line = (node.sourceline or 0) + (err.line - 1 if err.line else 0)
-        problems.append(Problem(err.message, element=owner.get("id"), line=line or None, file=file))
+def _owner(node: etree._Element) -> etree._Element:
+    """The flow element (or sequence flow) an expression belongs to, to name it in a problem."""
+    ancestors = [node, *node.iterancestors()]
+    for kinds in ((*FLOW_NODES, "sequenceFlow", "process"), None):  # else the nearest with an id
+        for current in ancestors:
+            if (kinds is None and current.get("id")) or (kinds and etree.QName(current).localname in kinds):
+                return current
+    return node
 
-    for node in process.iter():
+
+def _check_expressions(root: etree._Element, problems: list[Problem], file: str) -> None:
+    """Every expression and script SpiffWorkflow would evaluate passes the run-time safety check now.
+
+    The whole file, not only the executable process: SpiffWorkflow parses every process in it, and
+    message correlations live at the top.
+    """
+    for node in root.iter():
         if not isinstance(node.tag, str):
             continue
         local = etree.QName(node).localname
         text = (node.text or "").strip()
-        owner = node.getparent() if node.getparent() is not None else node
+        parent = node.getparent()
+        conditional = local == "condition" and parent is not None and \
+            etree.QName(parent).localname == "conditionalEventDefinition"
         try:
-            if local in ("conditionExpression", "completionCondition", "loopCardinality",
-                         "timeDate", "timeDuration", "timeCycle") and text:
+            if text and (local in EXPRESSION_TAGS or conditional):
                 expressions.check_expression(text)
-            elif local == "script" and node.getparent() is not None and text:
-                expressions.check_script(text)
-            elif local in ("preScript", "postScript") and text:
+            elif text and local in SCRIPT_TAGS:
                 expressions.check_script(text)
         except expressions.ExpressionRefused as err:
-            refuse(node, err, owner)
-    objects = {d.get("id") for d in process.iter(_q("dataObject"))}
-    for ref in process.iter(_q("dataObjectReference")):
-        if ref.get("dataObjectRef") not in objects:
-            problems.append(Problem("dataObjectReference อ้างถึง dataObject ที่ไม่มีอยู่",
-                                    element=ref.get("id"), line=ref.sourceline, file=file))
+            line = (node.sourceline or 0) + (err.line - 1 if err.line else 0)
+            problems.append(Problem(f"{local}: {err.message}", element=_owner(node).get("id"),
+                                    line=line or None, file=file))
+    for process in root.iter(_q("process")):
+        objects = {d.get("id") for d in process.iter(_q("dataObject"))}
+        for ref in process.iter(_q("dataObjectReference")):
+            if ref.get("dataObjectRef") not in objects:
+                problems.append(Problem("dataObjectReference อ้างถึง dataObject ที่ไม่มีอยู่",
+                                        element=ref.get("id"), line=ref.sourceline, file=file))
 
 
 def _check_decisions(process: etree._Element, meta: dict[str, Any], schemas: dict[str, Any],
@@ -193,11 +216,12 @@ def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
             schemas[path] = forms.load_form(forms_dir, path)
         except ValueError as err:
             problems.append(Problem(str(err), element=task_id, line=task.get("line"), file=file))
-    _check_expressions(process, problems, file or "")
+    _check_expressions(root, problems, file or "")
     _check_decisions(process, meta, schemas, problems, file or "")
-    calls = sorted({c.get("calledElement", "") for c in process.iter(_q("callActivity"))})
+    sites = [(c.get("id", ""), c.get("calledElement", ""), c.sourceline) for c in process.iter(_q("callActivity"))]
+    calls = sorted({called for _, called, _ in sites})
     return Definition(key, meta["name"], text, meta, schemas, calls, problems,
-                      source_digest=sources.digest(text, schemas))
+                      source_digest=sources.digest(text, schemas), call_sites=sites)
 
 
 def content_hash(definition: Definition, called_hashes: Iterable[str]) -> str:
@@ -221,6 +245,11 @@ def latest_versions(session: Session, *columns: Any) -> dict[str, ProcessVersion
     return {row.key: row for row in session.scalars(query)}
 
 
+def published_hashes(session: Session) -> dict[str, str]:
+    """key -> content hash of its newest version: what a check saw, to compare when publishing."""
+    return {key: row.content_hash for key, row in latest_versions(session, ProcessVersion.content_hash).items()}
+
+
 def check_batch(sources: list[tuple[str, str | bytes]], forms_dir: Path, session: Session | None,
                 expected_keys: dict[str, str] | None = None,
                 library: dict[str, str] | None = None) -> list[Definition]:
@@ -234,11 +263,14 @@ def check_batch(sources: list[tuple[str, str | bytes]], forms_dir: Path, session
     published = latest_versions(session) if session is not None else {}
     available = ({**(library or {})} | {k: v.bpmn_xml for k, v in published.items()}
                  | {k: d.xml for k, d in by_key.items()})
-    for definition in definitions:
-        for called in definition.calls:
+    files = [name for name, _ in sources]
+    for name, definition in zip(files, definitions, strict=True):
+        for element, called, line in definition.call_sites:
             if called not in available:
                 definition.problems.append(Problem(
-                    f"call activity เรียกกระบวนงาน {called!r} ที่ยังไม่มี", element=called))
+                    f"call activity เรียกกระบวนงาน {called!r} ที่ยังไม่มี", element=element or called, line=line,
+                    file=name))
+    _check_call_cycles(list(zip(files, definitions, strict=True)), by_key, published, library or {})
     parseable = [d.key for d in definitions if not d.problems]
     if parseable:
         results = parse_in_child(parseable, available)
@@ -250,6 +282,55 @@ def check_batch(sources: list[tuple[str, str | bytes]], forms_dir: Path, session
                 by_key[key].spec = result
     _attach_called_meta(definitions, by_key, published, forms_dir)
     return definitions
+
+
+def _calls_in(xml: str) -> list[str]:
+    try:
+        root = parse_xml(xml)
+    except (UnsafeXml, ValueError):
+        return []
+    return sorted({c.get("calledElement", "") for c in root.iter(_q("callActivity"))})
+
+
+def _paths_from(start: str, calls_of: Callable[[str], list[str]]) -> dict[str, list[str]]:
+    """Every process reachable by call activities from `start`, each with one way there (start first);
+    `start` itself is in the answer only if a loop leads back to it."""
+    way: dict[str, list[str]] = {}
+    pending = [[start]]
+    while pending:
+        path = pending.pop(0)
+        for following in calls_of(path[-1]):
+            if following not in way:
+                way[following] = [*path, following]
+                pending.append(way[following])
+    return way
+
+
+def _check_call_cycles(definitions: list[tuple[str, Definition]], by_key: dict[str, Definition],
+                       published: dict[str, ProcessVersion], library: dict[str, str]) -> None:
+    """A call activity that leads back to its own process, or into a loop of other processes, would
+    start sub-processes without end: refused, naming the call activity and the way round."""
+    def calls_of(key: str) -> list[str]:
+        if key in by_key:
+            return by_key[key].calls
+        if key in published:
+            return list(published[key].meta.get("calls", []))
+        return _calls_in(library[key]) if key in library else []
+
+    for file, definition in definitions:
+        for element, called, line in definition.call_sites:
+            downstream = {called: [called]}  # nearest first, so the loop named is the first met
+            downstream.update((k, way) for k, way in _paths_from(called, calls_of).items() if k != called)
+            loop = [definition.key, *downstream[definition.key]] if definition.key in downstream else None
+            for key in downstream if loop is None else ():
+                around = _paths_from(key, calls_of)
+                if key in around:
+                    loop = around[key]
+                    break
+            if loop is not None:
+                definition.problems.append(Problem(
+                    f"call activity นี้นำไปสู่การเรียกกระบวนงานวนซ้ำ ({' → '.join(loop)}) ซึ่งจะทำงานไม่รู้จบ",
+                    element=element, line=line, file=file))
 
 
 def _attach_called_meta(definitions: list[Definition], by_key: dict[str, Definition],

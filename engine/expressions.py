@@ -1,27 +1,37 @@
 """Restricted evaluation of BPMN conditions and scripts (they come from analysts' edits: untrusted).
 
-Built on simpleeval: no Python `eval`/`exec`, an explicit allow-list of functions and methods, and
-simpleeval's own limits on string length, powers and comprehension sizes keep each evaluation
-bounded in time and memory. `check_expression` and `check_script` refuse, at publish time, whatever
-would be refused at run time, so a bad definition never becomes a version.
+Two layers. Here, a static check of the syntax tree against an allow-list of node types, names,
+functions and methods, run at publish time and again before every evaluation, so a bad definition
+never becomes a version. In `evaluator`, simpleeval with a budget: every value made is measured, and
+time is bounded per evaluation and, through `time_limit`, per run of automatic steps.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Callable, Mapping, MutableMapping
+import time
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
 import simpleeval
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import (
     BasePythonScriptEngineEnvironment,
 )
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+
+from .evaluator import EVALUATION_SECONDS, BoundedEval, LimitExceeded, measure
 
 MAX_EXPRESSION_CHARS = 2_000
 MAX_SCRIPT_LINES = 200
+MAX_SCRIPT_CHARS = 20_000
+MAX_ROUNDS = 2_000  # rounds of one multi-instance task (an office has a few hundred schools)
+MAX_SYNTAX_DEPTH = 40  # nesting of the syntax tree; the evaluator recurses once per level
 
 ALLOWED_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len, "sum": sum, "min": min, "max": max, "abs": abs, "round": round,
@@ -59,7 +69,18 @@ def _severity(node: ast.AST) -> int:
     return 0 if isinstance(node, ast.Name) else 1 if isinstance(node, ast.Call) else 2
 
 
+def _syntax_depth(tree: ast.AST) -> int:
+    deepest, pending = 0, [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 def _check_tree(tree: ast.AST, line_offset: int = 0) -> None:
+    if _syntax_depth(tree) > MAX_SYNTAX_DEPTH:
+        raise ExpressionRefused(f"นิพจน์ซ้อนกันลึกเกิน {MAX_SYNTAX_DEPTH} ชั้น", getattr(tree, "lineno", None))
     for node in sorted(ast.walk(tree), key=_severity):
         line = getattr(node, "lineno", None)
         where = line + line_offset if line else None
@@ -79,27 +100,37 @@ def _check_tree(tree: ast.AST, line_offset: int = 0) -> None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             if node.func.id not in ALLOWED_FUNCTIONS:
                 raise ExpressionRefused(f"ฟังก์ชัน {node.func.id} ไม่อยู่ในรายการที่อนุญาต", where)
+        if isinstance(node, ast.Constant):
+            try:
+                measure(node.value)
+            except LimitExceeded as err:
+                raise ExpressionRefused(err.message, where) from None
+
+
+def _parse(source: str, mode: str, what: str) -> ast.AST:
+    try:
+        return ast.parse(source, mode=mode)
+    except SyntaxError as err:
+        raise ExpressionRefused(f"{what}ผิดไวยากรณ์: {err.msg}", err.lineno) from None
+    except (RecursionError, MemoryError, ValueError):  # deep nesting, NUL characters
+        raise ExpressionRefused(f"{what}ซ้อนกันลึกเกินไปหรือมีอักขระที่ไม่อนุญาต") from None
 
 
 def check_expression(source: str) -> None:
     """Raise ExpressionRefused if `source` is not a safe single expression."""
     if len(source) > MAX_EXPRESSION_CHARS:
         raise ExpressionRefused(f"นิพจน์ยาวเกิน {MAX_EXPRESSION_CHARS} ตัวอักษร")
-    try:
-        tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError as err:
-        raise ExpressionRefused(f"นิพจน์ผิดไวยากรณ์: {err.msg}", err.lineno) from None
-    _check_tree(tree)
+    _check_tree(_parse(source.strip(), "eval", "นิพจน์"))
 
 
 def _script_statements(source: str) -> list[ast.stmt]:
     lines = source.splitlines()
     if len(lines) > MAX_SCRIPT_LINES:
         raise ExpressionRefused(f"สคริปต์ยาวเกิน {MAX_SCRIPT_LINES} บรรทัด")
-    try:
-        module = ast.parse(source)
-    except SyntaxError as err:
-        raise ExpressionRefused(f"สคริปต์ผิดไวยากรณ์: {err.msg}", err.lineno) from None
+    if len(source) > MAX_SCRIPT_CHARS:
+        raise ExpressionRefused(f"สคริปต์ยาวเกิน {MAX_SCRIPT_CHARS:,} ตัวอักษร")
+    module = _parse(source, "exec", "สคริปต์")
+    assert isinstance(module, ast.Module)
     for stmt in module.body:
         single_name = (
             isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
@@ -114,7 +145,11 @@ def _script_statements(source: str) -> list[ast.stmt]:
         if target.id.startswith("_") or target.id in _FORBIDDEN_NAMES or target.id in ALLOWED_FUNCTIONS:
             raise ExpressionRefused(f"กำหนดค่าให้ชื่อ {target.id} ไม่ได้", stmt.lineno)
         value = stmt.value
-        _check_tree(ast.Expression(body=value), 0)
+        try:
+            _check_tree(ast.Expression(body=value), 0)
+        except ExpressionRefused as err:
+            err.line = err.line or stmt.lineno
+            raise
     return module.body
 
 
@@ -123,33 +158,88 @@ def check_script(source: str) -> None:
     _script_statements(source)
 
 
-def _evaluator(names: Mapping[str, Any]) -> simpleeval.EvalWithCompoundTypes:
-    evaluator = simpleeval.EvalWithCompoundTypes(
-        functions=dict(ALLOWED_FUNCTIONS), names=dict(names), allowed_attrs=_ALLOWED_ATTRS
-    )
-    return evaluator
+_run_deadline: ContextVar[float | None] = ContextVar("khanton_run_deadline", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[float]:
+    """Bound every evaluation inside the block by one shared deadline (a run of automatic steps)."""
+    deadline = time.monotonic() + seconds
+    token = _run_deadline.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _run_deadline.reset(token)
+
+
+def _evaluator(names: Mapping[str, Any]) -> BoundedEval:
+    deadline = time.monotonic() + EVALUATION_SECONDS
+    run_deadline = _run_deadline.get()
+    if run_deadline is not None:
+        deadline = min(deadline, run_deadline)
+    return BoundedEval(names, ALLOWED_FUNCTIONS, _ALLOWED_ATTRS, deadline)
+
+
+# What a checked expression can still raise on bad data; each becomes a refusal said in Thai.
+_EVALUATION_ERRORS = (LimitExceeded, simpleeval.InvalidExpression, ArithmeticError, LookupError, TypeError,
+                      ValueError, RecursionError)
+
+
+def _refused(err: Exception, line: int | None = None) -> ExpressionRefused:
+    """simpleeval's and the budget's refusals, in Thai."""
+    if isinstance(err, LimitExceeded):
+        message = err.message
+    elif isinstance(err, simpleeval.NameNotDefined):
+        message = f"ไม่มีข้อมูลชื่อ {err.name}"
+    elif isinstance(err, simpleeval.IterableTooLong):
+        message = f"รายการหรือ comprehension ยาวเกิน {simpleeval.MAX_COMPREHENSION_LENGTH:,} รายการ"
+    elif isinstance(err, simpleeval.NumberTooHigh):
+        message = "ตัวเลขใหญ่เกินไป"
+    elif isinstance(err, simpleeval.InvalidExpression):
+        message = f"ใช้ไม่ได้: {err}"
+    elif isinstance(err, ZeroDivisionError):
+        message = "หารด้วยศูนย์"
+    elif isinstance(err, KeyError):
+        message = f"ไม่มีคีย์ {err}"
+    elif isinstance(err, RecursionError):
+        message = "ข้อมูลซ้อนกันลึกเกินกว่าจะคำนวณได้"
+    else:
+        message = f"คำนวณไม่สำเร็จ ({type(err).__name__}: {str(err)[:200]})"
+    return ExpressionRefused(message, line)
 
 
 def evaluate(source: str, names: Mapping[str, Any]) -> Any:
     """Evaluate a checked expression against `names` (the task data)."""
     check_expression(source)
-    return _evaluator(names).eval(source.strip())
+    tree = ast.parse(source.strip(), mode="eval")
+    try:
+        return _evaluator(names).eval(source.strip(), previously_parsed=tree.body)
+    except _EVALUATION_ERRORS as err:
+        raise _refused(err) from None
 
 
 def execute(source: str, names: MutableMapping[str, Any]) -> None:
-    """Run an assignment-only script, writing its results into `names`."""
+    """Run an assignment-only script; its results reach `names` only if every line succeeds.
+
+    One evaluator runs the whole script, so the time and size budgets are the script's, not a line's;
+    what it assigns must be storable (JSON-like, within the size caps).
+    """
+    evaluator = _evaluator(names)
+    written: dict[str, Any] = {}
     for stmt in _script_statements(source):
         assert isinstance(stmt, (ast.Assign, ast.AugAssign))
-        segment = ast.get_source_segment(source, stmt.value) or ""
-        value = _evaluator(names).eval(segment)
-        if isinstance(stmt, ast.Assign):
-            target = stmt.targets[0]
-            assert isinstance(target, ast.Name)
-            names[target.id] = value
-        else:
-            assert isinstance(stmt.target, ast.Name)
-            op = simpleeval.DEFAULT_OPERATORS[type(stmt.op)]
-            names[stmt.target.id] = op(names[stmt.target.id], value)
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+        assert isinstance(target, ast.Name)
+        value_node: ast.expr = stmt.value
+        if isinstance(stmt, ast.AugAssign):  # x += y is evaluated as x + y, through the checked operators
+            value_node = ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=stmt.op, right=stmt.value)
+        try:
+            value = evaluator.eval(source, previously_parsed=value_node)
+            evaluator.charge(value, stored=True)
+        except _EVALUATION_ERRORS as err:
+            raise _refused(err, stmt.lineno) from None
+        evaluator.names[target.id] = written[target.id] = value
+    names.update(written)
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
@@ -170,6 +260,17 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
 class RestrictedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(environment=RestrictedEnvironment())
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        result = super().evaluate(task, expression, external_context)
+        spec = task.task_spec
+        # A loopCardinality makes that many rounds in one step, before any step bound can look.
+        if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality and (
+            not isinstance(result, int) or not 0 <= result <= MAX_ROUNDS
+        ):
+            refused = ExpressionRefused(f"loopCardinality ต้องเป็นจำนวนเต็ม 0 ถึง {MAX_ROUNDS:,} (ได้ {result!r:.40})")
+            raise WorkflowTaskException(refused.message, task=task, exception=refused)
+        return result
 
     def validate(self, expression: str) -> None:
         check_expression(expression)

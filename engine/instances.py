@@ -8,8 +8,10 @@ every change appends an `events` row for the timeline.
 from __future__ import annotations
 
 import copy
+import time
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -18,14 +20,17 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import assignments, queries, schools, state
+from . import assignments, expressions, queries, schools, state
 from .accounts import SCHOOL_LANE, Actor
 from .errors import Conflict, FieldError, Forbidden, InvalidData, KhantonError, NotFound, WorkflowFailure
 from .forms import validate_data
 from .models import Event, HumanTask, Instance, ProcessVersion, School, utcnow
 from .thai_calendar import thai_datetime
 
-RUNNING, COMPLETED, REJECTED = "running", "completed", "rejected"
+RUNNING, COMPLETED, REJECTED, ERROR = "running", "completed", "rejected", "error"
+MAX_ENGINE_STEPS = 500  # per run of automatic steps; the procedures need a few dozen at most
+MAX_RUN_SECONDS = 2.0
+MAX_TREE_DEPTH = 600  # SpiffWorkflow stops searching the task tree at 1000
 
 
 class StaleInstance(Conflict):
@@ -65,20 +70,85 @@ def _collapse_returned_rounds(workflow: BpmnWorkflow) -> bool:
     return False
 
 
-def _run_engine(workflow: BpmnWorkflow) -> None:
-    try:
-        workflow.do_engine_steps()
-        for _ in range(100):  # each pass removes one finished round; 100 is far beyond any real flow
-            if not _collapse_returned_rounds(workflow):
-                break
-            workflow.do_engine_steps()
-    except WorkflowException as err:
-        element = getattr(getattr(err, "task_spec", None), "bpmn_id", None)
-        raise WorkflowFailure(f"ขั้นตอนอัตโนมัติทำงานไม่สำเร็จ: {err}", element) from err
-    except KhantonError:
-        raise
-    except Exception as err:  # noqa: BLE001 - a failing condition or script is a workflow error
-        raise WorkflowFailure(f"ขั้นตอนอัตโนมัติทำงานไม่สำเร็จ: {type(err).__name__}: {err}") from err
+@dataclass
+class Halted:
+    """Why a run of automatic steps was stopped: the instance goes to `error`, never `completed`."""
+
+    element: str | None
+    message: str
+
+
+class _Bound(Exception):
+    def __init__(self, task: Any, message: str) -> None:
+        super().__init__(message)
+        self.halted = Halted(getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name, message)
+
+
+def _guard(deadline: float) -> Callable[[Any], None]:
+    """Checked before each automatic step: a loop of scripts and gateways, or a call activity that
+    calls itself, would otherwise run until SpiffWorkflow's task search, past a depth of 1000, loses
+    the ready task and calls the instance completed (design.md, "History out of the live state")."""
+    steps = 0
+
+    def check(task: Any) -> None:
+        nonlocal steps
+        steps += 1
+        if steps > MAX_ENGINE_STEPS:
+            raise _Bound(task, f"ขั้นตอนอัตโนมัติทำงานต่อกันเกิน {MAX_ENGINE_STEPS} ขั้นโดยไม่ถึงงานของผู้ใช้ "
+                               "(อาจวนซ้ำไม่รู้จบ) ระบบหยุดกระบวนงานนี้ไว้")
+        if time.monotonic() > deadline:
+            raise _Bound(task, f"ขั้นตอนอัตโนมัติทำงานนานเกิน {MAX_RUN_SECONDS:g} วินาที ระบบหยุดกระบวนงานนี้ไว้")
+        if task.depth > MAX_TREE_DEPTH:
+            raise _Bound(task, f"ประวัติการทำงานต่อเนื่องลึกเกิน {MAX_TREE_DEPTH} ขั้น ระบบหยุดกระบวนงานนี้ไว้")
+
+    return check
+
+
+def _run_engine(workflow: BpmnWorkflow) -> Halted | None:
+    """Run automatic steps, bounded in steps, time and depth; a bound reached is returned, not raised,
+    so the caller keeps the instance (status `error`) and its timeline says where and why."""
+    with expressions.time_limit(MAX_RUN_SECONDS) as deadline:
+        guard = _guard(deadline)
+        try:
+            workflow.do_engine_steps(will_complete_task=guard)
+            for _ in range(100):  # each pass removes one finished round; 100 is far beyond any real flow
+                if not _collapse_returned_rounds(workflow):
+                    break
+                workflow.do_engine_steps(will_complete_task=guard)
+        except _Bound as bound:
+            return bound.halted
+        except WorkflowException as err:
+            element = getattr(getattr(err, "task_spec", None), "bpmn_id", None)
+            if time.monotonic() > deadline:  # an evaluation cut short by the run's deadline
+                return Halted(element, f"ขั้นตอนอัตโนมัติทำงานนานเกิน {MAX_RUN_SECONDS:g} วินาที "
+                                       "ระบบหยุดกระบวนงานนี้ไว้")
+            raise WorkflowFailure(f"ขั้นตอนอัตโนมัติทำงานไม่สำเร็จ: {_reason(err)}", element) from err
+        except KhantonError:
+            raise
+        except Exception as err:  # noqa: BLE001 - a failing condition or script is a workflow error
+            raise WorkflowFailure(f"ขั้นตอนอัตโนมัติทำงานไม่สำเร็จ: {type(err).__name__}: {err}") from err
+    return None
+
+
+def _reason(err: WorkflowException) -> str:
+    """The evaluator's own Thai reason when there is one, else SpiffWorkflow's message."""
+    cause: BaseException | None = err
+    while cause is not None and not isinstance(cause, expressions.ExpressionRefused):
+        cause = cause.__cause__ or cause.__context__  # SpiffWorkflow re-raises inside its except blocks
+    if isinstance(cause, expressions.ExpressionRefused):
+        return cause.message + (f" (บรรทัด {cause.line})" if cause.line else "")
+    return str(err)
+
+
+def _halt(session: Session, instance: Instance, halted: Halted, actor: str) -> None:
+    """Park the instance in `error`: its state stays as it was when stopped, readable; nobody gets its
+    tasks until an analyst mends the definition and migrates it."""
+    instance.status = ERROR
+    for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                       HumanTask.status == "ready")):
+        row.status = "cancelled"
+    session.add(Event(instance_id=instance.id, actor=actor, kind="error", task_spec=halted.element,
+                      task_name=halted.element, data={"element": halted.element, "message": halted.message}))
 
 
 def _end_status(version: ProcessVersion, workflow: BpmnWorkflow) -> str:
@@ -226,7 +296,7 @@ def start(session: Session, key: str, data: dict[str, Any], actor: Actor,
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**copy.deepcopy(data))
-    _run_engine(workflow)
+    halted = _run_engine(workflow)
     instance = Instance(
         id=str(uuid.uuid4()), process_key=key, version_id=version.id, status=RUNNING,
         fiscal_year=data.get("fiscal_year") if isinstance(data.get("fiscal_year"), int) else None,
@@ -237,6 +307,8 @@ def start(session: Session, key: str, data: dict[str, Any], actor: Actor,
     session.flush()  # the instance row first: events and tasks refer to it
     _event(session, instance, actor.username, "started", data=data)
     _sync(session, instance, version, workflow, actor.username)
+    if halted:
+        _halt(session, instance, halted, actor.username)
     instance.state = state.dump(workflow)
     session.flush()
     return instance
@@ -287,12 +359,14 @@ def complete(session: Session, task_id: str, data: Any, actor: Actor,
         task.run()
     except Exception as err:  # noqa: BLE001 - reported as a workflow error, state untouched
         raise WorkflowFailure(f"ดำเนินการขั้นตอนนี้ไม่สำเร็จ: {err}", row.task_spec) from err
-    _run_engine(workflow)
+    halted = _run_engine(workflow)
     assignments.mark_completed(session, row, actor.username, stands_for)  # a claim made meanwhile wins
     _event(session, instance, actor.username, "completed", row, data=data)
     if data.get("decision") == "returned":
         _event(session, instance, actor.username, "returned", row, data={"note": data.get("note")})
     _sync(session, instance, version, workflow, actor.username)
+    if halted:
+        _halt(session, instance, halted, actor.username)
     _save(session, instance, workflow, expected)
     return instance
 

@@ -42,6 +42,7 @@ from .xmlsafe import UnsafeXml, decode
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Tries of one completion when other completions keep writing the same instance (parallel rounds).
 COMPLETE_ATTEMPTS = 5
+PUBLISH_ATTEMPTS = 3
 
 
 @dataclass
@@ -137,20 +138,29 @@ class Khanton:
 
     def _publish(self, sources: list[tuple[str, str | bytes]], expected: dict[str, str], actor: str,
                  from_files: bool = False, before: Callable[[Session], None] | None = None) -> list[Published]:
-        with self.db.transaction() as session:
-            checked = definitions.check_batch(sources, self.forms_dir, session, expected)
+        # Check and parse before the write transaction: SpiffWorkflow's parser may take seconds, and
+        # SQLite's BEGIN IMMEDIATE would hold the write lock for all of them. Publishing then checks
+        # that no procedure was published meanwhile (a called one would be stale in the parsed spec).
+        for _ in range(PUBLISH_ATTEMPTS):
+            with self.db.transaction(read_only=True) as session:
+                seen = definitions.published_hashes(session)
+                checked = definitions.check_batch(sources, self.forms_dir, session, expected)
             problems = [p for d in checked for p in d.problems]
             if problems:
                 keys = ", ".join(sorted({d.key for d in checked if d.problems and d.key}))
                 raise InvalidDefinition(problems, keys or None)
-            if before is not None:
-                before(session)
-            files = {key: name for name, key in expected.items()} if from_files else {}
-            published = []
-            for definition in definitions.dependency_order(checked):
-                version, created = definitions.publish(session, definition, actor, files.get(definition.key))
-                published.append(Published(version.key, version.version, created))
-            return published
+            with self.db.transaction() as session:
+                if definitions.published_hashes(session) != seen:
+                    continue
+                if before is not None:
+                    before(session)
+                files = {key: name for name, key in expected.items()} if from_files else {}
+                published = []
+                for definition in definitions.dependency_order(checked):
+                    version, created = definitions.publish(session, definition, actor, files.get(definition.key))
+                    published.append(Published(version.key, version.version, created))
+                return published
+        raise Conflict("มีการเผยแพร่กระบวนงานอื่นพร้อมกันหลายครั้ง กรุณาลองอีกครั้ง")
 
     # --- people -------------------------------------------------------------------------------
     def add_user(self, username: str, roles: list[str], lanes: list[str], password: str | None = None,

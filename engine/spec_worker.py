@@ -16,6 +16,16 @@ from typing import Any
 from .errors import Problem
 
 PARSE_TIMEOUT_SECONDS = 30
+PARSE_MEMORY_BYTES = 1024 * 1024 * 1024  # address space of the child: a runaway parse fails, the server stays
+
+
+def _limit_memory() -> None:
+    """Run in the child before it starts (POSIX); where `resource` is missing the time limit still holds."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (PARSE_MEMORY_BYTES, PARSE_MEMORY_BYTES))
 
 
 def _parse_all(main: list[str], files: dict[str, str]) -> dict[str, Any]:
@@ -40,10 +50,11 @@ def _parse_all(main: list[str], files: dict[str, str]) -> dict[str, Any]:
                 "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
             }
         except ValidationException as err:
-            results[key] = {"error": {"message": str(err.args[0] if err.args else err),
+            results[key] = {"error": {"message": "SpiffWorkflow ไม่รับนิยามนี้: " + str(err.args[0] if err.args else err),
                                       "element": err.id, "line": err.line_number or None}}
         except Exception as err:  # noqa: BLE001 - any parser failure is reported, never raised
-            results[key] = {"error": {"message": f"{type(err).__name__}: {err}", "element": None,
+            results[key] = {"error": {"message": f"SpiffWorkflow อ่านนิยามไม่ได้: {type(err).__name__}: {err}",
+                                      "element": None,
                                       "line": None}}
     return results
 
@@ -56,6 +67,7 @@ def parse_in_child(main: list[str], files: dict[str, str],
         done = subprocess.run(
             [sys.executable, "-m", "engine.spec_worker"], input=payload, capture_output=True,
             text=True, timeout=timeout, check=False,
+            preexec_fn=_limit_memory if sys.platform != "win32" else None,
         )
     except subprocess.TimeoutExpired:
         problem = Problem(f"SpiffWorkflow อ่านนิยามไม่เสร็จภายใน {timeout:g} วินาที")
