@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only
 
-from . import expressions, forms, sources
+from . import call_graph, expressions, forms, sources
 from .errors import InvalidDefinition, Problem
 from .models import ProcessVersion
 from .roles import LANES
@@ -292,20 +292,6 @@ def _calls_in(xml: str) -> list[str]:
     return sorted({c.get("calledElement", "") for c in root.iter(_q("callActivity"))})
 
 
-def _paths_from(start: str, calls_of: Callable[[str], list[str]]) -> dict[str, list[str]]:
-    """Every process reachable by call activities from `start`, each with one way there (start first);
-    `start` itself is in the answer only if a loop leads back to it."""
-    way: dict[str, list[str]] = {}
-    pending = [[start]]
-    while pending:
-        path = pending.pop(0)
-        for following in calls_of(path[-1]):
-            if following not in way:
-                way[following] = [*path, following]
-                pending.append(way[following])
-    return way
-
-
 def _check_call_cycles(definitions: list[tuple[str, Definition]], by_key: dict[str, Definition],
                        published: dict[str, ProcessVersion], library: dict[str, str]) -> None:
     """A call activity that leads back to its own process, or into a loop of other processes, would
@@ -319,14 +305,7 @@ def _check_call_cycles(definitions: list[tuple[str, Definition]], by_key: dict[s
 
     for file, definition in definitions:
         for element, called, line in definition.call_sites:
-            downstream = {called: [called]}  # nearest first, so the loop named is the first met
-            downstream.update((k, way) for k, way in _paths_from(called, calls_of).items() if k != called)
-            loop = [definition.key, *downstream[definition.key]] if definition.key in downstream else None
-            for key in downstream if loop is None else ():
-                around = _paths_from(key, calls_of)
-                if key in around:
-                    loop = around[key]
-                    break
+            loop = call_graph.loop_through(definition.key, called, calls_of)
             if loop is not None:
                 definition.problems.append(Problem(
                     f"call activity นี้นำไปสู่การเรียกกระบวนงานวนซ้ำ ({' → '.join(loop)}) ซึ่งจะทำงานไม่รู้จบ",

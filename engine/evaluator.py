@@ -219,12 +219,21 @@ OPERATORS: dict[type[ast.AST], Callable[..., Any]] = {
 GUARDED_FUNCTIONS: dict[str, Callable[..., Any]] = {"sum": _sum, "round": _round}
 _GUARDED_METHODS: dict[tuple[type, str], Callable[..., Any]] = {(str, "replace"): _replace, (str, "join"): _join}
 
+_PASS_THROUGH = frozenset({"get", "min", "max"})
 # Nodes whose result is a new value to measure; names, attributes and plain subscripts hand back
 # values that already exist (task data), measured when they were made or bounded by the request size.
 _MAKES_VALUES = (
     ast.BinOp, ast.UnaryOp, ast.Call, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.ListComp, ast.DictComp,
     ast.GeneratorExp, ast.JoinedStr, ast.FormattedValue, ast.Constant,
 )
+
+
+def _makes_value(node: ast.AST) -> bool:
+    if isinstance(node, ast.Call):  # these hand back one of their arguments, or a part of the data
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return name not in _PASS_THROUGH
+    return isinstance(node, _MAKES_VALUES) or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice))
 
 
 class BoundedEval(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
@@ -252,7 +261,7 @@ class BoundedEval(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
         if handler is None:
             raise LimitExceeded(f"ใช้ไวยากรณ์ที่ไม่อนุญาต ({type(node).__name__})")
         result = handler(node)
-        if isinstance(node, _MAKES_VALUES) or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice)):
+        if _makes_value(node):
             self.charge(result)
         return result
 

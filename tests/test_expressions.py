@@ -128,6 +128,10 @@ def test_what_analysts_write_still_works() -> None:
     assert names["label"] == "บ้านตาก: 4,000.50 บาท"
     assert names["rounded"] == 4000.0 and names["count"] == 2
     assert names["words"] == "บ้านตาก / 4,000.50 บาท"
+    # Large task data passing through (not made by the expression) is not held against the caps.
+    rows = [{"name": "โรงเรียนบ้านตาก" * 5, "amount": i} for i in range(3_000)]
+    assert expressions.evaluate("len(d.get('rows', [])) + max(rows, key=len)['amount']",
+                                {"d": {"rows": rows}, "rows": rows}) == 3_000
 
 
 def test_scripts_only_assign() -> None:
