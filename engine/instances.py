@@ -8,29 +8,25 @@ every change appends an `events` row for the timeline.
 from __future__ import annotations
 
 import copy
-import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import assignments, expressions, queries, schools, state
+from . import assignments, queries, schools, state
 from .accounts import SCHOOL_LANE, Actor
-from .errors import Conflict, FieldError, Forbidden, InvalidData, KhantonError, NotFound, WorkflowFailure
+from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, WorkflowFailure
 from .forms import validate_data
 from .models import Event, HumanTask, Instance, ProcessVersion, School, utcnow
+from .runner import Halted, ready_user_tasks, run_engine
 from .thai_calendar import thai_datetime
 
 RUNNING, COMPLETED, REJECTED, ERROR = "running", "completed", "rejected", "error"
-MAX_ENGINE_STEPS = 500  # per run of automatic steps; the procedures need a few dozen at most
-MAX_RUN_SECONDS = 2.0
-MAX_TREE_DEPTH = 600  # SpiffWorkflow stops searching the task tree at 1000
 
 
 class StaleInstance(Conflict):
@@ -47,97 +43,6 @@ def _task_meta(version: ProcessVersion, task: Any) -> dict[str, Any] | None:
     if meta is None and task.parent is not None:
         meta = tasks.get(task.parent.task_spec.bpmn_id)
     return dict(meta) if meta is not None else None
-
-
-def _ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
-    return list(workflow.get_tasks(state=TaskState.READY, manual=True))
-
-
-def _collapse_returned_rounds(workflow: BpmnWorkflow) -> bool:
-    """Keep the live state one round deep (design.md, "History out of the live state").
-
-    When a returned step becomes ready again, its earlier round is an ancestor in the task tree;
-    resetting the workflow to that earlier task drops the finished round from the live state (the
-    events table keeps it) and carries the current data forward.
-    """
-    for task in _ready_user_tasks(workflow):
-        earlier = task.parent
-        while earlier is not None and earlier.workflow is task.workflow:
-            if earlier.task_spec is task.task_spec and earlier.state == TaskState.COMPLETED:
-                workflow.reset_from_task_id(earlier.id, data=copy.deepcopy(task.data))
-                return True
-            earlier = earlier.parent
-    return False
-
-
-@dataclass
-class Halted:
-    """Why a run of automatic steps was stopped: the instance goes to `error`, never `completed`."""
-
-    element: str | None
-    message: str
-
-
-class _Bound(Exception):
-    def __init__(self, task: Any, message: str) -> None:
-        super().__init__(message)
-        self.halted = Halted(getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name, message)
-
-
-def _guard(deadline: float) -> Callable[[Any], None]:
-    """Checked before each automatic step: a loop of scripts and gateways, or a call activity that
-    calls itself, would otherwise run until SpiffWorkflow's task search, past a depth of 1000, loses
-    the ready task and calls the instance completed (design.md, "History out of the live state")."""
-    steps = 0
-
-    def check(task: Any) -> None:
-        nonlocal steps
-        steps += 1
-        if steps > MAX_ENGINE_STEPS:
-            raise _Bound(task, f"ขั้นตอนอัตโนมัติทำงานต่อกันเกิน {MAX_ENGINE_STEPS} ขั้นโดยไม่ถึงงานของผู้ใช้ "
-                               "(อาจวนซ้ำไม่รู้จบ) ระบบหยุดกระบวนงานนี้ไว้")
-        if time.monotonic() > deadline:
-            raise _Bound(task, f"ขั้นตอนอัตโนมัติทำงานนานเกิน {MAX_RUN_SECONDS:g} วินาที ระบบหยุดกระบวนงานนี้ไว้")
-        if task.depth > MAX_TREE_DEPTH:
-            raise _Bound(task, f"ประวัติการทำงานต่อเนื่องลึกเกิน {MAX_TREE_DEPTH} ขั้น ระบบหยุดกระบวนงานนี้ไว้")
-
-    return check
-
-
-def _run_engine(workflow: BpmnWorkflow) -> Halted | None:
-    """Run automatic steps, bounded in steps, time and depth; a bound reached is returned, not raised,
-    so the caller keeps the instance (status `error`) and its timeline says where and why."""
-    with expressions.time_limit(MAX_RUN_SECONDS) as deadline:
-        guard = _guard(deadline)
-        try:
-            workflow.do_engine_steps(will_complete_task=guard)
-            for _ in range(100):  # each pass removes one finished round; 100 is far beyond any real flow
-                if not _collapse_returned_rounds(workflow):
-                    break
-                workflow.do_engine_steps(will_complete_task=guard)
-        except _Bound as bound:
-            return bound.halted
-        except WorkflowException as err:
-            element = getattr(getattr(err, "task_spec", None), "bpmn_id", None)
-            if time.monotonic() > deadline:  # an evaluation cut short by the run's deadline
-                return Halted(element, f"ขั้นตอนอัตโนมัติทำงานนานเกิน {MAX_RUN_SECONDS:g} วินาที "
-                                       "ระบบหยุดกระบวนงานนี้ไว้")
-            raise WorkflowFailure(f"ขั้นตอนอัตโนมัติทำงานไม่สำเร็จ: {_reason(err)}", element) from err
-        except KhantonError:
-            raise
-        except Exception as err:  # noqa: BLE001 - a failing condition or script is a workflow error
-            raise WorkflowFailure(f"ขั้นตอนอัตโนมัติทำงานไม่สำเร็จ: {type(err).__name__}: {err}") from err
-    return None
-
-
-def _reason(err: WorkflowException) -> str:
-    """The evaluator's own Thai reason when there is one, else SpiffWorkflow's message."""
-    cause: BaseException | None = err
-    while cause is not None and not isinstance(cause, expressions.ExpressionRefused):
-        cause = cause.__cause__ or cause.__context__  # SpiffWorkflow re-raises inside its except blocks
-    if isinstance(cause, expressions.ExpressionRefused):
-        return cause.message + (f" (บรรทัด {cause.line})" if cause.line else "")
-    return str(err)
 
 
 def _halt(session: Session, instance: Instance, halted: Halted, actor: str) -> None:
@@ -161,7 +66,7 @@ def _end_status(version: ProcessVersion, workflow: BpmnWorkflow) -> str:
 
 
 def _current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    ready = _ready_user_tasks(workflow)
+    ready = ready_user_tasks(workflow)
     if ready:
         data = dict(ready[0].data)
     else:
@@ -182,7 +87,7 @@ def _event(session: Session, instance: Instance, actor: str, kind: str, task: Hu
 def _sync(session: Session, instance: Instance, version: ProcessVersion, workflow: BpmnWorkflow,
           actor: str) -> None:
     """Mirror ready user tasks into human_tasks, set status and data, record the end."""
-    ready = {str(t.id): t for t in _ready_user_tasks(workflow)}
+    ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     rows = session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "ready")).all()
     known = {row.spiff_task_id for row in rows}
@@ -282,8 +187,18 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected
     instance.revision = expected_revision + 1
 
 
-def start(session: Session, key: str, data: dict[str, Any], actor: Actor,
-          unconverted: Sequence[FieldError] = ()) -> Instance:
+@dataclass
+class PreparedStart:
+    """A new instance worked out in memory: its version and the workflow after the first automatic steps."""
+
+    version: ProcessVersion
+    workflow: BpmnWorkflow
+    halted: Halted | None
+
+
+def prepare_start(session: Session, key: str, data: dict[str, Any], actor: Actor,
+                  unconverted: Sequence[FieldError] = ()) -> PreparedStart:
+    """Check, validate and run the first automatic steps of a new instance, writing nothing."""
     version = queries.process_version(session, key)
     start_lanes = set(version.meta["processes"][key]["start_lanes"])
     if start_lanes and not (start_lanes & actor.works_lanes):
@@ -296,9 +211,14 @@ def start(session: Session, key: str, data: dict[str, Any], actor: Actor,
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**copy.deepcopy(data))
-    halted = _run_engine(workflow)
+    return PreparedStart(version, workflow, run_engine(workflow))
+
+
+def apply_start(session: Session, prepared: PreparedStart, data: dict[str, Any], actor: Actor) -> Instance:
+    """Write a prepared new instance, its first event and its ready tasks."""
+    version, workflow = prepared.version, prepared.workflow
     instance = Instance(
-        id=str(uuid.uuid4()), process_key=key, version_id=version.id, status=RUNNING,
+        id=str(uuid.uuid4()), process_key=version.key, version_id=version.id, status=RUNNING,
         fiscal_year=data.get("fiscal_year") if isinstance(data.get("fiscal_year"), int) else None,
         title=str(data.get("title") or version.name)[:300], state={}, data={}, revision=1,
         started_by=actor.username,
@@ -307,30 +227,51 @@ def start(session: Session, key: str, data: dict[str, Any], actor: Actor,
     session.flush()  # the instance row first: events and tasks refer to it
     _event(session, instance, actor.username, "started", data=data)
     _sync(session, instance, version, workflow, actor.username)
-    if halted:
-        _halt(session, instance, halted, actor.username)
+    if prepared.halted:
+        _halt(session, instance, prepared.halted, actor.username)
     instance.state = state.dump(workflow)
     session.flush()
     return instance
 
 
-def complete(session: Session, task_id: str, data: Any, actor: Actor,
-             stands_for: Collection[str] | None = None, unconverted: Sequence[FieldError] = ()) -> Instance:
-    """Complete one round of one step. Refusals, first that applies: 404, 403, 409, 422.
-    A task someone has claimed is theirs: only they, or those in `stands_for` (who acts for whom:
-    assignments.Worker), complete it. `unconverted`: fields the client could not read
-    (forms.validate_data); any makes it a 422."""
+def start(session: Session, key: str, data: dict[str, Any], actor: Actor,
+          unconverted: Sequence[FieldError] = ()) -> Instance:
+    """Start an instance in one transaction."""
+    return apply_start(session, prepare_start(session, key, data, actor, unconverted), data, actor)
+
+
+@dataclass
+class Prepared:
+    """A completion worked out on the state read at `revision`: the workflow after the task and the
+    automatic steps that follow it, ready to be written if nobody wrote the instance meanwhile."""
+
+    task_id: str
+    instance_id: str
+    revision: int
+    version: ProcessVersion
+    workflow: BpmnWorkflow
+    halted: Halted | None
+
+
+def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
+                       stands_for: Collection[str] | None = None, unconverted: Sequence[FieldError] = (),
+                       lock: bool = False) -> Prepared:
+    """Check, validate and run one round of one step on the stored state, writing nothing.
+    Refusals, first that applies: 404, 403, 409, 422. A task someone has claimed is theirs: only they,
+    or those in `stands_for` (who acts for whom: assignments.Worker), complete it. `unconverted`:
+    fields the client could not read (forms.validate_data); any makes it a 422.
+
+    With `lock`, completions of one instance take turns on its row (FOR NO KEY UPDATE, not FOR UPDATE:
+    events and claims that refer to the instance take FOR KEY SHARE on it, their foreign key, which must
+    not wait for us while we wait for their task row — a deadlock)."""
     stands_for = {actor.username} if stands_for is None else stands_for
     row = session.get(HumanTask, task_id)
     if row is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
-    # One completion of an instance at a time: a second one (another school's round of the same
-    # instance) waits here for the first to commit, then reads the state it left, instead of failing
-    # the revision check in _save and losing what its person typed. (SQLite: BEGIN IMMEDIATE already.)
-    # FOR NO KEY UPDATE, not FOR UPDATE: events and claims that refer to the instance take FOR KEY SHARE on
-    # it (their foreign key), which must not wait for us while we wait for their task row (a deadlock).
-    instance = session.get(Instance, row.instance_id, with_for_update={"key_share": True}, populate_existing=True)
-    session.refresh(row)
+    instance = session.get(Instance, row.instance_id, with_for_update={"key_share": True} if lock else None,
+                           populate_existing=lock)
+    if lock:
+        session.refresh(row)
     if not actor.may_work(row):
         raise Forbidden("งานนี้ไม่ได้อยู่ในความรับผิดชอบของคุณ" if row.lane not in actor.works_lanes
                         else "งานนี้เป็นรอบของสถานศึกษาอื่น")
@@ -354,21 +295,40 @@ def complete(session: Session, task_id: str, data: Any, actor: Actor,
         task.data[output_item] = copy.deepcopy(data)
     else:
         task.set_data(**copy.deepcopy(data))
-    expected = instance.revision
     try:
         task.run()
     except Exception as err:  # noqa: BLE001 - reported as a workflow error, state untouched
         raise WorkflowFailure(f"ดำเนินการขั้นตอนนี้ไม่สำเร็จ: {err}", row.task_spec) from err
-    halted = _run_engine(workflow)
+    halted = run_engine(workflow)
+    return Prepared(row.id, instance.id, instance.revision, version, workflow, halted)
+
+
+def apply_completion(session: Session, prepared: Prepared, data: Any, actor: Actor,
+                     stands_for: Collection[str] | None = None) -> Instance:
+    """Write a prepared completion: StaleInstance when the instance was written since it was read
+    (then prepare again on the fresh state), a refusal when the task was done or claimed meanwhile."""
+    stands_for = {actor.username} if stands_for is None else stands_for
+    row = session.get(HumanTask, prepared.task_id)
+    instance = session.get(Instance, prepared.instance_id)
+    assert row is not None and instance is not None
+    if instance.revision != prepared.revision:
+        raise StaleInstance("ขั้นตอนนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่")
     assignments.mark_completed(session, row, actor.username, stands_for)  # a claim made meanwhile wins
     _event(session, instance, actor.username, "completed", row, data=data)
     if data.get("decision") == "returned":
         _event(session, instance, actor.username, "returned", row, data={"note": data.get("note")})
-    _sync(session, instance, version, workflow, actor.username)
-    if halted:
-        _halt(session, instance, halted, actor.username)
-    _save(session, instance, workflow, expected)
+    _sync(session, instance, prepared.version, prepared.workflow, actor.username)
+    if prepared.halted:
+        _halt(session, instance, prepared.halted, actor.username)
+    _save(session, instance, prepared.workflow, prepared.revision)
     return instance
+
+
+def complete(session: Session, task_id: str, data: Any, actor: Actor,
+             stands_for: Collection[str] | None = None, unconverted: Sequence[FieldError] = ()) -> Instance:
+    """Complete one round of one step in one transaction, taking turns on the instance's row."""
+    prepared = prepare_completion(session, task_id, data, actor, stands_for, unconverted, lock=True)
+    return apply_completion(session, prepared, data, actor, stands_for)
 
 
 def _done_message(row: HumanTask) -> str:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import random
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
@@ -21,9 +17,7 @@ from . import (
     assignments,
     attachments,
     casefile,
-    definitions,
     instances,
-    migrate,
     queries,
     schools,
     signin,
@@ -31,136 +25,17 @@ from . import (
     worklist,
 )
 from .accounts import Actor
-from .db import Database
-from .definitions import Definition
-from .errors import Conflict, FieldError, Forbidden, InvalidDefinition
-from .loading import Action, Outcome, plan
-from .models import Event, HumanTask, User
-from .sources import SYSTEM
-from .xmlsafe import UnsafeXml, decode
+from .errors import FieldError
+from .models import Event, HumanTask, Instance, User
+from .publishing import Publisher
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Tries of one completion when other completions keep writing the same instance (parallel rounds).
 COMPLETE_ATTEMPTS = 5
-PUBLISH_ATTEMPTS = 3
+OPTIMISTIC_ATTEMPTS = 2  # of those, run without waiting for the instance's row
 
 
-@dataclass
-class Published:
-    key: str
-    version: int
-    created: bool
-
-
-def _loaded(planned: Outcome, published: Published | None) -> Outcome:
-    """The planned outcome, with the version a load made (a load that changed nothing is unchanged)."""
-    if published is None:
-        return planned
-    action = Action.LOAD if published.created else Action.UNCHANGED
-    return Outcome(planned.key, planned.path, action, published.version, SYSTEM)
-
-
-def _folder(explicit: Path | str | None, variable: str, default: str) -> Path:
-    """The folder given, else the one the environment names (an office keeps its procedures outside
-    the install), else the project's own."""
-    return Path(explicit or os.environ.get(variable) or PROJECT_ROOT / default)
-
-
-class Khanton:
-    def __init__(self, database_url: str | None = None, processes_dir: Path | None = None,
-                 forms_dir: Path | None = None) -> None:
-        self.db = Database(database_url)
-        self.processes_dir = _folder(processes_dir, "KHANTON_PROCESSES", "processes")
-        self.forms_dir = _folder(forms_dir, "KHANTON_FORMS", "forms")
-
-    # --- set-up -------------------------------------------------------------------------------
-    def upgrade_schema(self) -> None:
-        migrate.upgrade(self.db)
-
-    def check_files(self, paths: list[Path]) -> list[Definition]:
-        """Check files (they may call each other and published processes) without publishing."""
-        sources: list[tuple[str, str | bytes]] = [(p.name, p.read_bytes()) for p in paths]
-        expected = {p.name: p.stem for p in paths}
-        # Called processes may be published ones, or files beside it in processes/ not yet published.
-        library = {}
-        for path in self.processes_dir.glob("*.bpmn"):
-            try:
-                library[path.stem] = decode(path.read_bytes())
-            except UnsafeXml:  # unreadable: a process calling it is told it does not exist
-                continue
-        if not self.has_schema():  # validating needs no database
-            return definitions.check_batch(sources, self.forms_dir, None, expected, library)
-        with self.db.transaction(read_only=True) as session:
-            return definitions.check_batch(sources, self.forms_dir, session, expected, library)
-
-    def has_schema(self) -> bool:
-        """Whether the database exists and has been initialised (never creates a SQLite file)."""
-        if self.db.is_sqlite:
-            path = self.db.url.removeprefix("sqlite:///")
-            if path and path != ":memory:" and not Path(path).exists():
-                return False
-        return sa_inspect(self.db.engine).has_table("process_versions")
-
-    def deploy_files(self, paths: list[Path], actor: str) -> list[Published]:
-        """Publish files as new versions, deliberately (over a person's newer version too); all or
-        nothing. Each version records its file, so `init` knows what was last loaded from it."""
-        sources: list[tuple[str, str | bytes]] = [(p.name, p.read_bytes()) for p in paths]
-        return self._publish(sources, {p.name: p.stem for p in paths}, actor, from_files=True)
-
-    def load_directory(self) -> list[Outcome]:
-        """`khanton init`: load each file of the processes folder that changed since it was last
-        loaded, never over a newer version a person published (engine/loading.py)."""
-        read = {path: path.read_bytes() for path in sorted(self.processes_dir.glob("*.bpmn"))}
-        files = [(path, definitions.inspect(xml, self.forms_dir, path.stem, path.name)) for path, xml in read.items()]
-        with self.db.transaction(read_only=True) as session:
-            planned = plan(session, files)
-        wanted = [file for file, outcome in zip(files, planned, strict=True) if outcome.action is Action.LOAD]
-        if not wanted:
-            return planned
-
-        def still_wanted(session: Session) -> None:
-            # A person may have published between the plan and now: theirs stands; init is run again.
-            for outcome in plan(session, wanted):
-                if outcome.action is not Action.LOAD:
-                    raise Conflict(f"{outcome.key}: มีผู้เผยแพร่รุ่น {outcome.version} ระหว่างการโหลด "
-                                   "จึงไม่ได้โหลดไฟล์ใดเลย กรุณาสั่ง khanton init อีกครั้ง")
-
-        published = self._publish([(path.name, read[path]) for path, _ in wanted],
-                                  {path.name: path.stem for path, _ in wanted}, SYSTEM, from_files=True,
-                                  before=still_wanted)
-        made = {item.key: item for item in published}
-        return [_loaded(outcome, made.get(outcome.key)) for outcome in planned]
-
-    def publish_xml(self, key: str, xml: bytes, actor: Actor) -> Published:
-        if "analyst" not in actor.roles:
-            raise Forbidden("เฉพาะนักวิเคราะห์กระบวนงาน (analyst) เท่านั้นที่เผยแพร่รุ่นใหม่ได้")
-        return self._publish([(f"{key}.bpmn", xml)], {f"{key}.bpmn": key}, actor.username)[0]
-
-    def _publish(self, sources: list[tuple[str, str | bytes]], expected: dict[str, str], actor: str,
-                 from_files: bool = False, before: Callable[[Session], None] | None = None) -> list[Published]:
-        # Check and parse before the write transaction: SpiffWorkflow's parser may take seconds, and
-        # SQLite's BEGIN IMMEDIATE would hold the write lock for all of them. Publishing then checks
-        # that no procedure was published meanwhile (a called one would be stale in the parsed spec).
-        for _ in range(PUBLISH_ATTEMPTS):
-            with self.db.transaction(read_only=True) as session:
-                seen = definitions.published_hashes(session)
-                checked = definitions.check_batch(sources, self.forms_dir, session, expected)
-            problems = [p for d in checked for p in d.problems]
-            if problems:
-                keys = ", ".join(sorted({d.key for d in checked if d.problems and d.key}))
-                raise InvalidDefinition(problems, keys or None)
-            with self.db.transaction() as session:
-                if definitions.published_hashes(session) != seen:
-                    continue
-                if before is not None:
-                    before(session)
-                files = {key: name for name, key in expected.items()} if from_files else {}
-                published = []
-                for definition in definitions.dependency_order(checked):
-                    version, created = definitions.publish(session, definition, actor, files.get(definition.key))
-                    published.append(Published(version.key, version.version, created))
-                return published
-        raise Conflict("มีการเผยแพร่กระบวนงานอื่นพร้อมกันหลายครั้ง กรุณาลองอีกครั้ง")
+class Khanton(Publisher):
+    """The engine's front door: publishing (Publisher), people, and work."""
 
     # --- people -------------------------------------------------------------------------------
     def add_user(self, username: str, roles: list[str], lanes: list[str], password: str | None = None,
@@ -198,8 +73,11 @@ class Khanton:
     # --- work -----------------------------------------------------------------------------------
     def start(self, key: str, data: dict[str, Any], actor: Actor,
               unconverted: Sequence[FieldError] = ()) -> dict[str, Any]:
+        # The first automatic steps run in a read transaction: no engine run holds SQLite's write lock.
+        with self.db.transaction(read_only=True) as session:
+            prepared = instances.prepare_start(session, key, data, actor, unconverted)
         with self.db.transaction() as session:
-            instance = instances.start(session, key, data, actor, unconverted)
+            instance = instances.apply_start(session, prepared, data, actor)
             return queries.instance_view(session, instance, actor)
 
     def complete(self, task_id: str, data: Any, actor: Actor,
@@ -208,26 +86,42 @@ class Khanton:
         that person holds, and a task someone else has claimed is theirs. `unconverted`: fields a page
         could not read, refused (422, nothing written) together with everything else the data gets wrong.
 
-        Completions of one instance take turns (instances.complete locks the instance row), so two
-        schools answering their own rounds at once both succeed. Should the revision check still fail
-        (a writer that took no lock), the completion runs again on the fresh state, a few times at
-        most: the new run sees whether this task is still ready (then it succeeds) or done (then 409)."""
+        The task and the automatic steps after it run on the state read in a read transaction, so no
+        engine run holds SQLite's write lock; the short write that follows checks the instance's
+        revision. When another completion wrote the instance meanwhile (another school's round), the
+        work is done again on the fresh state; after OPTIMISTIC_ATTEMPTS such tries, completions of the
+        instance take turns on its row (instances.complete locks it), so each succeeds or meets a real
+        conflict (the same task done: 409)."""
         for attempt in range(1, COMPLETE_ATTEMPTS + 1):
             try:
+                if attempt <= OPTIMISTIC_ATTEMPTS:
+                    with self.db.transaction(read_only=True) as session:
+                        worker = assignments.worker(session, actor)
+                        prepared = instances.prepare_completion(session, task_id, data, worker.actor,
+                                                                worker.stands_for, unconverted)
+                    with self.db.transaction() as session:
+                        instance = instances.apply_completion(session, prepared, data, worker.actor,
+                                                              worker.stands_for)
+                        return self._completed(session, task_id, instance, worker)
                 with self.db.transaction() as session:
                     worker = assignments.worker(session, actor)
                     instance = instances.complete(session, task_id, data, worker.actor, worker.stands_for,
                                                   unconverted)
-                    task = session.get(HumanTask, task_id)
-                    acting_for = worker.acting_for(task) if task is not None else None
-                    if acting_for:
-                        self._mark_acting(session, task_id, acting_for)
-                    return queries.instance_view(session, instance, worker.actor)
+                    return self._completed(session, task_id, instance, worker)
             except instances.StaleInstance:
                 if attempt == COMPLETE_ATTEMPTS:
                     raise
-                time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311 - jitter, not a secret
+                time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - jitter, not a secret
         raise AssertionError("unreachable")
+
+    def _completed(self, session: Session, task_id: str, instance: Instance,
+                   worker: assignments.Worker) -> dict[str, Any]:
+        """The answer to a completion; its event says for whom it was done, if not the worker's own."""
+        task = session.get(HumanTask, task_id)
+        acting_for = worker.acting_for(task) if task is not None else None
+        if acting_for:
+            self._mark_acting(session, task_id, acting_for)
+        return queries.instance_view(session, instance, worker.actor)
 
     def ready_tasks(self, actor: Actor, **filters: Any) -> list[dict[str, Any]]:
         with self.db.transaction(read_only=True) as session:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -240,3 +242,36 @@ def test_a_loop_after_a_completed_task_parks_the_instance_and_keeps_the_completi
     # Parked: nothing more can be completed on it.
     again = world.api("officer").post(f"/tasks/{task['id']}/complete", json={"data": {}})
     assert again.status_code == 409
+
+
+@pytest.mark.parametrize("action", ["start", "complete"])
+def test_the_write_lock_is_free_while_automatic_steps_run(world: World, monkeypatch: pytest.MonkeyPatch,
+                                                          action: str) -> None:
+    """A run of automatic steps may take up to its time bound; on SQLite a write transaction holds the
+    whole database's write lock, so the run must happen before it opens, not inside it."""
+    from engine import instances
+
+    officer = world.khanton.actor("officer")
+    instance = world.khanton.start("budget-transfer", {"fiscal_year": 2570}, officer)
+    task_id = instance["ready_tasks"][0]["id"]
+    running, real = threading.Event(), instances.run_engine
+
+    def slow_run(workflow: Any) -> Any:
+        running.set()
+        time.sleep(1.5)
+        return real(workflow)
+
+    monkeypatch.setattr(instances, "run_engine", slow_run)
+    study = {"spending_sources": [{"source": "finance_group", "source_name": "กลุ่มการเงิน"}],
+             "total_allocated": 1000.0, "total_disbursed": 500.0, "as_of": "2026-09-30"}
+    work = (lambda: world.khanton.start("budget-transfer", {"fiscal_year": 2570}, officer)) if action == "start" \
+        else (lambda: world.khanton.complete(task_id, study, officer))
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.append(work()))
+    worker.start()
+    assert running.wait(10)
+    began = time.monotonic()
+    world.khanton.add_user("newcomer", ["officer"], ["plan_officer"])  # any write
+    assert time.monotonic() - began < 1.0, "another write waited for the engine run"
+    worker.join(20)
+    assert results and results[0]["status"] == "running"

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, send_from_directory
 from werkzeug.wrappers import Response
 
-from engine.service import PROJECT_ROOT
+from engine.publishing import PROJECT_ROOT
 
 bp = Blueprint("assets", __name__)
 FONT_FILE = re.compile(r"^sarabun-(thai|latin|latin-ext)-(400|600|700)-normal\.woff2$")
