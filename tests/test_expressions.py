@@ -275,3 +275,15 @@ def test_the_write_lock_is_free_while_automatic_steps_run(world: World, monkeypa
     assert time.monotonic() - began < 1.0, "another write waited for the engine run"
     worker.join(20)
     assert results and results[0]["status"] == "running"
+
+
+def test_the_instance_page_says_why_an_instance_was_stopped(world: World) -> None:
+    from tests.web.conftest import PASSWORD, Page
+
+    _publish(world, "script-loop")
+    instance = world.api("officer").post("/instances", json={"process": "script-loop", "data": {"n": 0}}).get_json()
+    world.khanton.set_password("supervisor", PASSWORD)
+    page = Page(world.app.test_client())
+    page.sign_in("supervisor")
+    assert page.get(f"/instances/{instance['id']}").status_code == 200
+    assert "ev-error" in page.html and "ระบบหยุดกระบวนงานนี้ไว้" in page.html

@@ -251,3 +251,13 @@ def test_ended_sessions_do_not_pile_up(web: World, page_as: Any) -> None:
     with web.khanton.db.transaction(read_only=True) as session:
         rows = session.execute(select(WebSession.ended_at, func.count()).group_by(WebSession.ended_at)).all()
     assert [(ended, count) for ended, count in rows] == [(None, 1)]
+
+
+def test_page_addresses_with_ids_no_row_can_have_are_unknown_on_both_databases(any_world: World) -> None:
+    """A NUL byte in an id reached PostgreSQL, which answers it with an error: the page was a 500."""
+
+    any_world.khanton.set_password("officer", PASSWORD)
+    page = Page(any_world.app.test_client())
+    assert page.sign_in("officer").status_code == 302
+    for path in ("/tasks/%00", "/instances/a%00b", "/attachments/%00", "/processes/%00", "/tasks/" + "x" * 300):
+        assert page.get(path).status_code == 404, path

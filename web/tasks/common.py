@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -18,10 +18,17 @@ bp = Blueprint("tasks", __name__)
 STATUS: dict[type[KhantonError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, TooLarge: 413}
 
 
+MAX_ID_LENGTH = 200  # ids are uuids, keys at most 100 characters
+
+
 @bp.before_request
 @login_required  # type: ignore[untyped-decorator]
 def _signed_in() -> None:
-    """Every officer page needs a signed-in person."""
+    """Every officer page needs a signed-in person; an id no row can have is unknown before the
+    database sees it (PostgreSQL refuses a NUL in text with an error, not "no such row")."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and ("\x00" in value or len(value) > MAX_ID_LENGTH):
+            abort(404)
 
 
 @bp.errorhandler(KhantonError)
