@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import service
+from engine import publishing
 from engine.errors import Conflict
 from engine.loading import Action
 from engine.models import ProcessVersion
@@ -186,7 +186,7 @@ def test_a_version_published_while_init_loads_stands(database_url: str, tmp_path
     xml = (processes / "admin-office.bpmn").read_text(encoding="utf-8")
     (processes / "admin-office.bpmn").write_text(xml.replace('name="', 'name="แก้ในไฟล์ ', 1), encoding="utf-8")
     khanton.add_user("nipa", ["analyst"], [])
-    real_plan = service.plan
+    real_plan = publishing.plan
     plans = []
 
     def plan_then_nipa_publishes(session: Any, files: Any) -> Any:
@@ -197,11 +197,11 @@ def test_a_version_published_while_init_loads_stands(database_url: str, tmp_path
         plans.append(planned)
         return planned
 
-    monkeypatch.setattr(service, "plan", plan_then_nipa_publishes)
+    monkeypatch.setattr(publishing, "plan", plan_then_nipa_publishes)
     with pytest.raises(Conflict, match="khanton init อีกครั้ง"):
         khanton.load_directory()
     assert plans[0][0].action is Action.LOAD and plans[1][0].action is Action.KEPT
-    monkeypatch.setattr(service, "plan", real_plan)
+    monkeypatch.setattr(publishing, "plan", real_plan)
     [outcome] = khanton.load_directory()
     assert (outcome.action, outcome.version, outcome.published_by) == (Action.KEPT, 2, "nipa")
     khanton.db.dispose()
