@@ -23,6 +23,13 @@ def field_schemas(version: ProcessVersion) -> dict[str, dict[str, Any]]:
         for name, sub in schema.get("properties", {}).items():
             if isinstance(sub, dict) and name not in fields:
                 fields[name] = {**sub, "x-ui": ui.get(name, {})}
+    # A per-item round's item (a school's `current_school`) is one row of the collection it runs over.
+    for process in version.meta.get("processes", {}).values():
+        for task in process.get("tasks", {}).values():
+            item, collection = task.get("input_item"), task.get("input_collection")
+            rows = fields.get(collection or "", {}).get("items")
+            if item and item not in fields and isinstance(rows, dict):
+                fields[item] = {**rows, "title": rows.get("title") or fields[collection].get("title", item)}
     return fields
 
 

@@ -94,6 +94,8 @@ def _describe_process(process: etree._Element, problems: list[Problem], file: st
             "form": _props(task).get("formJsonSchemaFilename"),
             "output_item": output.get("id") if output is not None else None,
             "input_item": item.get("id") if item is not None else None,
+            "input_collection": (loop.findtext("bpmn:loopDataInputRef", "", NS).strip() or None)
+            if loop is not None else None,
             "line": task.sourceline,
         }
         if not tasks[task_id]["lane"]:

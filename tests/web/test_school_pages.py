@@ -31,6 +31,8 @@ def test_a_school_works_and_reads_only_its_own_round_on_the_pages(web: World, pa
     assert school.get(f"/tasks/{theirs}").status_code == 403
     school.get(f"/tasks/{mine}")
     assert "987654" not in school.html and "987,654" not in school.html
+    # Its own school is shown labelled by the listing form, not as a raw key.
+    assert "current_school" not in school.html and "รหัสสถานศึกษา:" in school.html
     # Hand-over offers colleagues of the same school only.
     assert 'value="school_deputy"' in school.html and 'value="school2_deputy"' not in school.html
     form = {"student_count": "120", "teacher_count": "8", "projects.0.plan_project": "ซ่อมห้องเรียน",
