@@ -66,16 +66,23 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 class WatchedBrowser:
     """The browser, whose every context reports Content-Security-Policy violations (Chromium logs
-    each refused inline script, handler or style to the console)."""
+    each refused inline script, handler or style to the console) and any resource a page asked for
+    that the app did not serve (a stylesheet, a font, the icon)."""
 
     def __init__(self, chromium: Any) -> None:
         self.chromium = chromium
         self.csp_violations: list[str] = []
+        self.missing: list[str] = []
 
     def new_context(self, **options: Any) -> Any:
         context = self.chromium.new_context(**options)
         context.on("console", self._console)
+        context.on("response", self._response)
         return context
+
+    def _response(self, response: Any) -> None:
+        if response.request.resource_type != "document" and response.status >= 400:
+            self.missing.append(f"{response.status} {response.url}")
 
     def _console(self, message: Any) -> None:
         if "Content Security Policy" in message.text:
@@ -94,8 +101,10 @@ def browser() -> Iterator[WatchedBrowser]:
 def _no_csp_violations(browser: WatchedBrowser) -> Iterator[None]:
     """Every page of every browser test works under the CSP: a violation fails the test."""
     browser.csp_violations.clear()
+    browser.missing.clear()
     yield
     assert browser.csp_violations == [], "the page broke the Content-Security-Policy"
+    assert browser.missing == [], "a page asked for something the app does not serve"
 
 
 def _sign_in(page: Any, base: str, username: str) -> None:
