@@ -109,7 +109,12 @@ class HumanTask(Base):
     """A user task round, so the inbox never deserializes a workflow. Ids are issued per round."""
 
     __tablename__ = "human_tasks"
-    __table_args__ = (Index("ix_human_tasks_ready_lane", "status", "lane"),)
+    __table_args__ = (
+        Index("ix_human_tasks_ready_lane", "status", "lane"),
+        # The inbox: a lane's ready tasks, newest first; an instance's ready tasks (every completion).
+        Index("ix_human_tasks_lane_status_created", "lane", "status", "created_at"),
+        Index("ix_human_tasks_instance_status", "instance_id", "status"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
@@ -132,6 +137,8 @@ class Event(Base):
     """Append-only history: the timeline, the audit trail and the dashboards are queries over it."""
 
     __tablename__ = "events"
+    # "Instances I took part in" (the instance list) and an instance's timeline in order.
+    __table_args__ = (Index("ix_events_actor", "actor"), Index("ix_events_instance_at", "instance_id", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
