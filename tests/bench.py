@@ -41,7 +41,7 @@ def bench_database(label: str, url: str, sqlite_file: Path | None, scale: float)
         _section(f"[{label}] return-for-revision loops")
         results["loops"] = bench_loops.run(world, scale, samples)
         _section(f"[{label}] throughput on a real HTTP server, loopback")
-        results["throughput"] = bench_throughput.run(world, max(5.0 * min(scale, 1.0), 1.0))
+        results["throughput"] = bench_throughput.run(world, max(5.0 * min(scale, 1.0), 0.3))
         _section(f"[{label}] lists and pages at scale")
         results["scale"] = bench_scale.run(world, cycle, scale, samples, completion_at_0)
     finally:

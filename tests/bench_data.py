@@ -51,10 +51,10 @@ def generate(world: World, instances: int) -> dict[str, Any]:
             del event["id"]
         with world.khanton.db.transaction() as session:
             conn = session.connection()
-            conn.execute(insert(Instance.__table__), new_instances)
+            conn.execute(insert(Instance), new_instances)
             if new_tasks:
-                conn.execute(insert(HumanTask.__table__), new_tasks)
-            conn.execute(insert(Event.__table__), new_events)
+                conn.execute(insert(HumanTask), new_tasks)
+            conn.execute(insert(Event), new_events)
         written += batch
         print(f"    {written:>9,} instances, {written * EVENTS_PER_INSTANCE:>10,} events "
               f"({time.perf_counter() - began:.0f} s)", flush=True)

@@ -38,7 +38,8 @@ def ratio(measured: list[float], baseline: list[float], goal: float | None = Non
 
 def line(name: str, result: dict[str, Any]) -> str:
     """One printed line: `name  2.31× (min 2.0, max 3.1, n=40)  goal ≤ 2.0: no`."""
-    text = f"  {name:<46} {result['median']:7.2f}× (min {result['min']:.2f}, max {result['max']:.2f}, n={result['count']})"
+    text = (f"  {name:<46} {result['median']:7.2f}× (min {result['min']:.2f}, max {result['max']:.2f}, "
+            f"n={result['count']})")
     if "goal" in result:
         text += f"  goal ≤ {result['goal']}: {'yes' if result['meets_goal'] else 'NO'}"
     return text
