@@ -40,6 +40,7 @@ test: setup browser lint
 screenshots: setup browser
 	KHANTON_SCREENSHOTS=docs $(BIN)/pytest -q tests/web/test_browser.py
 
+# Ratios measured in one run -> docs/performance.json and .png; KHANTON_BENCH_SCALE=0.01 for a quick look.
 bench: setup
 	$(BIN)/python -m tests.bench
 

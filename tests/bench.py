@@ -1,80 +1,79 @@
-"""`make bench`: figures, not assertions. Cost per step must not grow with an instance's history.
+"""`make bench`: figures, not assertions — each a ratio to something cheap measured in the same run.
 
-Prints, for the budget transfer on SQLite (and PostgreSQL when it runs): the time of one
-return-and-revise round and the live state's size as the number of returns grows, and the inbox
-query time with many instances.
+KHANTON_BENCH_SCALE (default 1) scales the data (100,000 instances at 1), the loop depths and the
+durations; 0.01 is a quick look. KHANTON_BENCH_OUT names the folder for performance.json and
+performance.png (default docs/). Sections on PostgreSQL run when it is reachable, else say why not.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
+import os
+import platform
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from engine.models import Instance
-from tests.conftest import POSTGRES_ADMIN_URL, World, _fresh_postgres, _postgres_available
-from tests.drive import advance_to, start, step
-
-CHECKPOINTS = (1, 50, 100, 250, 500)
-
-
-def _state_size(world: World, instance_id: str) -> int:
-    with world.khanton.db.transaction(read_only=True) as session:
-        row = session.get(Instance, instance_id)
-        assert row is not None
-        return len(json.dumps(row.state))
+from tests import bench_loops, bench_round_trip, bench_scale, bench_throughput
+from tests.bench_chart import draw
+from tests.bench_cycle import Cycle
+from tests.conftest import POSTGRES_ADMIN_URL, ROOT, World, _fresh_postgres, _postgres_available
 
 
-def bench_returns(world: World, label: str) -> None:
-    print(f"\n[{label}] budget transfer: one return at the board + the committee's revision")
-    print(f"{'returns':>8} {'ms/round (median of last 10)':>30} {'live state bytes':>18}")
-    instance = advance_to(world, start(world, "budget-transfer"), "board_approval")
-    timings: list[float] = []
-    for n in range(1, max(CHECKPOINTS) + 1):
-        began = time.perf_counter()
-        _, instance = step(world, instance, decision="returned")
-        _, instance = step(world, instance)
-        timings.append((time.perf_counter() - began) * 1000)
-        if n in CHECKPOINTS:
-            recent = statistics.median(timings[-10:])
-            print(f"{n:>8} {recent:>30.1f} {_state_size(world, instance['id']):>18}")
-    for _ in range(20):
-        if not instance["ready_tasks"]:
-            break
-        _, instance = step(world, instance)
-    print(f"after {max(CHECKPOINTS)} returns the instance ends as: {instance['status']}")
+def _section(title: str) -> float:
+    print(f"\n== {title}", flush=True)
+    return time.perf_counter()
 
 
-def bench_inbox(world: World, label: str, instances: int = 300) -> None:
-    for _ in range(instances):
-        start(world, "budget-transfer")
-    api = world.api("officer")
-    timings = []
-    for _ in range(20):
-        began = time.perf_counter()
-        assert api.get("/tasks?limit=50").status_code == 200
-        timings.append((time.perf_counter() - began) * 1000)
-    print(f"[{label}] inbox of 50 among {instances} ready tasks: median {statistics.median(timings):.1f} ms")
+def bench_database(label: str, url: str, sqlite_file: Path | None, scale: float) -> dict[str, Any]:
+    samples = max(int(40 * min(scale, 1.0)), 5)
+    results: dict[str, Any] = {}
+    world = World(url)
+    try:
+        _section(f"[{label}] round trip")
+        cycle = Cycle(world)
+        round_trip = bench_round_trip.run(world, cycle, samples, sqlite_file)
+        completion_at_0 = round_trip.pop("_http")
+        round_trip.pop("_trivial")
+        results["round_trip"] = round_trip
+        _section(f"[{label}] return-for-revision loops")
+        results["loops"] = bench_loops.run(world, scale, samples)
+        _section(f"[{label}] throughput on a real HTTP server, loopback")
+        results["throughput"] = bench_throughput.run(world, max(5.0 * min(scale, 1.0), 0.3))
+        _section(f"[{label}] lists and pages at scale")
+        results["scale"] = bench_scale.run(world, cycle, scale, samples, completion_at_0)
+    finally:
+        world.close()
+    return results
 
 
 def main() -> None:
+    scale = float(os.environ.get("KHANTON_BENCH_SCALE", "1"))
+    out = Path(os.environ.get("KHANTON_BENCH_OUT", ROOT / "docs"))
+    began = time.perf_counter()
+    results: dict[str, Any] = {"scale": scale, "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                               "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+                               "databases": {}, "skipped": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        world = World(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        bench_returns(world, "sqlite")
-        bench_inbox(world, "sqlite")
-        world.close()
+        db_file = Path(tmp) / "bench.db"
+        results["databases"]["sqlite"] = bench_database("sqlite", f"sqlite:///{db_file}", db_file, scale)
     reason = _postgres_available()
     if reason:
         print(f"\n[postgresql] skipped: {reason}")
-        return
-    url, drop = _fresh_postgres(POSTGRES_ADMIN_URL)
-    world = World(url)
-    bench_returns(world, "postgresql")
-    bench_inbox(world, "postgresql")
-    world.close()
-    drop()
+        results["skipped"]["postgresql"] = reason
+    else:
+        url, drop = _fresh_postgres(POSTGRES_ADMIN_URL)
+        try:
+            results["databases"]["postgresql"] = bench_database("postgresql", url, None, scale)
+        finally:
+            drop()
+    results["seconds"] = time.perf_counter() - began
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "performance.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    draw(results, out / "performance.png")
+    print(f"\nwrote {out / 'performance.json'} and {out / 'performance.png'} in {results['seconds']:.0f} s")
 
 
 if __name__ == "__main__":

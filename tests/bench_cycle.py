@@ -1,0 +1,36 @@
+"""The workload every bench section times: one budget transfer going round its return-for-revision loop
+(the board returns it, the committee revises it, the board returns it again…), so completions can go on
+for ever on one instance and each one is a real completion through the API or the engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import World
+from tests.drive import advance_to, data_for, scenario, start, user_for
+
+RETURNING_STEP = "board_approval"
+
+
+class Cycle:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.steps = scenario("budget-transfer").get("steps", {})
+        self.instance = advance_to(world, start(world, "budget-transfer"), RETURNING_STEP)
+
+    def next_task(self) -> tuple[str, str, dict[str, Any]]:
+        """(user, task id, data) for the ready task: a return at the board, else the revision."""
+        summary = self.instance["ready_tasks"][0]
+        user = user_for(summary)
+        task = self.world.api(user).get(f"/tasks/{summary['id']}").get_json()
+        decision = "returned" if task["step"] == RETURNING_STEP else None
+        return user, summary["id"], data_for(task, self.steps, decision)
+
+    def complete_http(self, user: str, task_id: str, data: dict[str, Any]) -> None:
+        response = self.world.api(user).post(f"/tasks/{task_id}/complete", json={"data": data})
+        assert response.status_code == 200, response.get_json()
+        self.instance = response.get_json()
+
+    def complete_engine(self, user: str, task_id: str, data: dict[str, Any]) -> None:
+        khanton = self.world.khanton
+        self.instance = khanton.complete(task_id, data, khanton.actor(user))

@@ -1,0 +1,56 @@
+"""Completion and step cost after 0, 10, 100, 1,000 (10,000) return-for-revision loops: flat expected."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.bench_cycle import Cycle
+from tests.bench_round_trip import completions
+from tests.bench_stats import line, ms_line, ratio
+from tests.conftest import World
+
+CHECKPOINTS = (0, 10, 100, 1_000, 10_000)
+BUDGET_SECONDS = 600  # a checkpoint estimated to take longer is skipped, saying why
+
+
+def run(world: World, scale: float, samples: int) -> dict[str, Any]:
+    cycle = Cycle(world)
+    loops = 0
+    per_loop_ms = 0.0
+    results: dict[str, Any] = {"checkpoints": {}, "skipped": {}}
+    first: tuple[list[float], list[float]] | None = None
+    for target in CHECKPOINTS:
+        remaining = target - loops
+        estimate = remaining * per_loop_ms / 1000
+        if target > 1_000 * max(scale, 0.01) or estimate > BUDGET_SECONDS * max(scale, 0.01):
+            why = (f"scale {scale}: loops above {int(1_000 * max(scale, 0.01))} not run"
+                   if target > 1_000 * max(scale, 0.01) else f"estimated {estimate:.0f} s > budget")
+            print(f"  {target:>6} loops: skipped ({why})", flush=True)
+            results["skipped"][str(target)] = why
+            continue
+        began = time.perf_counter()
+        for _ in range(remaining):  # one loop = the board's return + the committee's revision (engine level)
+            for _ in range(2):
+                user, task_id, data = cycle.next_task()
+                cycle.complete_engine(user, task_id, data)
+        if remaining:
+            per_loop_ms = (time.perf_counter() - began) * 1000 / remaining
+        loops = target
+        http = completions(cycle, samples)
+        step = completions(cycle, samples, engine=True)
+        loops += samples + 1  # the 2 × (samples + 1) measured completions went round the loop too
+        if first is None:
+            first = (http, step)
+        entry: dict[str, Any] = {"completion_ms": http, "step_ms": step,
+                 "completion_vs_0": ratio(http, first[0]), "step_vs_0": ratio(step, first[1])}
+        results["checkpoints"][str(target)] = entry
+        print(ms_line(f"{target:>6} loops: HTTP completion", http))
+        print(ms_line(f"{target:>6} loops: engine step", step))
+        print(line(f"{target:>6} loops: completion ÷ at 0 loops", entry["completion_vs_0"]), flush=True)
+    status = cycle.instance.get("status")
+    results["instance_status_after"] = status
+    results["ready_after"] = len(cycle.instance.get("ready_tasks", []))
+    print(f"  after {loops} loops the instance is {status} with {results['ready_after']} ready task(s) "
+          f"(running with 1 is right); last stretch {per_loop_ms:.1f} ms per loop", flush=True)
+    return results

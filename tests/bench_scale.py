@@ -1,0 +1,42 @@
+"""Pages and lists with 100,000 instances and 1,000,000 events, each ÷ a trivial GET of the same run;
+and a completion then ÷ a completion on the empty database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.bench_cycle import Cycle
+from tests.bench_data import generate
+from tests.bench_round_trip import completions, trivial_get
+from tests.bench_stats import line, ratio, repeat
+from tests.conftest import USERS, World
+from tests.web.conftest import PASSWORD, Page
+
+FULL_SCALE = 100_000
+
+
+def _ok(response: Any, what: str) -> None:
+    assert response.status_code == 200, f"{what}: {response.status_code}"
+
+
+def run(world: World, cycle: Cycle, scale: float, samples: int, completion_at_0: list[float]) -> dict[str, Any]:
+    count = max(int(FULL_SCALE * scale), 10)
+    print(f"  generating {count:,} instances with bulk inserts…", flush=True)
+    results: dict[str, Any] = {"data": generate(world, count)}
+    for name in USERS:
+        world.khanton.set_password(name, PASSWORD)
+    page = Page(world.app.test_client())
+    page.sign_in("officer")
+    api = world.api("officer")
+    trivial = trivial_get(world, samples)
+    reads = {
+        "inbox_api_per_trivial_get": lambda: _ok(api.get("/tasks?limit=50"), "API inbox"),
+        "inbox_html_per_trivial_get": lambda: _ok(page.get("/"), "HTML inbox"),
+        "instance_list_per_trivial_get": lambda: _ok(api.get("/instances?limit=100"), "instance list"),
+    }
+    for key, read in reads.items():
+        results[key] = ratio(repeat(read, samples), trivial, goal=3.0)
+        print(line(key.replace("_per_", " ÷ ").replace("_", " "), results[key]), flush=True)
+    results["completion_at_scale_per_at_0"] = ratio(completions(cycle, samples), completion_at_0, goal=1.5)
+    print(line(f"completion at {count:,} instances ÷ at 0", results["completion_at_scale_per_at_0"]), flush=True)
+    return results
