@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -37,3 +40,12 @@ def test_servers_started_together_share_one_key(tmp_path: Path, monkeypatch: pyt
         assert secret.read_text() == keys[0]
         assert secret.stat().st_mode & 0o077 == 0, "the key file is readable by others"
         assert [p.name for p in secret.parent.iterdir()] == ["khanton.secret"], "a temporary file was left"
+
+
+def test_serve_refuses_a_number_of_workers_it_cannot_run(tmp_path: Path) -> None:
+    for bad in ("0", "-3", "100000"):
+        done = subprocess.run([sys.executable, "-m", "web.cli", "serve", "--workers", bad], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60, check=False,
+                              env={**os.environ, "KHANTON_SECRET_KEY": "test"})
+        assert done.returncode == 2
+        assert f"--workers {bad}: ต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง" in done.stdout, done.stdout + done.stderr

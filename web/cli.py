@@ -54,6 +54,7 @@ def _init_line(outcome: Outcome) -> str:
 
 
 SECRET_FILE = Path("khanton.secret")
+MAX_WORKERS = 64  # each worker is a process with its own database pool: a typo must not fork thousands
 
 
 def _secret_key() -> str:
@@ -84,8 +85,9 @@ def _create_secret_file() -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from web import create_app
 
-    if args.workers < 1:
-        print("--workers ต้องเป็นจำนวนเต็มตั้งแต่ 1 ขึ้นไป")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        print(f"--workers {args.workers}: ต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง {MAX_WORKERS} "
+              "(ปกติ 2–4 ต่อแกนประมวลผลของเครื่อง)")
         return 2
     key = _secret_key()  # read once, before any worker starts: every worker signs with the same key
     if args.workers == 1:
