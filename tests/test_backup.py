@@ -9,11 +9,14 @@ import sqlite3
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
-from tests.drive import data_for, scenario
+from tests.conftest import World, _fresh_postgres, make_khanton
+from tests.drive import data_for, scenario, start
 from tests.test_cli_server import _call, _free_port, _run, _server
 
 
@@ -96,3 +99,40 @@ def test_online_backup_while_serving_restores_the_same_instances(tmp_path: Path,
         status, after = _call("POST", f"{api}/tasks/{task_id}/complete", token,
                               {"data": data_for(task, scenario("budget-transfer")["steps"])})
         assert status == 200, after
+
+
+def test_pg_dump_restored_into_a_new_database_holds_the_same_instances(postgres_url: str) -> None:
+    for tool in ("pg_dump", "pg_restore"):
+        if not shutil.which(tool):
+            pytest.skip(f"no {tool} command")
+    url, drop = _fresh_postgres(postgres_url)
+    schema = url.rsplit("%3D", 1)[1]
+    restored_db = "khanton_restore_" + uuid.uuid4().hex[:8]
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    world = World(url)
+    try:
+        made = sorted(start(world, "budget-transfer")["id"] for _ in range(5))
+        plain = make_url(url).set(drivername="postgresql", query={})
+        dump = subprocess.run(["pg_dump", "--format=custom", f"--schema={schema}",
+                               plain.render_as_string(hide_password=False)],
+                              capture_output=True, check=True, timeout=120).stdout
+        with admin.connect() as conn:
+            conn.execute(text(f"create database {restored_db}"))
+        target = plain.set(database=restored_db)
+        subprocess.run(["pg_restore", "--no-owner", f"--dbname={target.render_as_string(hide_password=False)}"],
+                       input=dump, check=True, timeout=120, capture_output=True)
+        restored_url = make_url(url).set(database=restored_db).render_as_string(hide_password=False)
+        restored = make_khanton(restored_url)  # as after a restore: the schema is already current
+        try:
+            supervisor = restored.actor("supervisor")
+            listed = restored.instances(supervisor, limit=500)
+            assert sorted(item["id"] for item in listed) == made
+            assert restored.instance(made[0], supervisor)["ready_tasks"]
+        finally:
+            restored.db.dispose()
+    finally:
+        world.close()
+        with admin.connect() as conn:
+            conn.execute(text(f"drop database if exists {restored_db} with (force)"))
+        admin.dispose()
+        drop()
