@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import definitions, migrate
@@ -133,15 +134,21 @@ class Publisher:
             if problems:
                 keys = ", ".join(sorted({d.key for d in checked if d.problems and d.key}))
                 raise InvalidDefinition(problems, keys or None)
-            with self.db.transaction() as session:
-                if definitions.published_hashes(session) != seen:
-                    continue
-                if before is not None:
-                    before(session)
-                files = {key: name for name, key in expected.items()} if from_files else {}
-                published = []
-                for definition in definitions.dependency_order(checked):
-                    version, created = definitions.publish(session, definition, actor, files.get(definition.key))
-                    published.append(Published(version.key, version.version, created))
-                return published
+            try:
+                with self.db.transaction() as session:
+                    if definitions.published_hashes(session) != seen:
+                        continue
+                    if before is not None:
+                        before(session)
+                    files = {key: name for name, key in expected.items()} if from_files else {}
+                    published = []
+                    for definition in definitions.dependency_order(checked):
+                        version, created = definitions.publish(session, definition, actor,
+                                                               files.get(definition.key))
+                        published.append(Published(version.key, version.version, created))
+                    return published
+            except IntegrityError:
+                # PostgreSQL (read committed) lets two publishers read the same latest version; the
+                # unique (key, version) refuses the second insert. Check again and take the next number.
+                continue
         raise Conflict("มีการเผยแพร่กระบวนงานอื่นพร้อมกันหลายครั้ง กรุณาลองอีกครั้ง")

@@ -7,6 +7,7 @@ import getpass
 import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import make_url
@@ -53,6 +54,7 @@ def _init_line(outcome: Outcome) -> str:
 
 
 SECRET_FILE = Path("khanton.secret")
+MAX_WORKERS = 64  # each worker is a process with its own database pool: a typo must not fork thousands
 
 
 def _secret_key() -> str:
@@ -61,17 +63,40 @@ def _secret_key() -> str:
     if os.environ.get("KHANTON_SECRET_KEY"):
         return os.environ["KHANTON_SECRET_KEY"]
     if not SECRET_FILE.exists():
-        fd = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_secret_file()
+    return SECRET_FILE.read_text().strip()
+
+
+def _create_secret_file() -> None:
+    """Write the key whole to a private file, then link it into place: linking fails if another
+    `khanton serve` got there first, and nobody ever reads a half-written or empty key."""
+    fd, temporary = tempfile.mkstemp(prefix=".khanton.secret.", dir=SECRET_FILE.parent)
+    try:
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_hex(32))
-    return SECRET_FILE.read_text().strip()
+        try:
+            os.link(temporary, SECRET_FILE)
+        except FileExistsError:
+            pass  # the other one's key wins; both read it back
+    finally:
+        os.unlink(temporary)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from web import create_app
 
-    app = create_app({"SECRET_KEY": _secret_key()})
-    app.run(host=args.host, port=args.port, threaded=True)
+    if not 1 <= args.workers <= MAX_WORKERS:
+        print(f"--workers {args.workers}: ต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง {MAX_WORKERS} "
+              "(ปกติ 2–4 ต่อแกนประมวลผลของเครื่อง)")
+        return 2
+    key = _secret_key()  # read once, before any worker starts: every worker signs with the same key
+    if args.workers == 1:
+        # One process, as before: Werkzeug's threaded server, which also runs where gunicorn cannot.
+        create_app({"SECRET_KEY": key}).run(host=args.host, port=args.port, threaded=True)
+        return 0
+    from web import serving
+
+    serving.run(lambda: create_app({"SECRET_KEY": key}), args.host, args.port, args.workers)
     return 0
 
 
@@ -159,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="processes; above 1 runs gunicorn (PostgreSQL, or SQLite on one machine)")
     serve.set_defaults(func=cmd_serve)
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create a user")
