@@ -1,5 +1,8 @@
-# Two commands: `make run` (set up, demo data, serve on 127.0.0.1:5000) and `make test`.
+# Two commands: `make run` (set up, demo data, serve on 127.0.0.1:5000; `PORT=5001 make run` for another port)
+# and `make test`.
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -27,7 +30,7 @@ browser:
 run: setup
 	$(BIN)/khanton init
 	$(BIN)/khanton demo
-	$(BIN)/khanton serve --host 127.0.0.1 --port 5000
+	$(BIN)/khanton serve --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check engine web tests scripts

@@ -73,6 +73,19 @@ def baht(value: Any) -> str:
     return "" if value in (None, "") else format_money(value)
 
 
+def file_size(size: Any) -> str:
+    """A file's size as a person reads it: "45 ไบต์", "12 KB", "1.4 MB" (a small file is not "0 KB")."""
+    try:
+        n = int(size)
+    except (TypeError, ValueError):
+        return ""
+    if n < 1024:
+        return str(_("%(n)s ไบต์", n=n))
+    if n < 1024 * 1024:
+        return f"{round(n / 1024):,} KB"
+    return f"{n / (1024 * 1024):,.1f} MB"
+
+
 def lane_name(lane: str | None) -> str:
     return str(_(LANES.get(lane or "", lane or "")))
 
@@ -115,7 +128,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(bp)
     app.jinja_env.filters.update(be_date=be_date, be_datetime=be_datetime, fiscal_year=fiscal_year,
-                                 baht=baht, lane_name=lane_name, status_name=status_name,
+                                 baht=baht, file_size=file_size, lane_name=lane_name, status_name=status_name,
                                  event_name=event_name)
 
     @app.context_processor

@@ -95,3 +95,13 @@ def test_an_object_value_in_read_only_data_is_shown_as_its_fields(web: Any) -> N
         macro = web.app.jinja_env.get_template("tasks/_data.html").module.value
         shown = str(macro(None, {"code": "1063010001", "name": "โรงเรียนบ้านหนองบัว"}))
     assert "1063010001" in shown and "โรงเรียนบ้านหนองบัว" in shown
+
+
+@pytest.mark.parametrize(("size", "shown"), [(45, "45 ไบต์"), (1023, "1023 ไบต์"), (12_800, "12 KB"),
+                                             (1_468_006, "1.4 MB")])
+def test_file_sizes_read_as_a_person_reads_them(web: Any, size: int, shown: str) -> None:
+    """A 45-byte file was listed as "0 KB"."""
+    from web.i18n import file_size
+
+    with web.app.test_request_context():
+        assert file_size(size) == shown
