@@ -228,6 +228,33 @@ def build_fields(schema: Mapping[str, Any], values: Mapping[str, str], errors: M
     return result
 
 
+def _each(fields: list[Field]) -> list[Field]:
+    """Every field in the form's order, a table's cells row by row after the table itself."""
+    result: list[Field] = []
+    for f in fields:
+        result.append(f)
+        for row in f.rows:
+            result.extend(row)
+    return result
+
+
+def tidy_errors(fields: list[Field]) -> None:
+    """The engine's messages begin with the field's title ("X: ต้องไม่น้อยกว่า 0"), for clients that show
+    them alone; beside a field labelled X, or after X in a summary, that says X twice."""
+    for f in _each(fields):
+        if f.error.startswith(f"{f.label}: "):
+            f.error = f.error[len(f.label) + 2:]
+
+
+def errors_in_order(fields: list[Field], errors: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(path, message) of every refusal in the form's order (tidied as shown beside each field); those
+    about no field of the form (the data as a whole) last."""
+    shown = {f.name: f.error for f in _each(fields) if f.error}
+    ordered = [(f.name, shown[f.name]) for f in _each(fields) if f.name in shown and f.name in errors]
+    rows = [(path, message) for path, message in errors.items() if path not in shown]
+    return ordered + rows
+
+
 def compact(values: Mapping[str, str], schema: Mapping[str, Any], drop: str | None = None) -> dict[str, str]:
     """Renumber table rows 0, 1, 2… leaving out entirely empty rows (and the row `drop`, "lines.2")."""
     result: dict[str, str] = {}

@@ -264,3 +264,21 @@ def test_task_page_shows_the_latest_history_and_links_to_all_of_it(web: World, p
     assert page.html.count('class="ev ev-') == 15 and "ev-started" not in page.html  # the newest 15
     page.get(f"/instances/{started['id']}")
     assert page.html.count('class="ev ev-') == 21
+
+
+def test_refusals_name_each_field_once_and_come_in_the_forms_order(web: World, page_as: Any) -> None:
+    """The summary said "X: X: ต้อง…" (the page's label before the engine's message that already began with
+    the title), and listed refusals in the engine's order rather than the form's."""
+    page: Page = page_as("officer")
+    task_url = _start(page)
+    page.get(task_url)
+    bad = {**STUDY_FORM, "total_allocated": "-5", "total_disbursed": "-1", "as_of": ""}
+    assert page.post(task_url, bad).status_code == 422
+    allocated, disbursed = "งบประมาณที่ได้รับจัดสรรทั้งสิ้น (บาท)", "เบิกจ่ายแล้วทั้งสิ้น (บาท)"
+    start = page.html.index('id="error-summary"')
+    summary = page.html[start:page.html.index("</ul>", start)]
+    beside = re.search(r'id="f-total_allocated-error">([^<]*)<', page.html)
+    assert beside and beside.group(1).strip() and allocated not in beside.group(1)
+    assert summary.count(allocated) == 1 and summary.count(disbursed) == 1
+    # The form's order: allocated, disbursed, then the date.
+    assert summary.index(allocated) < summary.index(disbursed) < summary.index("ข้อมูล ณ วันที่")

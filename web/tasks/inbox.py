@@ -79,6 +79,7 @@ def process(key: str) -> str | Response | tuple[str, int]:
     elif "fiscal_year" in schema.get("properties", {}):
         values = {"fiscal_year": str(year)}
     fields = forms_render.build_fields(schema, values, errors)
+    forms_render.tidy_errors(fields)
     last_year = engine().previous_year(key, actor, year) if "fiscal_year" in schema.get("properties", {}) else []
     status = 422 if errors else 200
     return render_template("tasks/process.html", info=info, fields=fields, errors=errors, may_start=may_start,

@@ -41,8 +41,10 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
     if values is None:
         values = forms_render.flatten(schema, view["data"]) if view["status"] == "ready" else {}
     fields = forms_render.build_fields(schema, values, errors, extra_rows)
+    forms_render.tidy_errors(fields)
     labels = _labels(fields)
-    summary = [(path, labels.get(path, ""), message) for path, message in (errors or {}).items()]
+    summary = [(path, labels.get(path, ""), message)
+               for path, message in forms_render.errors_in_order(fields, errors or {})]
     holder = next((t for t in case["ready_tasks"] if t["id"] == task_id), None)
     acting = worker.acting
     ready = view["status"] == "ready"
