@@ -139,7 +139,8 @@ def timeline(session: Session, instance: Instance, latest: int | None = None,
     return result
 
 
-def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
+def visible_task(session: Session, actor: Actor, task_id: str) -> tuple[HumanTask, Instance]:
+    """The task and its instance, if the actor may see the task (404, then 403)."""
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
@@ -149,6 +150,11 @@ def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
         raise Forbidden("คุณไม่มีสิทธิ์ดูงานนี้")
     if actor.school_only and task.school not in (None, actor.school):
         raise Forbidden("งานนี้เป็นรอบของสถานศึกษาอื่น")
+    return task, instance
+
+
+def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
+    task, instance = visible_task(session, actor, task_id)
     version = session.get(ProcessVersion, instance.version_id)
     assert version is not None
     form = version.forms.get(task.form or "", {"type": "object"})

@@ -211,11 +211,6 @@ class Khanton(Publisher):
         with self.db.transaction(read_only=True) as session:
             return assignments.worker(session, actor)
 
-    def acting_lanes(self, actor: Actor) -> dict[str, str]:
-        """Lanes the actor works today only because they act for someone: lane -> that person."""
-        with self.db.transaction(read_only=True) as session:
-            return assignments.acting_lanes(session, actor)
-
     def claim(self, task_id: str, actor: Actor) -> dict[str, Any]:
         """Take the task; the task as `task()` shows it, with its holder."""
         with self.db.transaction() as session:
@@ -270,7 +265,7 @@ class Khanton(Publisher):
     def task_attachments(self, task_id: str, actor: Actor) -> list[dict[str, Any]]:
         """A task's documents, for those who may see the task."""
         with self.db.transaction(read_only=True) as session:
-            queries.task_view(session, assignments.effective_actor(session, actor), task_id)
+            queries.visible_task(session, assignments.effective_actor(session, actor), task_id)
             return attachments.for_task(session, task_id)
 
     def attachment(self, attachment_id: str, actor: Actor) -> tuple[dict[str, Any], bytes]:
