@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,28 @@ def data_for(task: dict[str, Any], steps: dict[str, Any], decision: str | None =
     return data
 
 
+# The smallest file the attachments check accepts as a PDF: what a scanned, signed letter stands in for.
+SIGNED_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def needs_signed_document(task: dict[str, Any]) -> bool:
+    """A form that records an outside body's decision requires the signed letter or resolution attached."""
+    return bool(task["form"].get("x-signed-document"))
+
+
+def attach_signed(api: Any, task: dict[str, Any]) -> None:
+    """Upload the signed letter before completing a task whose form requires one (as the officer does)."""
+    if needs_signed_document(task):
+        body = {"file": (BytesIO(SIGNED_PDF), f"มติ-{task['step']}.pdf")}
+        response = api.post(f"/tasks/{task['id']}/attachments", data=body, content_type="multipart/form-data")
+        assert response.status_code == 201, response.get_json()
+
+
+def answers_for(route: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """A path's per-visit values for any field (a duty chosen at each round), beside its decisions."""
+    return {step: [dict(values) for values in visits] for step, visits in route.get("answers", {}).items()}
+
+
 def start(world: World, key: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     body = {"process": key, "data": data if data is not None else scenario(key).get("start", {})}
     response = world.api("officer").post("/instances", json=body)
@@ -52,6 +75,7 @@ def step(world: World, instance: dict[str, Any], decision: str | None = None,
     task = api.get(f"/tasks/{summary['id']}").get_json()
     key = instance["process"]
     data = data_for(task, steps if steps is not None else scenario(key).get("steps", {}), decision)
+    attach_signed(api, task)
     response = api.post(f"/tasks/{summary['id']}/complete", json={"data": data})
     assert response.status_code == 200, (task["step"], response.get_json())
     # A school reads only its own round: the instance as the officer who started it sees it.

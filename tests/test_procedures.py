@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import World
-from tests.drive import SCENARIOS, data_for, user_for
+from tests.drive import SCENARIOS, answers_for, attach_signed, data_for, user_for
 
 
 def _cases() -> list[Any]:
@@ -25,6 +25,7 @@ def walk(world: World, key: str, scenario: dict[str, Any], route: dict[str, Any]
     start = {**scenario.get("start", {}), **route.get("start", {})}
     steps = {**scenario.get("steps", {}), **route.get("steps", {})}
     decisions = {task: list(values) for task, values in route.get("decisions", {}).items()}
+    answers = answers_for(route)
     response = world.api("officer").post("/instances", json={"process": key, "data": start})
     assert response.status_code == 201, response.get_json()
     instance = response.get_json()
@@ -38,6 +39,9 @@ def walk(world: World, key: str, scenario: dict[str, Any], route: dict[str, Any]
         step = task["step"]
         queue = decisions.get(step, [])
         data = data_for(task, steps, queue.pop(0) if queue else None)
+        if answers.get(step):
+            data.update(answers[step].pop(0))
+        attach_signed(api, task)
         response = api.post(f"/tasks/{summary['id']}/complete", json={"data": data})
         assert response.status_code == 200, (step, response.get_json())
         visits.append(step)

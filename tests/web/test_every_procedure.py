@@ -26,7 +26,7 @@ from sqlalchemy import select
 from engine.models import Event
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing
 from tests.conftest import USERS, World
-from tests.drive import LANE_USER, SCENARIOS, USER_OF_SCHOOL, data_for
+from tests.drive import LANE_USER, SCENARIOS, SIGNED_PDF, USER_OF_SCHOOL, answers_for, data_for, needs_signed_document
 from web.i18n import STATUS_NAMES
 
 from .conftest import PASSWORD
@@ -182,6 +182,14 @@ def fill(page: Any, schema: dict[str, Any], data: dict[str, Any]) -> None:
                 _set(page, inputs, f"{key}.{i}", typed(items, item_hints, row))
 
 
+def attach(page: Any, task: dict[str, Any], where: str) -> None:
+    """Attach the signed letter through the task page's upload form, as the officer does."""
+    page.set_input_files("#attach-file", files=[{"name": f"มติ-{task['step']}.pdf", "mimeType": "application/pdf",
+                                                 "buffer": SIGNED_PDF}])
+    submit(page, "แนบไฟล์", f"{where}: attaching the signed letter")
+    assert page.locator("#attachments").get_by_text(f"มติ-{task['step']}.pdf").count(), f"{where}: not attached"
+
+
 def submit(page: Any, button: str, where: str) -> None:
     """Press the form's button and wait for the answer; a refusal fails the test with its messages."""
     with page.expect_navigation(wait_until="domcontentloaded"):  # app.js is deferred: it has run by then
@@ -200,6 +208,7 @@ def walk(site: Site, key: str, scenario: dict[str, Any], route: dict[str, Any]) 
     start = {**scenario.get("start", {}), **route.get("start", {})}
     steps = {**scenario.get("steps", {}), **route.get("steps", {})}
     decisions = {task: list(values) for task, values in route.get("decisions", {}).items()}
+    answers = answers_for(route)
     page = site.page(STARTER)
     page.goto(f"{site.base}/processes/{key}", wait_until="domcontentloaded")
     fill(page, site.world.khanton.start_form(key)["schema"] or {}, start)
@@ -215,11 +224,15 @@ def walk(site: Site, key: str, scenario: dict[str, Any], route: dict[str, Any]) 
         step = task["step"]
         queue = decisions.get(step, [])
         data = data_for(task, steps, queue.pop(0) if queue else None)
+        if answers.get(step):
+            data.update(answers[step].pop(0))
         page = site.page(completer(task["lane"], task.get("school")))
         if page.url != f"{site.base}/tasks/{task['id']}":
             page.goto(f"{site.base}/tasks/{task['id']}", wait_until="domcontentloaded")
-        fill(page, task["form"], data)
         where = f"{key}: step {len(visits) + 1} {step} ({task['name']})"
+        if needs_signed_document(task):
+            attach(page, task, where)
+        fill(page, task["form"], data)
         submit(page, "บันทึกและส่งต่อ", where)
         visits.append(step)
         stored = site.submitted(task["id"])
