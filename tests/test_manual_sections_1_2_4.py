@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from sqlalchemy import select
 
+from engine.models import Event
 from tests.conftest import ROOT, SCHOOL_OF, World
 from tests.drive import USER_OF_SCHOOL, advance_to, data_for, scenario, start, step
 
@@ -167,3 +169,27 @@ def test_the_scenarios_cover_approved_returned_and_rejected_paths() -> None:
         paths = scenario(key)["paths"]
         rejected = [p for p in paths if p["end_status"] == "rejected"]
         assert rejected and all("director_sign_report" in p["visits"] for p in rejected), key
+
+
+def test_admin_duties_are_recorded_one_occurrence_at_a_time_and_the_head_reviews_the_year(world: World) -> None:
+    instance = advance_to(world, start(world, "admin-office"), "design_records_system")
+    _, instance = step(world, instance, steps={"design_records_system": {"next_duty": "group_meetings"}})
+    for number, then in (("1/2570", "group_meetings"), ("2/2570", "performance_report")):
+        task = world.api("officer").get(f"/tasks/{instance['ready_tasks'][0]['id']}").get_json()
+        assert task["step"] == "group_meetings" and task.get("manual_ref") in (None, "1 ขั้นที่ 3")
+        _, instance = step(world, instance, steps={"group_meetings": {"meeting_no": number, "next_duty": then}})
+    _, instance = step(world, instance)  # the yearly report
+    summary = instance["ready_tasks"][0]
+    assert summary["lane"] == "plan_head"
+    _, instance = step(world, instance, decision="returned")
+    assert world.api("officer").get(f"/tasks/{instance['ready_tasks'][0]['id']}").get_json()["step"] == \
+        "performance_report"
+    _, instance = step(world, instance)
+    _, instance = step(world, instance)
+    assert instance["status"] == "completed"
+    # Each meeting is its own round: its record stays in the audit trail, the live state keeps one round.
+    with world.khanton.db.transaction(read_only=True) as session:
+        recorded = [data["meeting_no"] for data in session.scalars(
+            select(Event.data).where(Event.instance_id == instance["id"], Event.kind == "completed").order_by(Event.id))
+            if data and "meeting_no" in data]
+    assert recorded == ["1/2570", "2/2570"]
