@@ -23,7 +23,7 @@ def _round_trip(world: World, instance_id: str) -> None:
 
 def test_every_step_of_a_procedure_round_trips_through_the_database(world: World) -> None:
     instance = start(world, "budget-transfer")
-    decisions = iter(["returned", "approved", "approved"])
+    decisions = iter(["returned", "approved", "approved", "approved"])  # board, board, governor, group head
     for _ in range(30):
         _round_trip(world, instance["id"])
         if not instance["ready_tasks"]:
