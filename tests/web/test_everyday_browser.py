@@ -22,7 +22,10 @@ from tests.conftest import USERS, World
 from tests.drive import advance_to, data_for, scenario, start, user_for
 
 from .conftest import PASSWORD
-from .test_browser import _no_csp_violations, _sign_in, browser, shots  # noqa: F401 - shared fixtures
+
+# The browser, the screenshot folder and the CSP watch of tests/web/test_browser.py, shared as fixtures
+# (the tests below name them as parameters: F811).
+from .test_browser import _no_csp_violations, _sign_in, browser, shots  # noqa: F401
 
 NAMES = {"officer": "นายสมชาย ใจดี", "committee": "นางสาวสุดา รักงาน", "head": "นายวิชัย หัวหน้า"}
 
@@ -45,8 +48,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     world.close()
 
 
-def _page(browser: Any, base: str, username: str, width: int = 1280) -> Any:
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="th-TH")
+def _page(chromium: Any, base: str, username: str, width: int = 1280) -> Any:
+    context = chromium.new_context(viewport={"width": width, "height": 900}, locale="th-TH")
     page = context.new_page()
     _sign_in(page, base, username)
     return page
@@ -66,7 +69,7 @@ def _idle_for(world: World, username: str, idle: timedelta) -> None:
 
 
 def test_a_return_needs_a_reason_asks_first_and_stands_out_to_whom_it_returns(
-        server: tuple[str, World], browser: Any, shots: Path) -> None:
+        server: tuple[str, World], browser: Any, shots: Path) -> None:  # noqa: F811
     base, world = server
     instance = advance_to(world, start(world, "budget-transfer", {"fiscal_year": 2570,
                                                                   "title": "โอนเงินเหลือจ่าย ครั้งที่ 3/2570"}),
@@ -118,8 +121,8 @@ def test_a_return_needs_a_reason_asks_first_and_stands_out_to_whom_it_returns(
 
     # Revised, it comes back to the board: a new round, empty, with the returned one beside it.
     task = world.api(user_for(back)).get(f"/tasks/{back['id']}").get_json()
-    assert world.api(user_for(back)).post(f"/tasks/{back['id']}/complete",
-                                          json={"data": data_for(task, scenario("budget-transfer")["steps"])}).status_code == 200
+    revised = data_for(task, scenario("budget-transfer")["steps"])
+    assert world.api(user_for(back)).post(f"/tasks/{back['id']}/complete", json={"data": revised}).status_code == 200
     again = _ready(world, instance["id"])
     page = _page(browser, base, user_for(again))
     page.goto(f"{base}/tasks/{again['id']}")
@@ -137,7 +140,7 @@ def test_a_return_needs_a_reason_asks_first_and_stands_out_to_whom_it_returns(
 
 
 def test_a_draft_is_kept_restored_and_gone_when_someone_else_completes_the_task(
-        server: tuple[str, World], browser: Any, shots: Path) -> None:
+        server: tuple[str, World], browser: Any, shots: Path) -> None:  # noqa: F811
     base, world = server
     instance = advance_to(world, start(world, "budget-transfer", {"fiscal_year": 2570, "title": "ร่างค้างไว้"}),
                           "consider_leftover")
@@ -162,7 +165,8 @@ def test_a_draft_is_kept_restored_and_gone_when_someone_else_completes_the_task(
     # Someone else of the lane completes it: the draft goes.
     world.khanton.add_user("committee2", ["officer"], ["committee"], PASSWORD, "นายประสิทธิ์ กรรมการ")
     view = world.api("committee").get(f"/tasks/{task['id']}").get_json()
-    world.khanton.complete(task["id"], data_for(view, scenario("budget-transfer")["steps"]), world.khanton.actor("committee2"))
+    steps = scenario("budget-transfer")["steps"]
+    world.khanton.complete(task["id"], data_for(view, steps), world.khanton.actor("committee2"))
     with world.khanton.db.transaction(read_only=True) as session:
         assert session.scalar(select(func.count()).select_from(Draft).where(Draft.task_id == task["id"])) == 0
     page.reload()
@@ -172,10 +176,10 @@ def test_a_draft_is_kept_restored_and_gone_when_someone_else_completes_the_task(
 
 
 def test_a_form_sent_after_the_session_expired_comes_back_with_every_value(
-        server: tuple[str, World], browser: Any, shots: Path) -> None:
+        server: tuple[str, World], browser: Any, shots: Path) -> None:  # noqa: F811
     base, world = server
-    instance = advance_to(world, start(world, "budget-transfer", {"fiscal_year": 2570, "title": "หมดเวลากลางคัน"}),
-                          "consider_leftover")
+    started = start(world, "budget-transfer", {"fiscal_year": 2570, "title": "หมดเวลากลางคัน"})
+    instance = advance_to(world, started, "consider_leftover")
     task = instance["ready_tasks"][0]
     page = _page(browser, base, "committee")
     page.goto(f"{base}/tasks/{task['id']}")
@@ -208,7 +212,7 @@ def test_a_form_sent_after_the_session_expired_comes_back_with_every_value(
 
 
 def test_a_session_ends_after_the_idle_time_not_a_fixed_time_after_signing_in(
-        server: tuple[str, World], browser: Any) -> None:
+        server: tuple[str, World], browser: Any) -> None:  # noqa: F811
     base, world = server
     idle = world.app.permanent_session_lifetime
     page = _page(browser, base, "head")
