@@ -133,8 +133,9 @@ class Khanton(Publisher):
         """The task with its form and data; `returned` (why this round exists, or None), the caller's
         `draft` (or None) and, for a decision, its `earlier_rounds`."""
         with self.db.transaction(read_only=True) as session:
-            view = queries.task_view(session, assignments.effective_actor(session, actor), task_id)
-            return {**view, **rounds_view(session, task_id, actor.username, view["form"])}
+            working = assignments.effective_actor(session, actor)
+            view = queries.task_view(session, working, task_id)
+            return {**view, **rounds_view(session, task_id, working, view["form"])}
 
     def save_draft(self, task_id: str, actor: Actor, data: Any) -> dict[str, Any]:
         """Keep `data` as the caller's draft of the task (not validated: storable and bounded only)."""

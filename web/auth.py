@@ -182,8 +182,12 @@ def idle_minutes(value: Any) -> int:
 
 def init_app(app: Flask) -> None:
     # A session ends after SESSION_IDLE_MINUTES without a request (KHANTON_SESSION_IDLE_MINUTES,
-    # docs/operator-guide.md); every request starts the time again, and the cookie slides with it.
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=idle_minutes(app.config.get("SESSION_IDLE_MINUTES")))
+    # docs/operator-guide.md); every request starts the time again, and the cookie slides with it. The
+    # older KHANTON_PERMANENT_SESSION_LIFETIME (seconds), when an operator set it, is taken as the idle time.
+    lifetime = app.config.get("PERMANENT_SESSION_LIFETIME")
+    if app.config.get("SESSION_IDLE_MINUTES") or lifetime in (timedelta(days=31), timedelta(hours=8), None):
+        lifetime = timedelta(minutes=idle_minutes(app.config.get("SESSION_IDLE_MINUTES")))
+    app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     # KHANTON_SECURE_COOKIES=true (docs/operator-guide.md) or SESSION_COOKIE_SECURE in the config dict.
     app.config["SESSION_COOKIE_SECURE"] = _flag(app.config.get("SESSION_COOKIE_SECURE")) or _flag(
