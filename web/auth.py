@@ -69,7 +69,7 @@ def current_actor() -> Actor:
 def _load_user(session_key: str) -> WebUser | None:
     # One query: the session is live and its person active (an ended session or a deactivated
     # person is signed out on their next request).
-    actor = engine().web_session_actor(session_key, current_app.permanent_session_lifetime)
+    actor = engine().web_session_actor(session_key, idle_time())
     return WebUser(actor, session_key) if actor else None
 
 
@@ -112,7 +112,7 @@ def login() -> str | Response | tuple[str, int]:
             session.permanent = True
             session["seen_at"] = int(time.time())
             login_user(WebUser(actor, engine().begin_web_session(
-                actor.username, current_app.permanent_session_lifetime)))
+                actor.username, idle_time())))
             return redirect(_safe_next(request.form.get("next")))
         error = _("ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง")
     return render_template("auth/login.html", error=error, username=username,
@@ -128,15 +128,14 @@ def logout() -> Response:
 
 
 def _expire_session() -> None:
-    """Sign out a session idle longer than PERMANENT_SESSION_LIFETIME, whatever the browser kept (the
+    """Sign out a session idle longer than the idle time (SESSION_IDLE), whatever the browser kept (the
     server checks the same on its side: engine.web_sessions). Each request starts the idle time again.
     The page then answers as to anyone signed out (kept_form: what a sent form held is not lost)."""
     if not current_user.is_authenticated:
         return
-    lifetime: timedelta = current_app.permanent_session_lifetime
     now = time.time()
     seen = session.get("seen_at", session.get("signed_in_at"))
-    if seen is not None and now - float(seen) > lifetime.total_seconds():
+    if seen is not None and now - float(seen) > idle_time().total_seconds():
         _sign_out()
         g.session_expired = True
         return
@@ -165,6 +164,9 @@ def _flag(value: Any) -> bool:
 
 
 DEFAULT_IDLE_MINUTES = 60
+# The cookie outlives the idle time: a form left open over lunch must still reach the app with its CSRF
+# token, so that an expired session can carry what it held through signing in again (kept_form).
+COOKIE_LIFETIME = timedelta(days=7)
 
 
 def idle_minutes(value: Any) -> int:
@@ -180,14 +182,23 @@ def idle_minutes(value: Any) -> int:
     return minutes
 
 
+def idle_time() -> timedelta:
+    """How long a session may go without a request before it ends."""
+    idle: timedelta = current_app.config["SESSION_IDLE"]
+    return idle
+
+
 def init_app(app: Flask) -> None:
     # A session ends after SESSION_IDLE_MINUTES without a request (KHANTON_SESSION_IDLE_MINUTES,
     # docs/operator-guide.md); every request starts the time again, and the cookie slides with it. The
     # older KHANTON_PERMANENT_SESSION_LIFETIME (seconds), when an operator set it, is taken as the idle time.
-    lifetime = app.config.get("PERMANENT_SESSION_LIFETIME")
-    if app.config.get("SESSION_IDLE_MINUTES") or lifetime in (timedelta(days=31), timedelta(hours=8), None):
-        lifetime = timedelta(minutes=idle_minutes(app.config.get("SESSION_IDLE_MINUTES")))
-    app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    idle = app.config.get("PERMANENT_SESSION_LIFETIME")
+    if isinstance(idle, int | float) and not isinstance(idle, bool):  # seconds, as the environment gives it
+        idle = timedelta(seconds=idle)
+    if app.config.get("SESSION_IDLE_MINUTES") or idle in (timedelta(days=31), timedelta(hours=8), None):
+        idle = timedelta(minutes=idle_minutes(app.config.get("SESSION_IDLE_MINUTES")))
+    app.config["SESSION_IDLE"] = idle
+    app.config["PERMANENT_SESSION_LIFETIME"] = max(idle, COOKIE_LIFETIME)  # the cookie's, sliding too
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     # KHANTON_SECURE_COOKIES=true (docs/operator-guide.md) or SESSION_COOKIE_SECURE in the config dict.
     app.config["SESSION_COOKIE_SECURE"] = _flag(app.config.get("SESSION_COOKIE_SECURE")) or _flag(

@@ -187,7 +187,7 @@ def test_a_form_sent_after_the_session_expired_comes_back_with_every_value(
     page.get_by_label("ลงวันที่คำสั่ง").fill("1/10/2569")
     page.get_by_label("วันที่ประชุม").fill("วันศุกร์หน้า")  # cannot be read as a date: kept as typed
     # The person went to lunch: the session ran out of idle time on the server.
-    _idle_for(world, "committee", world.app.permanent_session_lifetime + timedelta(minutes=1))
+    _idle_for(world, "committee", world.app.config["SESSION_IDLE"] + timedelta(minutes=1))
     page.get_by_role("button", name="บันทึกและส่งต่อ").click()
     page.wait_for_selector("#kept-note")
     assert page.locator("h1").inner_text() == "ลงชื่อเข้าใช้"
@@ -214,7 +214,7 @@ def test_a_form_sent_after_the_session_expired_comes_back_with_every_value(
 def test_a_session_ends_after_the_idle_time_not_a_fixed_time_after_signing_in(
         server: tuple[str, World], browser: Any) -> None:  # noqa: F811
     base, world = server
-    idle = world.app.permanent_session_lifetime
+    idle = world.app.config["SESSION_IDLE"]
     page = _page(browser, base, "head")
     _idle_for(world, "head", idle - timedelta(minutes=2))  # signed in a day ago, last used just within
     page.goto(base + "/instances")

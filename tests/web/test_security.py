@@ -233,7 +233,7 @@ def test_a_session_idle_longer_than_its_lifetime_ends_on_the_server_too(web: Wor
 
     page: Page = page_as("officer")
     assert page.get("/").status_code == 200
-    idle = web.app.permanent_session_lifetime
+    idle = web.app.config["SESSION_IDLE"]
     with web.khanton.db.transaction() as session:
         session.execute(update(WebSession).values(created_at=datetime.now(UTC) - idle * 5,
                                                   seen_at=datetime.now(UTC) - idle + timedelta(minutes=2)))
