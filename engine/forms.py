@@ -15,6 +15,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from . import storable
 from .errors import FieldError, InvalidData
 from .form_checks import CHECKS
+from .rounds import decision
 
 FORM_PATH = re.compile(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*\.json$")
 # Used with fullmatch: `$` would also match before a trailing newline ("ok\n").
@@ -141,6 +142,8 @@ def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | N
         path = _field_path(error)
         if not _within(path, named):  # "required" for a field typed but unreadable says nothing new
             errors.append(FieldError(path, _thai_message(error)))
+    # A return or a rejection says why (rounds/decision.py), with the form's other problems at once.
+    errors += [e for e in decision.reason_problems(schema, data) if e.field not in {x.field for x in errors}]
     if not errors:
         for name in schema.get("x-khanton-checks", []):
             errors.extend(CHECKS[name](data, context or {}))

@@ -23,6 +23,7 @@ from .accounts import SCHOOL_LANE, Actor
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, WorkflowFailure
 from .forms import validate_data
 from .models import Event, HumanTask, Instance, ProcessVersion, School, utcnow
+from .rounds import drafts, returned
 from .runner import Halted, ready_user_tasks, run_engine
 from .thai_calendar import thai_datetime
 
@@ -315,9 +316,11 @@ def apply_completion(session: Session, prepared: Prepared, data: Any, actor: Act
         raise StaleInstance("ขั้นตอนนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่")
     assignments.mark_completed(session, row, actor.username, stands_for)  # a claim made meanwhile wins
     _event(session, instance, actor.username, "completed", row, data=data)
-    if data.get("decision") == "returned":
-        _event(session, instance, actor.username, "returned", row, data={"note": data.get("note")})
+    returning = returned.record(session, row, actor.username, data)
     _sync(session, instance, prepared.version, prepared.workflow, actor.username)
+    if returning is not None:  # the rounds it made ready show who returned the work and why
+        returned.mark_rounds(session, instance.id, returning)
+    drafts.discard(session, row.id)
     if prepared.halted:
         _halt(session, instance, prepared.halted, actor.username)
     _save(session, instance, prepared.workflow, prepared.revision)

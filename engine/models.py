@@ -52,6 +52,8 @@ class WebSession(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column()
+    # The last request seen (to a minute): a session ends after an idle time, not a fixed time after sign-in.
+    seen_at: Mapped[datetime | None] = mapped_column()
 
 
 class ApiToken(Base):
@@ -198,3 +200,26 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- everyday work: returned rounds and drafts (engine/rounds/) ----------------------------------
+
+class TaskReturn(Base):
+    """A round of a step that exists because a decision returned the work for revision: the inbox and
+    the task page show who returned it, when and why (the `returned` event)."""
+
+    __tablename__ = "task_returns"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+
+
+class Draft(Base):
+    """A form saved without completing its step, one per task and person; gone once the task is done."""
+
+    __tablename__ = "drafts"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -28,6 +28,8 @@ from .accounts import Actor
 from .errors import FieldError
 from .models import Event, HumanTask, Instance, User
 from .publishing import Publisher
+from .rounds import drafts
+from .rounds.view import rounds_view
 
 # Tries of one completion when other completions keep writing the same instance (parallel rounds).
 COMPLETE_ATTEMPTS = 5
@@ -128,8 +130,17 @@ class Khanton(Publisher):
             return queries.ready_tasks(session, assignments.effective_actor(session, actor), **filters)
 
     def task(self, task_id: str, actor: Actor) -> dict[str, Any]:
+        """The task with its form and data; `returned` (why this round exists, or None), the caller's
+        `draft` (or None) and, for a decision, its `earlier_rounds`."""
         with self.db.transaction(read_only=True) as session:
-            return queries.task_view(session, assignments.effective_actor(session, actor), task_id)
+            working = assignments.effective_actor(session, actor)
+            view = queries.task_view(session, working, task_id)
+            return {**view, **rounds_view(session, task_id, working, view["form"])}
+
+    def save_draft(self, task_id: str, actor: Actor, data: Any) -> dict[str, Any]:
+        """Keep `data` as the caller's draft of the task (not validated: storable and bounded only)."""
+        with self.db.transaction() as session:
+            return drafts.save(session, assignments.effective_actor(session, actor), task_id, data).as_json()
 
     def instance(self, instance_id: str, actor: Actor) -> dict[str, Any]:
         with self.db.transaction(read_only=True) as session:
@@ -171,16 +182,21 @@ class Khanton(Publisher):
             user = session.scalar(select(User).where(User.username == username))
             return Actor.of(user) if user is not None and user.active else None
 
-    def begin_web_session(self, username: str, lifetime: timedelta) -> str:
+    def begin_web_session(self, username: str, idle: timedelta) -> str:
         """A server-side session for a browser that just signed in: the key its cookie carries."""
         with self.db.transaction() as session:
-            return web_sessions.begin(session, username, lifetime)
+            return web_sessions.begin(session, username, idle)
 
-    def web_session_actor(self, key: str, lifetime: timedelta) -> Actor | None:
-        """The person of a live browser session, or None once it ended, expired or its person was
-        deactivated."""
+    def web_session_actor(self, key: str, idle: timedelta) -> Actor | None:
+        """The person of a live browser session, or None once it ended, was idle longer than `idle` or
+        its person was deactivated. Using it starts its idle time again (noted at most once a minute,
+        in a write of its own, so most requests only read)."""
         with self.db.transaction(read_only=True) as session:
-            return web_sessions.actor(session, key, lifetime)
+            found = web_sessions.live(session, key, idle)
+        if found is not None and found.note_use:
+            with self.db.transaction() as session:
+                web_sessions.note_use(session, key)
+        return found.actor if found else None
 
     def end_web_session(self, key: str) -> None:
         with self.db.transaction() as session:

@@ -12,6 +12,7 @@ from .accounts import Actor, names
 from .assignments import acting_lanes, effective_actor
 from .models import HumanTask, Instance, ProcessVersion
 from .roles import LANES
+from .rounds import returned
 
 
 def _conditions(working: Actor, lane: str | None, process: str | None) -> list[ColumnElement[bool]]:
@@ -41,6 +42,7 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     found = session.execute(query).all()
     who = names(session, [i.started_by for _, i, _ in found] + [t.assignee for t, _, _ in found]
                 + list(acting.values()))
+    returns = returned.of_tasks(session, [task.id for task, _, _ in found])
     rows = []
     for task, instance, process_name in found:
         rows.append({
@@ -53,6 +55,7 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
             "assignee": task.assignee, "assignee_name": who.get(task.assignee or "", task.assignee),
             "acting_for": acting.get(task.lane),
             "acting_for_name": who.get(acting.get(task.lane) or "", acting.get(task.lane)),
+            "returned": returns.get(task.id),
         })
     return rows, total
 

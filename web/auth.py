@@ -1,7 +1,8 @@
 """Sign in and out (Flask-Login), sessions that expire, CSRF on every page form (Flask-WTF).
 
 Each sign-in opens a session on the server (engine.web_sessions) whose key is all the cookie holds;
-signing out ends it there, so a copy of the cookie signs nobody in afterwards.
+signing out ends it there, so a copy of the cookie signs nobody in afterwards. A session ends after an
+idle time (sliding); a form sent after that is kept through signing in again (kept_form).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from werkzeug.wrappers import Response
 from engine.accounts import Actor
 from engine.signin import LockedOut
 
-from . import engine
+from . import engine, kept_form
 from .errors import redraw_when_busy
 from .redirects import local_path
 
@@ -68,7 +69,7 @@ def current_actor() -> Actor:
 def _load_user(session_key: str) -> WebUser | None:
     # One query: the session is live and its person active (an ended session or a deactivated
     # person is signed out on their next request).
-    actor = engine().web_session_actor(session_key, current_app.permanent_session_lifetime)
+    actor = engine().web_session_actor(session_key, idle_time())
     return WebUser(actor, session_key) if actor else None
 
 
@@ -109,9 +110,9 @@ def login() -> str | Response | tuple[str, int]:
             if lang:
                 session["lang"] = lang
             session.permanent = True
-            session["signed_in_at"] = int(time.time())
+            session["seen_at"] = int(time.time())
             login_user(WebUser(actor, engine().begin_web_session(
-                actor.username, current_app.permanent_session_lifetime)))
+                actor.username, idle_time())))
             return redirect(_safe_next(request.form.get("next")))
         error = _("ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง")
     return render_template("auth/login.html", error=error, username=username,
@@ -126,19 +127,19 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
-def _expire_session() -> Response | None:
-    """Sign out a session older than PERMANENT_SESSION_LIFETIME, whatever the browser kept."""
-    started = session.get("signed_in_at")
-    if started is None or not current_user.is_authenticated:
-        return None
-    lifetime: timedelta = current_app.permanent_session_lifetime
-    if time.time() - float(started) <= lifetime.total_seconds():
-        return None
-    _sign_out()
-    if request.blueprint == "api":
-        return None
-    flash(_("หมดเวลาการใช้งาน กรุณาลงชื่อเข้าใช้อีกครั้ง"), "warning")
-    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+def _expire_session() -> None:
+    """Sign out a session idle longer than the idle time (SESSION_IDLE), whatever the browser kept (the
+    server checks the same on its side: engine.web_sessions). Each request starts the idle time again.
+    The page then answers as to anyone signed out (kept_form: what a sent form held is not lost)."""
+    if not current_user.is_authenticated:
+        return
+    now = time.time()
+    seen = session.get("seen_at", session.get("signed_in_at"))
+    if seen is not None and now - float(seen) > idle_time().total_seconds():
+        _sign_out()
+        g.session_expired = True
+        return
+    session["seen_at"] = int(now)
 
 
 class _SessionCookies(SecureCookieSessionInterface):
@@ -162,10 +163,42 @@ def _flag(value: Any) -> bool:
     return bool(value)
 
 
+DEFAULT_IDLE_MINUTES = 60
+# The cookie outlives the idle time: a form left open over lunch must still reach the app with its CSRF
+# token, so that an expired session can carry what it held through signing in again (kept_form).
+COOKIE_LIFETIME = timedelta(days=7)
+
+
+def idle_minutes(value: Any) -> int:
+    """The idle time setting, in whole minutes (default 60); nonsense stops the app at start, saying so."""
+    if value is None or value == "":
+        return DEFAULT_IDLE_MINUTES
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError):
+        minutes = 0
+    if minutes < 1 or minutes > 7 * 24 * 60 or isinstance(value, bool):
+        raise ValueError(f"SESSION_IDLE_MINUTES ต้องเป็นจำนวนนาที 1–10080 (ได้ {value!r})")
+    return minutes
+
+
+def idle_time() -> timedelta:
+    """How long a session may go without a request before it ends."""
+    idle: timedelta = current_app.config["SESSION_IDLE"]
+    return idle
+
+
 def init_app(app: Flask) -> None:
-    # Flask's defaults exist already (31 days, no SameSite): set ours unless the config chose.
-    if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
-        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
+    # A session ends after SESSION_IDLE_MINUTES without a request (KHANTON_SESSION_IDLE_MINUTES,
+    # docs/operator-guide.md); every request starts the time again, and the cookie slides with it. The
+    # older KHANTON_PERMANENT_SESSION_LIFETIME (seconds), when an operator set it, is taken as the idle time.
+    idle = app.config.get("PERMANENT_SESSION_LIFETIME")
+    if isinstance(idle, int | float) and not isinstance(idle, bool):  # seconds, as the environment gives it
+        idle = timedelta(seconds=idle)
+    if app.config.get("SESSION_IDLE_MINUTES") or idle in (timedelta(days=31), timedelta(hours=8), None):
+        idle = timedelta(minutes=idle_minutes(app.config.get("SESSION_IDLE_MINUTES")))
+    app.config["SESSION_IDLE"] = idle
+    app.config["PERMANENT_SESSION_LIFETIME"] = max(idle, COOKIE_LIFETIME)  # the cookie's, sliding too
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     # KHANTON_SECURE_COOKIES=true (docs/operator-guide.md) or SESSION_COOKIE_SECURE in the config dict.
     app.config["SESSION_COOKIE_SECURE"] = _flag(app.config.get("SESSION_COOKIE_SECURE")) or _flag(
@@ -181,6 +214,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request(_expire_session)
     app.register_error_handler(CSRFError, _csrf_error)
+    kept_form.init_app(app, login_manager)
 
     @app.context_processor
     def _user() -> dict[str, Any]:

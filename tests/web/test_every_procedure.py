@@ -194,6 +194,9 @@ def submit(page: Any, button: str, where: str) -> None:
     """Press the form's button and wait for the answer; a refusal fails the test with its messages."""
     with page.expect_navigation(wait_until="domcontentloaded"):  # app.js is deferred: it has run by then
         page.get_by_role("button", name=button).click()
+        confirm = page.locator("dialog[open] [data-confirm-yes]")  # a return or a rejection asks first
+        if confirm.count():
+            confirm.click()
     refusal = page.locator(".error-summary, .flash-error, .field-error")
     if refusal.count():
         texts = " | ".join(refusal.all_inner_texts())

@@ -68,12 +68,16 @@ def test_csrf_is_required_on_page_forms_but_not_on_the_api(web: World, page_as: 
                                                   "data": {"fiscal_year": 2570}}).status_code == 201
 
 
-def test_session_expires(web: World, page_as: Any) -> None:
+def test_session_expires_after_the_idle_time(web: World, page_as: Any) -> None:
     page = page_as("officer")
     assert page.get("/").status_code == 200
-    lifetime = web.app.permanent_session_lifetime.total_seconds()
+    idle = web.app.config["SESSION_IDLE"].total_seconds()
     with page.client.session_transaction() as session:
-        session["signed_in_at"] = int(time.time() - lifetime - 5)
+        session["seen_at"] = int(time.time() - idle + 60)  # used a minute before the idle time ran out
+    assert page.get("/").status_code == 200  # and that use starts the idle time again
+    with page.client.session_transaction() as session:
+        assert session["seen_at"] >= int(time.time()) - 5
+        session["seen_at"] = int(time.time() - idle - 5)
     expired = page.get("/")
     assert expired.status_code == 302 and "/login" in expired.headers["Location"]
     assert page.get("/").status_code == 302  # and stays signed out

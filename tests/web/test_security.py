@@ -225,17 +225,24 @@ def test_a_forged_session_key_signs_nobody_in(web: World) -> None:
     assert forger.get("/").status_code == 302
 
 
-def test_a_session_older_than_its_lifetime_ends_on_the_server_too(web: World, page_as: Any) -> None:
+def test_a_session_idle_longer_than_its_lifetime_ends_on_the_server_too(web: World, page_as: Any) -> None:
+    """Whatever the cookie says (a copy of it, its own clock reset): the server's last use decides."""
     from sqlalchemy import update
 
     from engine.models import WebSession
 
     page: Page = page_as("officer")
     assert page.get("/").status_code == 200
-    lifetime = web.app.permanent_session_lifetime
+    idle = web.app.config["SESSION_IDLE"]
     with web.khanton.db.transaction() as session:
-        session.execute(update(WebSession).values(created_at=datetime.now(UTC) - lifetime - timedelta(minutes=1)))
-    assert page.get("/").status_code == 302
+        session.execute(update(WebSession).values(created_at=datetime.now(UTC) - idle * 5,
+                                                  seen_at=datetime.now(UTC) - idle + timedelta(minutes=2)))
+    assert page.get("/").status_code == 200  # signed in long ago, used within the idle time
+    with web.khanton.db.transaction() as session:
+        session.execute(update(WebSession).values(seen_at=datetime.now(UTC) - idle - timedelta(minutes=1)))
+    expired = page.get("/")
+    assert expired.status_code == 302 and "/login" in expired.headers["Location"]
+    assert "หมดเวลาการใช้งาน" in page.get(expired.headers["Location"]).get_data(as_text=True)
 
 
 def test_ended_sessions_do_not_pile_up(web: World, page_as: Any) -> None:

@@ -202,6 +202,12 @@ def complete_task(task_id: str) -> Response:
     return jsonify(engine().complete(task_id, body.get("data", {}), _actor()))
 
 
+@bp.put("/tasks/<task_id>/draft")
+def save_draft(task_id: str) -> Response:
+    body = _json_body()  # a missing or malformed `data` is the engine's 422, after 404, 403 and 409
+    return jsonify(engine().save_draft(task_id, _actor(), body.get("data")))
+
+
 @bp.post("/tasks/<task_id>/claim")
 def claim_task(task_id: str) -> Response:
     return jsonify(engine().claim(task_id, _actor()))

@@ -55,7 +55,16 @@ OPENAPI: dict[str, Any] = {
             "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
                 "form": {"type": "object"}, "data": {"type": "object"},
                 "holder": {"type": "string", "nullable": True,
-                           "description": "who has claimed the task, or null: only they complete it"}}}]},
+                           "description": "who has claimed the task, or null: only they complete it"},
+                "returned": {"type": "object", "nullable": True, "properties": {
+                    "by": {"type": "string"}, "at": TIME, "note": {"type": "string"}},
+                    "description": "who returned the work for revision, when and why, when this round "
+                                   "follows a return; else null"},
+                "draft": {"type": "object", "nullable": True, "properties": {
+                    "data": {"type": "object"}, "saved_at": TIME},
+                    "description": "the caller's draft of this round (PUT /tasks/{id}/draft), or null"},
+                "earlier_rounds": {"type": "array", "description": "a decision's earlier rounds, oldest first",
+                                   "items": {"type": "object"}}}}]},
             "Attachment": {"type": "object", "required": ["id", "filename", "content_type", "size"], "properties": {
                 "id": {"type": "string"}, "instance": {"type": "string"},
                 "task": {"type": "string", "nullable": True}, "task_name": {"type": "string", "nullable": True},
@@ -140,6 +149,15 @@ OPENAPI: dict[str, Any] = {
                 "type": "object", "properties": {"data": {"type": "object"}}}}}},
             "responses": {"200": _json(_ref("Instance"), "the instance after the step"),
                           **_errors(400, 401, 403, 404, 409, 422, 503)}}},
+        "/tasks/{id}/draft": {"put": {
+            "summary": "Keep a draft of the task's form for the caller, without completing the step: not "
+                       "validated, except that it must be storable and at most 256 KB; discarded when anyone "
+                       "completes the task", "parameters": [ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {"data": {"type": "object"},
+                                                                         "saved_at": TIME}}, "the draft kept"),
+                          **_errors(400, 401, 403, 404, 409, 413, 422, 503)}}},
         "/tasks/{id}/claim": {"post": {
             "summary": "Take the task: until released or handed over, only the caller completes it or attaches "
                        "to it (409 with code `held` when someone else holds it)", "parameters": [ID],

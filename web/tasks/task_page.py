@@ -16,6 +16,7 @@ from ..auth import current_actor
 from ..errors import redraw_when_busy
 from ..i18n import be_datetime, lane_name, status_name
 from .common import bp, next_task
+from .round_start import start_values
 
 TIMELINE_EVENTS = 15  # beside a task, the latest history; the instance page has all of it
 
@@ -38,8 +39,8 @@ def _render(task_id: str, values: dict[str, str] | None = None, errors: dict[str
     case = engine().instance_file(view["instance"], actor, latest_events=TIMELINE_EVENTS)
     schema = view["form"]
     typed = values is not None  # what the person sent, not what is stored
-    if values is None:
-        values = forms_render.flatten(schema, view["data"]) if view["status"] == "ready" else {}
+    if values is None:  # the person's draft, else what the round starts from (a decision: empty)
+        values = start_values(view)
     fields = forms_render.build_fields(schema, values, errors, extra_rows)
     forms_render.tidy_errors(fields)
     labels = _labels(fields)
