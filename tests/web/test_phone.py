@@ -1,0 +1,146 @@
+"""Every page a person can reach, at a phone's 360 px and a tablet's 768 px, in Debian's chromium.
+
+Each demo person (officer, head of group, school, analyst, supervisor, admin) signs in and the test
+follows every link it finds (pages added later are covered without listing them): no page scrolls
+sideways, every form field and button is rendered whole inside the viewport once scrolled to, is the
+element a tap at its centre reaches, and every button is at least 24×24 px (WCAG 2.2 target size).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import World
+from web.demo import PASSWORD, load_demo
+
+from .test_browser import ARGS, CHROMIUM, WatchedBrowser, shots  # noqa: F401 - shots is a fixture
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+PEOPLE = ["somchai", "wichai", "school_wangchao", "nipa", "anan", "admin_demo"]
+WIDTHS = [360, 768]
+SKIP = re.compile(r"^/(logout|attachments/|static/)|\.(pdf|csv|xlsx)$|[?&]format=")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+PER_PATTERN = 3  # task and instance pages: a few of each (their forms differ), not every one
+MAX_PAGES = 60
+
+# Runs in the page: every control rendered, scrolled to, measured. Returns what is wrong, in words.
+CHECK = """() => {
+  const vw = document.documentElement.clientWidth;
+  const problems = [];
+  const wide = document.documentElement.scrollWidth;
+  if (wide > vw) problems.push(`the page scrolls sideways: ${wide} px wide in ${vw} px`);
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const name = el => (el.getAttribute('aria-label') || el.id || el.name || el.textContent || el.tagName).trim().slice(0, 60);
+  const controls = document.querySelectorAll(
+    'input:not([type=hidden]):not(.date-pick-native), select, textarea, button, a.button');
+  let checked = 0;
+  for (const el of controls) {
+    if (el.closest('template') || el.getClientRects().length === 0) continue;  // not drawn at this width
+    const target = (el.type === 'radio' || el.type === 'checkbox') && el.closest('label') ? el.closest('label') : el;
+    target.scrollIntoView({block: 'center', inline: 'nearest'});
+    const r = target.getBoundingClientRect();
+    checked += 1;
+    if (r.width < 1 || r.height < 1) { problems.push(`${name(el)}: not visible`); continue; }
+    if (r.left < -0.5 || r.right > vw + 0.5) problems.push(`${name(el)}: outside the screen (${Math.round(r.left)}–${Math.round(r.right)} px of ${vw})`);
+    for (let box = el.parentElement; box; box = box.parentElement) {
+      if (box.scrollLeft > 0) { problems.push(`${name(el)}: behind a sideways scroll of its box`); box.scrollLeft = 0; break; }
+    }
+    const tappable = el.tagName === 'BUTTON' || el.classList.contains('button') || target !== el;
+    if (tappable && (r.width < 24 || r.height < 24)) problems.push(`${name(el)}: too small to tap (${Math.round(r.width)}×${Math.round(r.height)} px)`);
+    const x = Math.min(Math.max(r.left + r.width / 2, 0), vw - 1), y = r.top + Math.min(r.height / 2, 12);
+    const hit = document.elementFromPoint(x, y);
+    if (hit && !(target.contains(hit) || hit.contains(target) || (el.labels && [...el.labels].some(l => l.contains(hit)))))
+      problems.push(`${name(el)}: covered by ${hit.tagName.toLowerCase()}.${hit.className}`);
+  }
+  return {problems, checked};
+}"""
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
+    from werkzeug.serving import make_server
+
+    world = World(f"sqlite:///{tmp_path_factory.mktemp('phone') / 'khanton.db'}")
+    load_demo(world.khanton)
+    http = make_server("127.0.0.1", 0, world.app, threaded=True)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{http.server_port}", world
+    http.shutdown()
+    world.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WatchedBrowser]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield WatchedBrowser(chromium)
+        chromium.close()
+
+
+def sign_in(browser: WatchedBrowser, base: str, username: str, width: int) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": 740}, locale="th-TH")
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.get_by_label("ชื่อผู้ใช้").fill(username)
+    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    page.wait_for_url(base + "/")
+    return page
+
+
+def _pattern(path: str) -> str:
+    split = urlsplit(path)
+    keys = sorted(part.split("=")[0] for part in split.query.split("&") if part)
+    return UUID.sub("{id}", split.path) + ("?" + "&".join(keys) if keys else "")
+
+
+def crawl(page: Any, base: str) -> list[str]:
+    """Every page reachable from the inbox (and the search results), each checked; the paths visited."""
+    queue: deque[str] = deque(["/", "/search?q=" + "โอน"])
+    seen: set[str] = set()
+    per_pattern: dict[str, int] = {}
+    problems: list[str] = []
+    while queue and len(seen) < MAX_PAGES:
+        path = queue.popleft()
+        if path in seen or per_pattern.get(_pattern(path), 0) >= PER_PATTERN:
+            continue
+        seen.add(path)
+        per_pattern[_pattern(path)] = per_pattern.get(_pattern(path), 0) + 1
+        response = page.goto(base + path)
+        assert response is not None and response.status < 500, f"{path}: {response and response.status}"
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+            if href.startswith(base):
+                link = href[len(base):].split("#")[0] or "/"
+                if not SKIP.search(link) and link not in seen:
+                    queue.append(link)
+        toggle = page.locator(".menu-toggle")
+        if toggle.is_visible():
+            toggle.click()
+        result = page.evaluate(CHECK)
+        problems += [f"{path}: {p}" for p in result["problems"]]
+    assert not problems, "\n".join(problems)
+    return sorted(seen)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("username", PEOPLE)
+def test_every_reachable_page_fits_and_every_field_is_usable(demo_server: tuple[str, World], browser: WatchedBrowser,
+                                                              username: str, width: int) -> None:
+    base, _ = demo_server
+    page = sign_in(browser, base, username, width)
+    visited = crawl(page, base)
+    print(f"{username} at {width} px: {len(visited)} pages checked")  # noqa: T201 - the -s record
+    assert "/" in visited and any(p.startswith("/search") for p in visited)
+    if username in ("somchai", "school_wangchao"):  # they start work and have tasks: forms were checked
+        assert any(p.startswith("/tasks/") for p in visited), visited
+    page.context.close()
+    assert browser.csp_violations == [] and browser.missing == []
