@@ -1,6 +1,6 @@
 """Every page a person can reach, at a phone's 360 px and a tablet's 768 px, in Debian's chromium.
 
-Each demo person (officer, head of group, school, analyst, supervisor, admin) signs in and the test
+Each demo person (plan officer, committee secretary, head of group, school, analyst, supervisor, admin) signs in and the test
 follows every link it finds (pages added later are covered without listing them): no page scrolls
 sideways, every form field and button is rendered whole inside the viewport once scrolled to, is the
 element a tap at its centre reaches, and every button is at least 24×24 px (WCAG 2.2 target size).
@@ -25,7 +25,7 @@ from .test_browser import ARGS, CHROMIUM, WatchedBrowser, shots  # noqa: F401 - 
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-PEOPLE = ["somchai", "wichai", "school_wangchao", "nipa", "anan", "admin_demo"]
+PEOPLE = ["somchai", "suda", "wichai", "school_wangchao", "nipa", "anan", "admin_demo"]
 WIDTHS = [360, 768]
 SKIP = re.compile(r"^/(logout|attachments/|static/)|\.(pdf|csv|xlsx)$|[?&]format=")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -140,7 +140,54 @@ def test_every_reachable_page_fits_and_every_field_is_usable(demo_server: tuple[
     visited = crawl(page, base)
     print(f"{username} at {width} px: {len(visited)} pages checked")  # noqa: T201 - the -s record
     assert "/" in visited and any(p.startswith("/search") for p in visited)
-    if username in ("somchai", "school_wangchao"):  # they start work and have tasks: forms were checked
+    if username in ("somchai", "suda", "school_wangchao"):  # they start work and have tasks: forms were checked
         assert any(p.startswith("/tasks/") for p in visited), visited
     page.context.close()
     assert browser.csp_violations == [] and browser.missing == []
+
+
+def test_a_phone_shows_the_work_on_the_first_screen_and_the_menu_on_demand(
+        demo_server: tuple[str, World], browser: WatchedBrowser, shots: Path) -> None:
+    base, _ = demo_server
+    page = sign_in(browser, base, "somchai", 360)
+    header = page.locator(".topbar").bounding_box()
+    first_row = page.locator("table.inbox tbody tr").first.bounding_box()
+    assert header is not None and first_row is not None
+    assert header["height"] <= 72, f"the header takes {header['height']} px of a 740 px screen"
+    assert first_row["y"] <= 300, f"the first task starts {first_row['y']} px down a 740 px screen"
+    page.screenshot(path=str(shots / "phone-inbox.png"))
+    # The menu: closed, its links out of sight; opened, they are there and tappable; Escape closes it.
+    toggle = page.get_by_role("button", name="เมนู")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert not page.get_by_role("link", name="รายการกระบวนงาน").is_visible()
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert page.get_by_role("searchbox", name="ค้นหากระบวนงาน").is_visible()
+    page.screenshot(path=str(shots / "phone-menu.png"))
+    page.keyboard.press("Escape")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    page.get_by_role("link", name="รายการกระบวนงาน").click()
+    page.wait_for_url(base + "/instances")
+    page.context.close()
+
+
+def test_an_item_table_on_a_phone_is_a_card_per_row_each_field_named(
+        demo_server: tuple[str, World], browser: WatchedBrowser, shots: Path) -> None:
+    base, world = demo_server
+    page = sign_in(browser, base, "suda", 360)  # the committee's secretary: step 5 waits for her
+    page.locator("table.inbox tbody tr", has_text="ครั้งที่ 1/2570").get_by_role("link").first.click()
+    page.wait_for_selector("fieldset.table-field")
+    cell = page.locator("fieldset.table-field tbody tr").first.locator("td").nth(1)
+    label = cell.evaluate("td => getComputedStyle(td, '::before').content")
+    field = cell.locator("input, select").first
+    box = field.bounding_box()
+    assert box is not None
+    assert label.strip('"') == cell.get_attribute("data-label") and label.strip('"')  # the column's name, shown
+    assert box["width"] >= 250, f"a field of the table is {box['width']} px wide on a 360 px phone"
+    page.get_by_role("button", name="+ เพิ่มแถว").click()  # a new row is a card too, numbered
+    rows = page.locator("fieldset.table-field tbody tr")
+    assert rows.last.locator("td.rownum").inner_text().strip() == str(rows.count())
+    rows.last.locator("td").nth(1).scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "phone-table.png"))
+    page.context.close()
