@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from engine.errors import InvalidData
 from engine.models import InstanceSearch
 from engine.search import find
-from engine.search.index import fill_missing, normalise
+from engine.search.index import normalise
 from tests.conftest import SCHOOL_OF, World
 from tests.drive import advance_to, data_for, scenario, start, step
 

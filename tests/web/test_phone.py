@@ -1,13 +1,14 @@
 """Every page a person can reach, at a phone's 360 px and a tablet's 768 px, in Debian's chromium.
 
-Each demo person (plan officer, committee secretary, head of group, school, analyst, supervisor, admin) signs in and the test
-follows every link it finds (pages added later are covered without listing them): no page scrolls
+Each demo person (plan officer, committee secretary, head of group, school, analyst, supervisor, admin)
+signs in and the test follows every link it finds (pages added later are covered without listing them): no page scrolls
 sideways, every form field and button is rendered whole inside the viewport once scrolled to, is the
 element a tap at its centre reaches, and every button is at least 24×24 px (WCAG 2.2 target size).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import deque
@@ -18,10 +19,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import World
+from tests.conftest import ROOT, World
 from web.demo import PASSWORD, load_demo
 
-from .test_browser import ARGS, CHROMIUM, WatchedBrowser, shots  # noqa: F401 - shots is a fixture
+from .test_browser import ARGS, CHROMIUM, WatchedBrowser
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -33,36 +34,7 @@ PER_PATTERN = 3  # task and instance pages: a few of each (their forms differ), 
 MAX_PAGES = 60
 
 # Runs in the page: every control rendered, scrolled to, measured. Returns what is wrong, in words.
-CHECK = """() => {
-  const vw = document.documentElement.clientWidth;
-  const problems = [];
-  const wide = document.documentElement.scrollWidth;
-  if (wide > vw) problems.push(`the page scrolls sideways: ${wide} px wide in ${vw} px`);
-  document.querySelectorAll('details').forEach(d => { d.open = true; });
-  const name = el => (el.getAttribute('aria-label') || el.id || el.name || el.textContent || el.tagName).trim().slice(0, 60);
-  const controls = document.querySelectorAll(
-    'input:not([type=hidden]):not(.date-pick-native), select, textarea, button, a.button');
-  let checked = 0;
-  for (const el of controls) {
-    if (el.closest('template') || el.getClientRects().length === 0) continue;  // not drawn at this width
-    const target = (el.type === 'radio' || el.type === 'checkbox') && el.closest('label') ? el.closest('label') : el;
-    target.scrollIntoView({block: 'center', inline: 'nearest'});
-    const r = target.getBoundingClientRect();
-    checked += 1;
-    if (r.width < 1 || r.height < 1) { problems.push(`${name(el)}: not visible`); continue; }
-    if (r.left < -0.5 || r.right > vw + 0.5) problems.push(`${name(el)}: outside the screen (${Math.round(r.left)}–${Math.round(r.right)} px of ${vw})`);
-    for (let box = el.parentElement; box; box = box.parentElement) {
-      if (box.scrollLeft > 0) { problems.push(`${name(el)}: behind a sideways scroll of its box`); box.scrollLeft = 0; break; }
-    }
-    const tappable = el.tagName === 'BUTTON' || el.classList.contains('button') || target !== el;
-    if (tappable && (r.width < 24 || r.height < 24)) problems.push(`${name(el)}: too small to tap (${Math.round(r.width)}×${Math.round(r.height)} px)`);
-    const x = Math.min(Math.max(r.left + r.width / 2, 0), vw - 1), y = r.top + Math.min(r.height / 2, 12);
-    const hit = document.elementFromPoint(x, y);
-    if (hit && !(target.contains(hit) || hit.contains(target) || (el.labels && [...el.labels].some(l => l.contains(hit)))))
-      problems.push(`${name(el)}: covered by ${hit.tagName.toLowerCase()}.${hit.className}`);
-  }
-  return {problems, checked};
-}"""
+CHECK = (Path(__file__).parent / "phone_check.js").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +48,14 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     yield f"http://127.0.0.1:{http.server_port}", world
     http.shutdown()
     world.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """docs/screenshots/ with `make screenshots` (KHANTON_SCREENSHOTS=docs), a temporary folder otherwise."""
+    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
+        return ROOT / "docs" / "screenshots"
+    return tmp_path_factory.mktemp("phone-shots")
 
 
 @pytest.fixture(scope="module")
