@@ -42,8 +42,8 @@ def _documents(data: Any) -> Iterator[str]:
             yield data["code"]
             yield data["name"]
         for key, value in data.items():
-            if isinstance(value, str | int) and not isinstance(value, bool) and _DOCUMENT_KEY.search(str(key)):
-                yield str(value)
+            if isinstance(value, str) and _DOCUMENT_KEY.search(str(key)):  # a number, not a count
+                yield value
             elif isinstance(value, dict | list):
                 yield from _documents(value)
     elif isinstance(data, list):
