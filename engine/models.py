@@ -213,4 +213,6 @@ class InstanceSearch(Base):
 
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(index=True)
+    # Copied from the instance, so the visibility rule runs on this row without reading the instance's.
+    started_by: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text, default="")

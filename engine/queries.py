@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from . import school_scope
 from .accounts import Actor
@@ -113,9 +113,10 @@ def instances(session: Session, actor: Actor, process: str | None = None, status
              "started_at": iso_time(i.started_at), "updated_at": iso_time(i.updated_at)} for i, name in rows]
 
 
-def visible_to(session: Session, actor: Actor) -> ColumnElement[bool] | None:
+def visible_to(session: Session, actor: Actor, instance_id: InstrumentedAttribute[str] = Instance.id,
+               started_by: InstrumentedAttribute[str] = Instance.started_by) -> ColumnElement[bool] | None:
     """The instances the actor may list (None: all of them) — what may_see allows, as one condition
-    for the instance list and the search."""
+    for the instance list and the search (which applies it to its own columns of the same names)."""
     people = readers(session, actor)  # the actor, and those they act for today
     if any(p.reads_all or HEAD_LANE in p.works_lanes for p in people):
         return None
@@ -123,9 +124,9 @@ def visible_to(session: Session, actor: Actor) -> ColumnElement[bool] | None:
     for p in people:
         in_lanes = select(HumanTask.instance_id).where(HumanTask.lane.in_(sorted(p.works_lanes)),
                                                        school_scope.open_to(p))
-        seen += [Instance.started_by == p.username, Instance.id.in_(in_lanes)]
+        seen += [started_by == p.username, instance_id.in_(in_lanes)]
         if not p.school_only:  # a school's user sees only instances with their school's rounds
-            seen.append(Instance.id.in_(select(Event.instance_id).where(Event.actor == p.username)))
+            seen.append(instance_id.in_(select(Event.instance_id).where(Event.actor == p.username)))
     return or_(*seen)
 
 

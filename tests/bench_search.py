@@ -31,11 +31,11 @@ def _fill(world: World) -> None:
     """One search row per generated instance: the real row of the model instance, plus a number of its own."""
     with world.khanton.db.transaction() as session:
         model = text_of(session, session.get(Instance, session.scalar(select(InstanceSearch.instance_id))))
-        ids = session.execute(select(Instance.id, Instance.started_at).where(
+        ids = session.execute(select(Instance.id, Instance.started_at, Instance.started_by).where(
             ~Instance.id.in_(select(InstanceSearch.instance_id)))).all()
         session.execute(insert(InstanceSearch), [
-            {"instance_id": iid, "started_at": at, "text": f"{model}\nสพป.ตก {n}/2569"}
-            for n, (iid, at) in enumerate(ids)])
+            {"instance_id": iid, "started_at": at, "started_by": by, "text": f"{model}\nสพป.ตก {n}/2569"}
+            for n, (iid, at, by) in enumerate(ids)])
 
 
 def _time(world: World, user: str, query: str) -> tuple[float, int]:

@@ -82,7 +82,7 @@ def refresh(session: Session, instance_ids: Iterable[str]) -> None:
         row = session.get(InstanceSearch, instance_id)
         if row is None:
             session.add(InstanceSearch(instance_id=instance_id, started_at=instance.started_at,
-                                       text=text_of(session, instance)))
+                                       started_by=instance.started_by, text=text_of(session, instance)))
         else:
             row.text = text_of(session, instance)
 

@@ -20,6 +20,7 @@ def upgrade() -> None:
         "instance_search",
         sa.Column("instance_id", sa.String(length=36), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("started_by", sa.String(length=64), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["instance_id"], ["instances.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("instance_id"),
