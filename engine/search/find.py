@@ -55,7 +55,7 @@ def search(session: Session, actor: Actor, query: str, limit: int, offset: int =
             .limit(max(1, min(limit, 200))).offset(max(0, offset)))
     for term in terms(query):
         page = page.where(InstanceSearch.text.contains(term, autoescape=True))
-    seen = visible_to(session, actor, InstanceSearch.instance_id, InstanceSearch.started_by)
+    seen = visible_to(session, actor, InstanceSearch.instance_id, InstanceSearch.started_by, per_row=True)
     if seen is not None:
         page = page.where(seen)
     ids = list(session.scalars(page))
