@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from .accounts import Actor
 from .assignments import Worker, check_holder, hold_for_writing
 from .errors import Conflict, Forbidden, InvalidData, NotFound, TooLarge
-from .models import Attachment, HumanTask, Instance
+from .models import Attachment, Event, HumanTask, Instance
 from .queries import may_see
 from .school_scope import hidden_rounds
 
@@ -84,6 +84,32 @@ def add(session: Session, worker: Worker, task_id: str, filename: str, content: 
                      sha256=hashlib.sha256(content).hexdigest(), content=content,
                      uploaded_by=worker.actor.username)
     session.add(row)
+    session.flush()
+    return row
+
+
+def remove(session: Session, worker: Worker, attachment_id: str) -> Attachment:
+    """Remove a document its uploader added to a task that is still open (a wrong file, a draft
+    letter), recorded on the timeline with its name and size. Refusals, first that applies: 404
+    (no such attachment, or one the person may not see), 403 (added by someone else), 409 (the task
+    is done, or someone else holds it): the file is kept as the record of that step."""
+    row = session.get(Attachment, attachment_id)
+    instance = session.get(Instance, row.instance_id) if row is not None else None
+    if row is None or instance is None or not may_see(session, worker.actor, instance) \
+            or row.task_id in hidden_rounds(session, worker.actor, instance.id):
+        raise NotFound("ไม่พบเอกสารแนบ")
+    if row.uploaded_by != worker.actor.username:
+        raise Forbidden(f"ลบเอกสาร {row.filename} ได้เฉพาะผู้ที่แนบ ({row.uploaded_by})")
+    task = session.get(HumanTask, row.task_id) if row.task_id else None
+    if task is None or task.status != "ready":
+        raise Conflict(f"ขั้นตอนที่แนบ {row.filename} ดำเนินการไปแล้ว เอกสารนี้เป็นหลักฐานของขั้นตอนนั้น ลบไม่ได้",
+                       {"attachment": row.id})
+    check_holder(session, task, worker.stands_for)
+    hold_for_writing(session, task, worker.stands_for)  # a completion or claim made meanwhile wins
+    session.add(Event(instance_id=row.instance_id, actor=worker.actor.username, kind="attachment_removed",
+                      task_id=task.id, task_spec=task.task_spec, task_name=task.name, lane=task.lane,
+                      data={"filename": row.filename, "size": row.size, "sha256": row.sha256}))
+    session.delete(row)
     session.flush()
     return row
 

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from .search import index as search_index
+
 DEFAULT_URL = "sqlite:///khanton.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_ONLY_OPTION = "khanton_read_only"
@@ -85,6 +87,7 @@ class Database:
         self.url = database_url(url)
         self.engine = make_engine(self.url, busy_timeout_ms)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        search_index.keep_current(self._sessions)  # every write keeps the search table current
 
     @property
     def is_sqlite(self) -> bool:

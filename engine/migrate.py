@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 from .db import Database
+from .search.index import fill_missing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -24,3 +25,5 @@ def upgrade(db: Database) -> None:
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    with db.transaction() as session:  # instances written before the search table existed
+        fill_missing(session)

@@ -223,3 +223,19 @@ class Draft(Base):
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+# --- search: one row of searchable text per instance ----------------------------------------------
+
+
+class InstanceSearch(Base):
+    """What a search box matches an instance by: its title, document numbers, schools and people, in
+    one casefolded text kept current on every write (engine.search.index). A substring match (Thai
+    has no spaces between words) cannot use a B-tree index, so the search reads this narrow row
+    instead of the instance's state and data; newest first, like the instance list."""
+
+    __tablename__ = "instance_search"
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    # Copied from the instance, so the visibility rule runs on this row without reading the instance's.
+    started_by: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from . import school_scope
 from .accounts import Actor
@@ -104,20 +104,38 @@ def instances(session: Session, actor: Actor, process: str | None = None, status
         query = query.where(Instance.status == status)
     if fiscal_year:
         query = query.where(Instance.fiscal_year == fiscal_year)
-    people = readers(session, actor)  # the actor, and those they act for today
-    if not any(p.reads_all or HEAD_LANE in p.works_lanes for p in people):
-        seen = []
-        for p in people:
-            in_lanes = select(HumanTask.instance_id).where(HumanTask.lane.in_(sorted(p.works_lanes)),
-                                                           school_scope.open_to(p))
-            seen += [Instance.started_by == p.username, Instance.id.in_(in_lanes)]
-            if not p.school_only:  # a school's user sees only instances with their school's rounds
-                seen.append(Instance.id.in_(select(Event.instance_id).where(Event.actor == p.username)))
-        query = query.where(or_(*seen))
+    seen = visible_to(session, actor)
+    if seen is not None:
+        query = query.where(seen)
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return [{"id": i.id, "process": i.process_key, "name": name, "title": i.title, "status": i.status,
              "fiscal_year": i.fiscal_year, "started_by": i.started_by,
              "started_at": iso_time(i.started_at), "updated_at": iso_time(i.updated_at)} for i, name in rows]
+
+
+def visible_to(session: Session, actor: Actor, instance_id: InstrumentedAttribute[str] = Instance.id,
+               started_by: InstrumentedAttribute[str] = Instance.started_by,
+               per_row: bool = False) -> ColumnElement[bool] | None:
+    """The instances the actor may list (None: all of them) — what may_see allows, as one condition
+    for the instance list and the search (which applies it to its own columns of the same names).
+    `per_row`: checked row by row through the indexes on instance_id (EXISTS) rather than against the
+    set of all the actor's instances (IN), for a scan that stops after a page of matches."""
+    people = readers(session, actor)  # the actor, and those they act for today
+    if any(p.reads_all or HEAD_LANE in p.works_lanes for p in people):
+        return None
+
+    def among(column: InstrumentedAttribute[str], *where: ColumnElement[bool]) -> ColumnElement[bool]:
+        if per_row:
+            return exists(select(column).where(column == instance_id, *where))
+        return instance_id.in_(select(column).where(*where))
+
+    seen = []
+    for p in people:
+        seen += [started_by == p.username,
+                 among(HumanTask.instance_id, HumanTask.lane.in_(sorted(p.works_lanes)), school_scope.open_to(p))]
+        if not p.school_only:  # a school's user sees only instances with their school's rounds
+            seen.append(among(Event.instance_id, Event.actor == p.username))
+    return or_(*seen)
 
 
 def timeline(session: Session, instance: Instance, latest: int | None = None,

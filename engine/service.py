@@ -278,6 +278,12 @@ class Khanton(Publisher):
             worker = assignments.worker(session, actor)
             return attachments.summary(attachments.add(session, worker, task_id, filename, content))
 
+    def remove_attachment(self, attachment_id: str, actor: Actor) -> dict[str, Any]:
+        """Remove a document one added to a task that is still open; recorded on the timeline."""
+        with self.db.transaction() as session:
+            worker = assignments.worker(session, actor)
+            return attachments.summary(attachments.remove(session, worker, attachment_id))
+
     def task_attachments(self, task_id: str, actor: Actor) -> list[dict[str, Any]]:
         """A task's documents, for those who may see the task."""
         with self.db.transaction(read_only=True) as session:

@@ -99,6 +99,7 @@ EVENT_NAMES = {
     "rejected": "ไม่เห็นชอบ — ยุติกระบวนงาน", "finished": "กระบวนงานเสร็จสิ้น", "timer": "ครบกำหนดเวลา",
     "claimed": "รับงาน", "released": "ปล่อยงานคืน", "handed_over": "ส่งต่องาน", "migrated": "ย้ายรุ่น",
     "suspended": "ระงับชั่วคราว", "resumed": "ดำเนินการต่อ", "terminated": "ยุติ", "error": "ขัดข้อง",
+    "attachment_removed": "ลบเอกสารแนบ",
 }
 
 

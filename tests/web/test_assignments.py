@@ -105,7 +105,7 @@ def test_attachments_are_checked_listed_and_downloadable_by_those_who_may_see(we
     assert page_as("supervisor").get(link.group(1)).status_code == 200
 
 
-def test_start_from_last_years_instance_copies_its_start_data(web: World, page_as: Any) -> None:
+def test_start_from_last_years_instance_copies_its_start_data_but_asks_for_the_title(web: World, page_as: Any) -> None:
     from web.i18n import current_fiscal_year
 
     year = current_fiscal_year()
@@ -115,7 +115,11 @@ def test_start_from_last_years_instance_copies_its_start_data(web: World, page_a
     page.get("/processes/budget-transfer")
     assert f"copy={old['id']}" in page.html
     page.get(f"/processes/budget-transfer?copy={old['id']}")
-    assert 'value="โอนงบ ปีที่แล้ว"' in page.html and f'value="{year}"' in page.html and 'value="2"' in page.html
+    assert f'value="{year}"' in page.html and 'value="2"' in page.html
+    # This year's title is asked for, not copied: the field is empty, last year's shown beside it.
+    assert 'value="โอนงบ ปีที่แล้ว"' not in page.html
+    assert 'name="title" value=""' in page.html
+    assert "ตั้งชื่อเรื่องของปีนี้ (ปีที่แล้ว: “โอนงบ ปีที่แล้ว”)" in page.html
 
 
 def test_demo_is_idempotent(web: World) -> None:

@@ -249,3 +249,9 @@ def add_attachment(task_id: str) -> tuple[Response, int]:
 def download_attachment(attachment_id: str) -> Response:
     meta, content = engine().attachment(attachment_id, _actor())
     return attachment_response(meta, content)
+
+
+@bp.delete("/attachments/<attachment_id>")
+def remove_attachment(attachment_id: str) -> Response:
+    """Remove a document one added, while its task is open (on the timeline as attachment_removed)."""
+    return jsonify(_attachment(engine().remove_attachment(attachment_id, _actor())))

@@ -193,7 +193,11 @@ OPENAPI: dict[str, Any] = {
                                                  "carrying the name (filename* in UTF-8)",
                                   "content": {"application/octet-stream": {
                                       "schema": {"type": "string", "format": "binary"}}}},
-                          **_errors(401, 404, 403)}}},
+                          **_errors(401, 404, 403)}},
+            "delete": {"summary": "Remove a document the caller added, while its task is still open; the "
+                                  "timeline records it (kind attachment_removed)", "parameters": [ID],
+                       "responses": {"200": _json(_ref("Attachment"), "the document removed"),
+                                     **_errors(401, 404, 403, 409)}}},
         "/openapi.json": {"get": {"summary": "This description", "security": [],
                                   "responses": {"200": {"description": "OpenAPI 3"}}}},
     },

@@ -57,6 +57,7 @@ def process(key: str) -> str | Response | tuple[str, int]:
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
     copied_from = request.args.get("copy") or request.form.get("copied_from") or ""
+    last_title = ""
     if request.method == "POST":
         # The page converts; the engine alone validates (and refuses what could not be converted).
         data, unconverted, values = forms_render.parse(schema, request.form.to_dict())
@@ -75,11 +76,18 @@ def process(key: str) -> str | Response | tuple[str, int]:
         copied = engine().start_data(copied_from, actor)
         if "fiscal_year" in copied:
             copied["fiscal_year"] = year
+        # This year's work gets this year's name: the title is asked for, last year's shown beside it.
+        last_title = str(copied.pop("title", "") or "")
         values = forms_render.flatten(schema, copied)
     elif "fiscal_year" in schema.get("properties", {}):
         values = {"fiscal_year": str(year)}
     fields = forms_render.build_fields(schema, values, errors)
     forms_render.tidy_errors(fields)
+    if copied_from and request.method == "GET":
+        for f in fields:
+            if f.key == "title":
+                f.description = _("ตั้งชื่อเรื่องของปีนี้ (ปีที่แล้ว: “%(title)s”)", title=last_title) if last_title \
+                    else _("ตั้งชื่อเรื่องของปีนี้")
     last_year = engine().previous_year(key, actor, year) if "fiscal_year" in schema.get("properties", {}) else []
     status = 422 if errors else 200
     return render_template("tasks/process.html", info=info, fields=fields, errors=errors, may_start=may_start,
