@@ -25,28 +25,16 @@ from sqlalchemy.orm import Session
 from .. import instances, state
 from ..db import Database
 from ..errors import WorkflowFailure
-from ..models import HumanTask, Instance, ProcessVersion, Timer
+from ..models import Instance, ProcessVersion, Timer
 from ..runner import Halted, run_engine
-from ..thai_calendar import iso_time
 from . import starts
-from .timers import CANCELLED, FIRED, PENDING
+from .timers import CANCELLED, FIRED, PENDING, TIMER_ACTOR
 
 MAX_PER_PASS = 10_000  # a pass ends when nothing is due; this only bounds a pathological backlog
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:100]
-
-
-def _attached(session: Session, instance: Instance, task: Any) -> HumanTask | None:
-    """The ready user task a boundary timer sits on, so its event names the task."""
-    parent = task.parent
-    ids = [str(t.id) for t in (parent.children if parent is not None else []) if t is not task]
-    if not ids:
-        return None
-    return session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                   HumanTask.spiff_task_id.in_(ids),
-                                                   HumanTask.status == "ready")).first()
 
 
 def _fire_in_instance(session: Session, row: Timer, now: datetime, worker: str) -> bool:
@@ -65,20 +53,18 @@ def _fire_in_instance(session: Session, row: Timer, now: datetime, worker: str) 
     if task is None or task.state != TaskState.WAITING:
         row.status = CANCELLED  # the workflow moved on (the task was completed first)
         return True
-    attached = _attached(session, instance, task)
-    row.status, row.fired_at, row.fired_by = FIRED, now, worker
+    row.fired_by = worker  # the row is marked fired by the sync below, with its timeline event
     halted: Halted | None
     try:
         workflow.refresh_timers()
         halted = run_engine(workflow)
-    except WorkflowFailure as err:  # what follows the timer failed: the instance stops, as it would on a completion
+    except WorkflowFailure as err:  # what follows the timer failed: the instance stops, as on a completion
         workflow = state.load(version, instance.state)
         halted = Halted(err.element or row.element, err.message)
-    instances._event(session, instance, starts.TIMER_ACTOR, "timer", attached, data={  # noqa: SLF001
-        "element": row.element, "name": row.name, "kind": row.kind, "due_at": iso_time(row.due_at)})
-    instances._sync(session, instance, version, workflow, starts.TIMER_ACTOR)  # noqa: SLF001
+        row.status, row.fired_at = FIRED, now
+    instances._sync(session, instance, version, workflow, TIMER_ACTOR)  # noqa: SLF001
     if halted:
-        instances._halt(session, instance, halted, starts.TIMER_ACTOR)  # noqa: SLF001
+        instances._halt(session, instance, halted, TIMER_ACTOR)  # noqa: SLF001
     instances._save(session, instance, workflow, instance.revision)  # noqa: SLF001
     return True
 
@@ -88,37 +74,39 @@ def _due_query(now: datetime, skipped: Collection[str]) -> Any:
     return query.where(Timer.id.not_in(skipped)) if skipped else query
 
 
-def fire_next(db: Database, worker: str, skipped: set[str], now: datetime | None = None) -> Timer | None:
-    """Claim and fire the earliest due row not in `skipped`; the row fired (or passed over), or None
-    when nothing is due. A row left pending because its instance was busy is added to `skipped`."""
+def fire_next(db: Database, worker: str, skipped: set[str], now: datetime | None = None) -> bool | None:
+    """Claim and fire the earliest due row not in `skipped`: True when it fired, False when it was passed
+    over (its instance busy: added to `skipped`) or found stale (cancelled), None when nothing is due."""
     now = now or datetime.now(UTC)
     with db.transaction(read_only=True) as session:  # SQLite: no write lock while nothing is due
         if not session.scalar(select(exists(_due_query(now, skipped)))):
             return None
     with db.transaction() as session:
         row: Timer | None = session.scalars(_due_query(now, skipped).order_by(Timer.due_at).limit(1)
-                              .with_for_update(skip_locked=True)).first()
+                                            .with_for_update(skip_locked=True)).first()
         if row is None:
             return None
         if row.instance_id is None:
             starts.fire(session, row, now, worker)
-        elif not _fire_in_instance(session, row, now, worker):
-            skipped.add(row.id)
+            return True
+        if not _fire_in_instance(session, row, now, worker):
+            skipped.add(row.id)  # its instance is busy: the next pass takes it
+            return False
         session.flush()
-        session.expunge(row)
-        return row
+        return row.status == FIRED
 
 
 def fire_due(db: Database, worker: str | None = None, now: datetime | None = None) -> int:
-    """Fire every row due now; how many were fired."""
+    """Fire every row due now; how many rows this worker claimed and fired (a firing may also fire
+    other due timers of the same instance: their rows are marked fired too, see timers.sync)."""
     worker = worker or worker_name()
     skipped: set[str] = set()
     fired = 0
     for _ in range(MAX_PER_PASS):
-        row = fire_next(db, worker, skipped, now)
-        if row is None:
+        outcome = fire_next(db, worker, skipped, now)
+        if outcome is None:
             break
-        fired += row.id not in skipped
+        fired += outcome
     return fired
 
 

@@ -25,9 +25,8 @@ from ..models import ProcessVersion, Timer
 from ..runner import run_engine
 from ..thai_calendar import bangkok, fiscal_year_of, iso_time
 from . import iso
-from .timers import CANCELLED, FIRED, PENDING, START
+from .timers import CANCELLED, FIRED, PENDING, START, TIMER_ACTOR
 
-TIMER_ACTOR = "timer"  # the actor of what timers do, on the timeline
 _SCHEDULABLE = {"CycleTimerEventDefinition": "timeCycle", "TimeDateEventDefinition": "timeDate"}
 
 
