@@ -74,13 +74,15 @@ def _due_query(now: datetime, skipped: Collection[str]) -> Any:
     return query.where(Timer.id.not_in(skipped)) if skipped else query
 
 
-def fire_next(db: Database, worker: str, skipped: set[str], now: datetime | None = None) -> bool | None:
+def fire_next(db: Database, worker: str, skipped: set[str], now: datetime | None = None,
+              peek: bool = True) -> bool | None:
     """Claim and fire the earliest due row not in `skipped`: True when it fired, False when it was passed
     over (its instance busy: added to `skipped`) or found stale (cancelled), None when nothing is due."""
     now = now or datetime.now(UTC)
-    with db.transaction(read_only=True) as session:  # SQLite: no write lock while nothing is due
-        if not session.scalar(select(exists(_due_query(now, skipped)))):
-            return None
+    if peek:  # SQLite: no write lock while nothing is due
+        with db.transaction(read_only=True) as session:
+            if not session.scalar(select(exists(_due_query(now, skipped)))):
+                return None
     with db.transaction() as session:
         row: Timer | None = session.scalars(_due_query(now, skipped).order_by(Timer.due_at).limit(1)
                                             .with_for_update(skip_locked=True)).first()
@@ -102,8 +104,9 @@ def fire_due(db: Database, worker: str | None = None, now: datetime | None = Non
     worker = worker or worker_name()
     skipped: set[str] = set()
     fired = 0
+    outcome: bool | None = None
     for _ in range(MAX_PER_PASS):
-        outcome = fire_next(db, worker, skipped, now)
+        outcome = fire_next(db, worker, skipped, now, peek=outcome is None)  # after a firing, more are likely
         if outcome is None:
             break
         fired += outcome

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import FieldError, InvalidData, NotFound
@@ -52,3 +53,9 @@ def remove_day(session: Session, day: date) -> None:
 
 def year(session: Session, year_: int) -> list[DayOff]:
     return WorkingCalendar.load(session).days_off(year_)
+
+
+def working_overrides(session: Session, year_: int) -> list[Holiday]:
+    """The days an admin made working days although the package calls them holidays, in that year."""
+    rows = session.scalars(select(Holiday).where(Holiday.is_holiday.is_(False)).order_by(Holiday.day)).all()
+    return [row for row in rows if row.day.year == year_]
