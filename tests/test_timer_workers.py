@@ -133,3 +133,35 @@ def test_a_worker_killed_mid_firing_loses_and_doubles_nothing(db: str, tmp_path:
         _assert_each_fired_once(khanton, 300)
     finally:
         khanton.db.dispose()
+
+
+def _serve(url: str, *flags: str) -> subprocess.Popen[bytes]:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": url, "KHANTON_SECRET_KEY": "test"}
+    return subprocess.Popen([KHANTON, "serve", "--port", str(port), *flags], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_serve_fires_at_its_start_what_came_due_while_nothing_ran(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'office.db'}"
+    khanton = _khanton_with_waits(url, 5)
+    try:
+        time.sleep(1.1)  # due now, and no process runs
+        quiet = _serve(url, "--no-timers")  # web processes only: a worker is expected to fire them
+        time.sleep(3)
+        quiet.kill()
+        quiet.wait()
+        assert _pending(khanton) == 5
+        server = _serve(url)
+        try:
+            _wait_until_none_pending(khanton, timeout=30)
+        finally:
+            server.kill()
+            server.wait()
+        _assert_each_fired_once(khanton, 5)
+    finally:
+        khanton.db.dispose()
