@@ -25,7 +25,7 @@ from .forms import validate_data
 from .models import Event, HumanTask, Instance, ProcessVersion, School, utcnow
 from .runner import Halted, ready_user_tasks, run_engine
 from .thai_calendar import thai_datetime
-from .time import due_rules, timers
+from .time import due_rules, start_events, timers
 
 RUNNING, COMPLETED, REJECTED, ERROR = "running", "completed", "rejected", "error"
 
@@ -213,6 +213,7 @@ def prepare_start(session: Session, key: str, data: dict[str, Any], actor: Actor
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**copy.deepcopy(data))
+    start_events.start_now(workflow)  # started by hand: a timer start event does not wait
     return PreparedStart(version, workflow, run_engine(workflow))
 
 

@@ -175,3 +175,12 @@ def test_timer_literals_and_due_rules_are_checked_at_publish(world: World) -> No
         assert response.status_code == 422, response.get_json()
         details = response.get_json()["error"]["details"]
         assert any(d["element"] == element and words in d["message"] for d in details), details
+
+
+def test_a_procedure_with_a_timer_start_started_by_hand_runs_once_at_once(world: World, clock: Any) -> None:
+    instance = start(world, "timer-yearly")
+    tasks = ready(world, instance["id"])
+    assert [t["name"] for t in tasks] == ["จัดทำแผนปฏิบัติการ"]
+    assert pending(world, instance["id"]) == []  # its start event does not wait for the next 1 October
+    done = world.api("officer").post(f"/tasks/{tasks[0]['id']}/complete", json={"data": {}})
+    assert done.status_code == 200 and done.get_json()["status"] == "completed"

@@ -24,7 +24,7 @@ from ..accounts import Actor
 from ..models import ProcessVersion, Timer
 from ..runner import run_engine
 from ..thai_calendar import bangkok, fiscal_year_of, iso_time
-from . import iso
+from . import iso, start_events
 from .timers import CANCELLED, FIRED, PENDING, START, TIMER_ACTOR
 
 _SCHEDULABLE = {"CycleTimerEventDefinition": "timeCycle", "TimeDateEventDefinition": "timeDate"}
@@ -113,7 +113,7 @@ def fire(session: Session, row: Timer, now: datetime, worker: str) -> str:
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**data)
-    _start_once(workflow, row.element, at)
+    start_events.start_now(workflow, at, row.element)
     prepared = instances.PreparedStart(version, workflow, run_engine(workflow))
     instance = instances.apply_start(session, prepared, data, Actor(TIMER_ACTOR, frozenset(), frozenset()))
     instances._event(session, instance, TIMER_ACTOR, "timer", data={  # noqa: SLF001 - the write path's own
@@ -121,14 +121,3 @@ def fire(session: Session, row: Timer, now: datetime, worker: str) -> str:
     row.fired_at, row.fired_by = now, worker
     _point_at(row, cycle, row.occurrence + 1)
     return instance.id
-
-
-def _start_once(workflow: object, element: str, at: datetime) -> None:
-    """The new instance passes its timer start event once: the schedule is ours to count, and
-    SpiffWorkflow would otherwise repeat the flow inside this one instance for every cycle."""
-    for task in workflow.get_tasks():  # type: ignore[attr-defined]
-        if task.task_spec.bpmn_id == element:
-            if task.task_spec.event_definition.__class__.__name__ == "CycleTimerEventDefinition":
-                task._set_internal_data(event_value={"cycles": 1, "next": at.isoformat(), "duration": 1.0})
-            else:
-                task._set_internal_data(event_value=at.isoformat())
