@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +83,24 @@ def test_an_overdue_task_is_marked_and_timer_firings_show_on_the_timeline(web: W
     task_id = web.api("officer").get(f"/instances/{instance_id}").get_json()["ready_tasks"][0]["id"]
     officer.get(f"/tasks/{task_id}")
     assert 'class="tag overdue"' in officer.html
+    supervisor = page_as("supervisor")
+    supervisor.get(f"/instances/{instance_id}")
+    assert 'class="tag overdue"' in supervisor.html  # the supervisor's view of the instance
     # The reminder (P3D) and deadline (P10D) are not due: nothing fires, nothing on the timeline yet.
     assert fire_due(web.khanton.db) == 0
-    assert "ครบกำหนดเวลา" not in page_as("supervisor").get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "ครบกำหนดเวลา" not in supervisor.html
+
+
+def test_a_firing_shows_on_the_timeline_with_what_it_did(web: World, page_as: Any) -> None:
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 12, 1, 3, 0, tzinfo=UTC), tick=True) as clock:
+        instance_id = _publish_overdue(web)
+        clock.shift(timedelta(days=3, minutes=1))
+        assert fire_due(web.khanton.db) == 1
+        supervisor = page_as("supervisor")
+        supervisor.get(f"/instances/{instance_id}")
+    assert "ครบกำหนดเวลา" in supervisor.html and "เตือนเมื่อครบ 3 วัน — เตือน งานยังอยู่ที่เดิม" in supervisor.html
 
 
 sync_api = pytest.importorskip("playwright.sync_api")
