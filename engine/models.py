@@ -242,3 +242,22 @@ class Holiday(Base):
     is_holiday: Mapped[bool] = mapped_column(default=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """An in-app notice to one person about one task: new in their lanes, due soon, overdue. Unique per
+    (person, task, kind), so that several workers making notices never make one twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("username", "task_id", "kind"),
+                      Index("ix_notifications_username_read", "username", "read_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))  # new, due_soon, overdue (engine.notify.inbox)
+    task_id: Mapped[str] = mapped_column(String(36))
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    due_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column()

@@ -26,6 +26,7 @@ from .. import instances, state
 from ..db import Database
 from ..errors import WorkflowFailure
 from ..models import Instance, ProcessVersion, Timer
+from ..notify import inbox
 from ..runner import Halted, run_engine
 from . import starts
 from .timers import CANCELLED, FIRED, PENDING, TIMER_ACTOR
@@ -132,4 +133,17 @@ class Poller:
                 self._latest = latest
             except IntegrityError:
                 pass  # another worker added the same schedule first: look again next time
-        return fire_due(self.db, self.worker)
+        fired = fire_due(self.db, self.worker)
+        self._notify()
+        return fired
+
+    def _notify(self) -> None:
+        """Make the in-app notices due now (engine.notify.inbox); nothing is written when none is due."""
+        with self.db.transaction(read_only=True) as session:
+            if not inbox.missing(session):
+                return
+        try:
+            with self.db.transaction() as session:
+                session.add_all(inbox.missing(session))
+        except IntegrityError:
+            pass  # another worker made some of them first: the rest follow on the next poll

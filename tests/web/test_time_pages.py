@@ -103,6 +103,26 @@ def test_a_firing_shows_on_the_timeline_with_what_it_did(web: World, page_as: An
     assert "ครบกำหนดเวลา" in supervisor.html and "เตือนเมื่อครบ 3 วัน — เตือน งานยังอยู่ที่เดิม" in supervisor.html
 
 
+def test_the_header_counts_unread_notices_and_reading_clears_it(web: World, page_as: Any) -> None:
+    from engine.time.firing import Poller
+    from tests.test_timers import start
+
+    start(web)
+    Poller(web.khanton.db)()
+    officer = page_as("officer")
+    officer.get("/")
+    assert 'class="badge unread-count">1<' in officer.html
+    officer.get("/notifications")
+    assert "งานใหม่" in officer.html and "ตรวจเอกสาร" in officer.html and "unread" in officer.html
+    assert officer.post("/notifications/read").status_code == 302
+    officer.get("/notifications")
+    assert "unread-count" not in officer.html and "ตรวจเอกสาร" in officer.html
+    head = page_as("head")
+    head.get("/notifications")
+    assert "ตรวจเอกสาร" not in head.html and "ยังไม่มีการแจ้งเตือน" in head.html
+    assert page_as().get("/notifications").status_code == 302  # signed out: to the sign-in page
+
+
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

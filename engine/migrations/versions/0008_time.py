@@ -1,4 +1,4 @@
-"""time: timers fired by the scheduler, holidays for working-day due dates
+"""time: timers fired by the scheduler, holidays for working-day due dates, in-app notifications
 
 Revision ID: 0008
 Revises: 0004
@@ -51,8 +51,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day"),
     )
 
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("task_id", sa.String(length=36), nullable=False),
+        sa.Column("instance_id", sa.String(length=36), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["instance_id"], ["instances.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("username", "task_id", "kind"),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notifications_instance_id"), ["instance_id"], unique=False)
+        batch_op.create_index("ix_notifications_username_read", ["username", "read_at"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table("notifications")
     op.drop_table("holidays")
     with op.batch_alter_table("timers", schema=None) as batch_op:
         batch_op.drop_index("ix_timers_status_due")
