@@ -93,7 +93,7 @@ def instance_file(session: Session, actor: Actor, instance_id: str, latest_event
         event["lane_name"] = LANES.get(event["lane"] or "", event["lane"])
     view["ready_tasks"] = [{"id": t.id, "name": t.name, "lane": t.lane, "lane_name": LANES.get(t.lane, t.lane),
                             "assignee": t.assignee, "assignee_name": who.get(t.assignee or "", t.assignee),
-                            "created_at": t.created_at, "mine": working.may_work(t)}
+                            "created_at": t.created_at, "due_at": t.due_at, "mine": working.may_work(t)}
                            for t in ready]
     shown = [a for a in attachments.for_instance(session, instance.id) if a["task"] not in hidden]
     view.update(timeline=timeline, event_count=event_count, attachments=shown,

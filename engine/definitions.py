@@ -19,6 +19,7 @@ from .errors import InvalidDefinition, Problem
 from .models import ProcessVersion
 from .roles import LANES
 from .spec_worker import parse_in_child
+from .time import due_rules, iso
 from .xmlsafe import UnsafeXml, parse_xml, read_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -97,7 +98,10 @@ def _describe_process(process: etree._Element, problems: list[Problem], file: st
             "input_collection": (loop.findtext("bpmn:loopDataInputRef", "", NS).strip() or None)
             if loop is not None else None,
             "line": task.sourceline,
+            "due_in": _props(task).get("dueIn") or None,
         }
+        if wrong := due_rules.refusal(tasks[task_id]["due_in"]):
+            problems.append(Problem(f"dueIn: {wrong}", element=task_id, line=task.sourceline, file=file))
         if not tasks[task_id]["lane"]:
             problems.append(Problem(f"{HUMAN_TASKS[kind]}ต้องอยู่ใน lane ไม่เช่นนั้นไม่มีผู้ใดทำงานนี้ให้เสร็จได้",
                                     element=task_id, line=task.sourceline, file=file))
@@ -145,10 +149,15 @@ def _check_expressions(root: etree._Element, problems: list[Problem], file: str)
         conditional = local == "condition" and parent is not None and \
             etree.QName(parent).localname == "conditionalEventDefinition"
         try:
-            if text and (local in EXPRESSION_TAGS or conditional):
+            if text and local in iso.TAGS and iso.is_literal(text):
+                iso.check(local, text)  # ISO 8601 as BPMN writes it (engine.time.bpmn), not an expression
+            elif text and (local in EXPRESSION_TAGS or conditional):
                 expressions.check_expression(text)
             elif text and local in SCRIPT_TAGS:
                 expressions.check_script(text)
+        except iso.IsoError as err:
+            problems.append(Problem(f"{local}: {err}", element=_owner(node).get("id"), line=node.sourceline,
+                                    file=file))
         except expressions.ExpressionRefused as err:
             line = (node.sourceline or 0) + (err.line - 1 if err.line else 0)
             problems.append(Problem(f"{local}: {err.message}", element=_owner(node).get("id"),

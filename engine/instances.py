@@ -26,6 +26,7 @@ from .models import Event, HumanTask, Instance, ProcessVersion, School, utcnow
 from .rounds import drafts, returned
 from .runner import Halted, ready_user_tasks, run_engine
 from .thai_calendar import thai_datetime
+from .time import due_rules, start_events, timers
 
 RUNNING, COMPLETED, REJECTED, ERROR = "running", "completed", "rejected", "error"
 
@@ -106,7 +107,7 @@ def _sync(session: Session, instance: Instance, version: ProcessVersion, workflo
             name=_round_name(meta.get("name") or task.task_spec.name, task, meta.get("input_item"),
                              school.name if school else None),
             lane=meta.get("lane") or "", form=meta.get("form"), status="ready",
-            school=school.code if school else None,
+            school=school.code if school else None, due_at=due_rules.due_at(session, meta.get("due_in")),
         ))
     instance.data = _current_data(workflow)
     instance.updated_at = utcnow()
@@ -114,6 +115,7 @@ def _sync(session: Session, instance: Instance, version: ProcessVersion, workflo
         instance.status = _end_status(version, workflow)
         instance.ended_at = utcnow()
         _event(session, instance, actor, "rejected" if instance.status == REJECTED else "finished")
+    timers.sync(session, instance, workflow)
 
 
 def _round_name(name: str, task: Any, input_item: str | None, school_name: str | None = None) -> str:
@@ -212,6 +214,7 @@ def prepare_start(session: Session, key: str, data: dict[str, Any], actor: Actor
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**copy.deepcopy(data))
+    start_events.start_now(workflow)  # started by hand: a timer start event does not wait
     return PreparedStart(version, workflow, run_engine(workflow))
 
 

@@ -239,3 +239,64 @@ class InstanceSearch(Base):
     # Copied from the instance, so the visibility rule runs on this row without reading the instance's.
     started_by: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text, default="")
+# --- time: timers fired by the scheduler, holidays for working-day due dates (engine/time/) -------
+
+
+class Timer(Base):
+    """What fires when: a timer event an instance waits at, or a procedure's next scheduled start.
+
+    The scheduler only polls and claims these rows (style.md 6): a row is claimed and fired in one
+    transaction, so it fires exactly once, and a process that dies mid-firing leaves it pending."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_status_due", "status", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # None for a scheduled start (timer start event): the procedure has no instance yet.
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    element: Mapped[str] = mapped_column(String(200))  # the timer event's BPMN id
+    name: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[str] = mapped_column(String(20))  # deadline, reminder, wait, start (engine.time.timers)
+    spiff_task_id: Mapped[str | None] = mapped_column(String(36))
+    due_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, fired, cancelled
+    # One row per scheduled start: "<process key>/<element>"; None for an instance's timers.
+    start_key: Mapped[str | None] = mapped_column(String(310), unique=True)
+    expression: Mapped[str | None] = mapped_column(String(200))  # a start's ISO 8601 date or cycle
+    occurrence: Mapped[int] = mapped_column(Integer, default=0)  # a start's next occurrence, from 0
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fired_at: Mapped[datetime | None] = mapped_column()
+    fired_by: Mapped[str | None] = mapped_column(String(100))  # host:pid of the worker
+
+
+class Holiday(Base):
+    """A day an admin set: a holiday the cabinet added (is_holiday) or a day the `holidays` package
+    calls a holiday that is a working day this year (a holiday moved away)."""
+
+    __tablename__ = "holidays"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_holiday: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """An in-app notice to one person about one task: new in their lanes, due soon, overdue. Unique per
+    (person, task, kind), so that several workers making notices never make one twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("username", "task_id", "kind"),
+                      Index("ix_notifications_username_read", "username", "read_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))  # new, due_soon, overdue (engine.notify.inbox)
+    task_id: Mapped[str] = mapped_column(String(36))
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    due_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column()

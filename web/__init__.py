@@ -47,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["khanton"] = Khanton(
         app.config["DATABASE_URL"], app.config["PROCESSES_DIR"], app.config["FORMS_DIR"])
 
-    from . import assets, auth, errors, headers, i18n, search_page, tasks
+    from . import assets, auth, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
@@ -57,6 +57,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     assets.init_app(app)
     tasks.init_app(app)
     search_page.init_app(app)
+    holidays.init_app(app)
+    notifications.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     return app

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
-from engine.errors import InvalidDefinition, KhantonError
+from engine.errors import InvalidData, InvalidDefinition, KhantonError
 from engine.loading import Action, Outcome
 from engine.service import Khanton
 from engine.thai_calendar import thai_datetime
@@ -90,6 +90,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
               "(ปกติ 2–4 ต่อแกนประมวลผลของเครื่อง)")
         return 2
     key = _secret_key()  # read once, before any worker starts: every worker signs with the same key
+    if not args.no_timers:
+        from engine.db import Database
+        from engine.time import scheduler
+
+        scheduler.start_background(Database())  # in this (the master) process only, never in forked workers
     if args.workers == 1:
         # One process, as before: Werkzeug's threaded server, which also runs where gunicorn cannot.
         create_app({"SECRET_KEY": key}).run(host=args.host, port=args.port, threaded=True)
@@ -97,6 +102,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web import serving
 
     serving.run(lambda: create_app({"SECRET_KEY": key}), args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from engine.db import Database
+    from engine.time import scheduler
+
+    db = Database()
+    print(f"khanton worker: ตรวจตัวจับเวลาทุก {args.interval:g} วินาที "
+          f"({make_url(db.url).render_as_string(hide_password=True)}); หยุดด้วย Ctrl-C หรือ SIGTERM", flush=True)
+    scheduler.run_blocking(db, args.interval)
+    return 0
+
+
+def cmd_holiday_set(args: argparse.Namespace) -> int:
+    from engine.time import holiday_admin
+
+    db = _engine().db
+    try:
+        with db.transaction() as session:
+            day = holiday_admin.parse_day(args.day)
+            holiday_admin.set_day(session, day, args.name, not args.working, args.actor)
+    except InvalidData as err:
+        for error in err.errors:
+            print(f"khanton holiday set: {error.message}", file=sys.stderr)
+        return 1
+    print(f"{day.isoformat()}: {'วันทำงาน' if args.working else 'วันหยุด'} — {args.name.strip()}")
+    return 0
+
+
+def cmd_holiday_list(args: argparse.Namespace) -> int:
+    from engine.thai_calendar import thai_date
+    from engine.time import holiday_admin
+
+    with _engine().db.transaction(read_only=True) as session:
+        for day in holiday_admin.year(session, args.year):
+            mark = "  (ผู้ดูแลระบบ)" if day.source == "admin" else ""
+            print(f"{day.day.isoformat()}  {thai_date(day.day)}  {day.name}{mark}")
     return 0
 
 
@@ -186,7 +229,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--workers", type=int, default=1,
                        help="processes; above 1 runs gunicorn (PostgreSQL, or SQLite on one machine)")
+    serve.add_argument("--no-timers", action="store_true",
+                       help="run no timer scheduler here (when `khanton worker` processes fire the timers)")
     serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="fire due timers (deadlines, reminders, scheduled starts) until stopped")
+    worker.add_argument("--interval", type=float, default=10.0, help="seconds between polls (default 10)")
+    worker.set_defaults(func=cmd_worker)
+    holiday = sub.add_parser("holiday", help="the office calendar").add_subparsers(dest="holiday_command",
+                                                                                   required=True)
+    holiday_set = holiday.add_parser("set", help="make a day a holiday (or, with --working, a working day)")
+    holiday_set.add_argument("day", help="YYYY-MM-DD (Common Era)")
+    holiday_set.add_argument("--name", required=True)
+    holiday_set.add_argument("--working", action="store_true", help="a working day the package calls a holiday")
+    holiday_set.add_argument("--actor", default="cli")
+    holiday_set.set_defaults(func=cmd_holiday_set)
+    holiday_list = holiday.add_parser("list", help="a year's holidays (Common Era year)")
+    holiday_list.add_argument("year", type=int)
+    holiday_list.set_defaults(func=cmd_holiday_list)
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create a user")
     add.add_argument("name")
