@@ -47,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["khanton"] = Khanton(
         app.config["DATABASE_URL"], app.config["PROCESSES_DIR"], app.config["FORMS_DIR"])
 
-    from . import assets, auth, errors, headers, i18n, tasks
+    from . import admin, assets, auth, client, errors, headers, i18n, tasks
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
@@ -56,6 +56,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     assets.init_app(app)
     tasks.init_app(app)
+    admin.init_app(app)
+    client.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     return app
