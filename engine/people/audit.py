@@ -7,7 +7,7 @@ updates or deletes a row; `record` is the only writer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -49,5 +49,7 @@ def page(session: Session, limit: int = 50, offset: int = 0, target: str | None 
     if target:
         query, count = query.where(AuditEntry.target == target), count.where(AuditEntry.target == target)
     rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
-    entries = [Entry(r.at, r.actor, r.address, r.action, r.target, r.detail or {}) for r in rows]
+    # SQLite hands back naive datetimes (kept in UTC): the read model's are aware on both databases.
+    entries = [Entry(r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC), r.actor, r.address, r.action, r.target,
+                     r.detail or {}) for r in rows]
     return entries, session.scalar(count) or 0

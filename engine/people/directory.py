@@ -72,7 +72,8 @@ def listing(session: Session, search: str = "", limit: int = 25, offset: int = 0
 def access(session: Session, username: str) -> Access:
     user = find_user(session, username)
     now = datetime.now(UTC)
-    tokens = [Token(t.id, t.created_at, t.expires_at, t.expires_at is not None and _aware(t.expires_at) <= now)
+    tokens = [Token(t.id, _aware(t.created_at), t.expires_at and _aware(t.expires_at),
+                    t.expires_at is not None and _aware(t.expires_at) <= now)
               for t in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))]
     live = session.scalar(select(func.count()).select_from(WebSession).where(
         WebSession.username == username, WebSession.ended_at.is_(None))) or 0
