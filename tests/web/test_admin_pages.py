@@ -204,3 +204,27 @@ def test_each_role_has_its_own_menu(web: World, page_as: Any, admin: Page) -> No
     assert "/admin/users" not in officer.html
     web.khanton.add_user("both", ["officer", "admin"], ["plan_officer"], PASSWORD)
     assert menus(page_as("both")) == ["officer", "admin"]
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts_and_otherwise_it_is_ignored(web: World) -> None:
+    from web import create_app
+
+    def client(trusted: int, forwarded: str) -> Page:
+        app = create_app({"TESTING": True, "DATABASE_URL": web.khanton.db.url, "TRUSTED_PROXIES": trusted})
+        app.extensions["khanton"] = web.khanton
+        page = Page(app.test_client())
+        page.client.environ_base.update({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": forwarded})
+        page.get("/login")
+        return page
+
+    stranger = client(1, "203.0.113.66")
+    for _ in range(MAX_FAILURES):
+        stranger.post("/login", {"username": "head", "password": "guess"})
+    assert stranger.post("/login", {"username": "head", "password": PASSWORD}).status_code == 429
+    # Through the same proxy, the colleague's own address is not locked.
+    assert client(1, "10.1.1.20").sign_in("head").status_code == 302
+    # Without a trusted proxy the header is the client's to write: changing it does not escape a lock.
+    direct = client(0, "198.51.100.1")
+    for _ in range(MAX_FAILURES):
+        direct.post("/login", {"username": "director", "password": "guess"})
+    assert client(0, "198.51.100.2").sign_in("director").status_code == 429
