@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,9 +13,11 @@ from engine.people.office import People
 from .. import engine
 from ..auth import current_actor
 from ..client import address
+from ..tasks.inbox import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 25
+__all__ = ["PAGE_SIZE", "bp", "page_number", "people", "who"]
 
 
 def people() -> People:
@@ -25,13 +27,6 @@ def people() -> People:
 def who() -> Who:
     """The signed-in person and their address, for the audit trail."""
     return Who(current_actor().username, address())
-
-
-def page_number() -> int:
-    try:
-        return min(max(1, int(request.args.get("page", "1"))), 100_000)
-    except ValueError:
-        return 1
 
 
 @bp.before_request
