@@ -187,6 +187,13 @@ def test_the_audit_page_shows_who_what_when_and_from_where(web: World, admin: Pa
     admin.get("/admin/audit")
     assert "ปลดล็อกบัญชี" in admin.html and "head" in admin.html and "boss" in admin.html
     assert "10.1.1.20" in admin.html and re.search(r"25\d\d \d\d:\d\d", admin.html)
+    admin.get("/admin/users/head")
+    admin.post("/admin/users/head", {"display_name": "นายหัวหน้า", "roles": ["officer", "supervisor"],
+                                     "lanes": ["plan_head"]})
+    admin.get("/admin/audit")
+    # Details in words: role and lane names, before → after.
+    assert "บทบาท: เจ้าหน้าที่ผู้ปฏิบัติงาน → เจ้าหน้าที่ผู้ปฏิบัติงาน, ผู้กำกับติดตาม" in admin.html
+    assert "ชื่อที่แสดง: head → นายหัวหน้า" in admin.html
 
 
 def test_each_role_has_its_own_menu(web: World, page_as: Any, admin: Page) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .. import menus
-from . import account, common, office, users
+from . import account, audit_view, common, office, users
 
 __all__ = ["account", "office", "users"]
 
@@ -13,4 +13,5 @@ __all__ = ["account", "office", "users"]
 def init_app(app: Flask) -> None:
     app.register_blueprint(common.bp)
     account.init_app(app)
+    audit_view.init_app(app)
     menus.init_app(app)
