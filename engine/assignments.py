@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .accounts import Actor, find_user, names
 from .errors import Conflict, Forbidden, Held, InvalidData, KhantonError, NotFound
 from .models import Delegation, Event, HumanTask, User, utcnow
+from .people import lanes as lane_table
 from .roles import effective_lanes
 from .thai_calendar import today
 
@@ -60,7 +61,7 @@ def _lanes_through(actor: Actor, people: list[User]) -> dict[str, str]:
     own = actor.works_lanes
     result: dict[str, str] = {}
     for user in people:
-        for lane in effective_lanes(user.lanes):
+        for lane in effective_lanes(user.lanes, actor.outside):  # outside bodies: from the lanes table
             if lane not in own:
                 result.setdefault(lane, user.username)
     return result
@@ -252,8 +253,9 @@ def colleagues(session: Session, lane: str, exclude: str | None = None,
     query = select(User).where(User.active.is_(True)).order_by(User.username)
     if school is not None:
         query = query.where(User.school == school)
+    outside = lane_table.outside_bodies(session)
     return [(u.username, u.display_name) for u in session.scalars(query)
-            if "officer" in u.roles and lane in effective_lanes(u.lanes) and u.username != exclude]
+            if "officer" in u.roles and lane in effective_lanes(u.lanes, outside) and u.username != exclude]
 
 
 def hand_over(session: Session, task_id: str, actor: Actor, to: object, note: object = "") -> HumanTask:

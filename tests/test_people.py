@@ -82,6 +82,7 @@ def test_a_lane_added_by_an_admin_is_known_to_users_and_an_outside_one_to_plan_o
     world.khanton.add_user("somsri", ["officer"], ["finance_group"], "x" * 12)
     assert "finance_group" in world.khanton.actor("somsri").works_lanes
     assert "audit_office" in world.khanton.actor("officer").works_lanes  # a plan officer records its decisions
+    assert "officer" in dict(world.khanton.colleagues("audit_office"))  # and may hand its task to another
     for bad, why in (("Finance", "ไม่ถูกต้อง"), ("finance_group", "มี lane รหัส finance_group อยู่แล้ว"),
                      ("x", "ไม่ถูกต้อง")):
         with pytest.raises(KhantonError, match=why):
