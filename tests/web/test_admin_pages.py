@@ -36,6 +36,9 @@ def test_only_admins_reach_the_admin_pages(web: World, page_as: Any, admin: Page
         assert page_as("officer").get(path).status_code == 403, path
         assert admin.get(path).status_code == 200, path
     assert page_as().get("/admin/users").status_code == 302  # sign in first
+    assert admin.get("/admin/users/no-such-person").status_code == 404
+    assert admin.get("/admin/users/x%00y").status_code == 404
+    assert admin.get("/admin/users/" + "x" * 300).status_code == 404
     officer = page_as("officer")
     officer.get("/")
     assert officer.post("/admin/users/head/active", {"active": "0"}).status_code == 403

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -17,6 +17,7 @@ from ..tasks.inbox import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 25
+MAX_NAME = 200  # usernames and lane keys are at most 64 characters
 __all__ = ["PAGE_SIZE", "bp", "page_number", "people", "who"]
 
 
@@ -34,6 +35,10 @@ def who() -> Who:
 def _admins_only() -> None:
     if not current_user.is_authenticated or "admin" not in current_actor().roles:
         abort(403)
+    # A name or key no row can have is unknown before the database sees it (PostgreSQL refuses a NUL).
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and ("\x00" in value or len(value) > MAX_NAME):
+            abort(404)
 
 
 @bp.errorhandler(KhantonError)
