@@ -38,8 +38,10 @@ class Actor:
 
     @classmethod
     def of(cls, user: User) -> Actor:
+        # Only a plan officer works outside bodies' lanes: only then are they read (every request comes here).
         session = object_session(user)
-        outside = lane_table.outside_bodies(session) if session is not None else OUTSIDE_BODIES
+        plan_officer = "plan_officer" in user.lanes
+        outside = lane_table.outside_bodies(session) if session is not None and plan_officer else OUTSIDE_BODIES
         return cls(user.username, frozenset(user.roles), frozenset(user.lanes), user.display_name, user.school,
                    outside)
 

@@ -54,14 +54,16 @@ def _delegators(session: Session, actor: Actor) -> list[User]:
 
 def acting_lanes(session: Session, actor: Actor) -> dict[str, str]:
     """Lanes the actor works only because someone away named them: lane -> the absent person."""
-    return _lanes_through(actor, _delegators(session, actor))
+    return _lanes_through(session, actor, _delegators(session, actor))
 
 
-def _lanes_through(actor: Actor, people: list[User]) -> dict[str, str]:
+def _lanes_through(session: Session, actor: Actor, people: list[User]) -> dict[str, str]:
     own = actor.works_lanes
+    # Outside bodies (from the lanes table) come with a plan officer's lanes only.
+    outside = lane_table.outside_bodies(session) if any("plan_officer" in u.lanes for u in people) else frozenset()
     result: dict[str, str] = {}
     for user in people:
-        for lane in effective_lanes(user.lanes, actor.outside):  # outside bodies: from the lanes table
+        for lane in effective_lanes(user.lanes, outside):
             if lane not in own:
                 result.setdefault(lane, user.username)
     return result
@@ -104,7 +106,7 @@ class Worker:
 
 def worker(session: Session, actor: Actor) -> Worker:
     people = _delegators(session, actor)
-    acting = _lanes_through(actor, people)
+    acting = _lanes_through(session, actor, people)
     return Worker(_with_lanes(actor, acting), acting,
                   frozenset({actor.username, *(user.username for user in people)}))
 

@@ -36,8 +36,9 @@ def _seed() -> dict[str, LaneInfo]:
 def all_lanes(session: Session) -> list[LaneInfo]:
     """Every known lane: the seed's order first, then those added in the app, by key."""
     lanes = _seed()
-    for row in session.scalars(select(Lane)):
-        lanes[row.key] = LaneInfo(row.key, row.name, row.outside)
+    # Plain rows, not ORM objects: every request reads this (Actor.of, lane names).
+    for key, name, outside in session.execute(select(Lane.key, Lane.name, Lane.outside)):
+        lanes[key] = LaneInfo(key, name, outside)
     seeded = [lanes.pop(key) for key in LANES]
     return seeded + sorted(lanes.values(), key=lambda lane: lane.key)
 
@@ -48,7 +49,10 @@ def names(session: Session) -> dict[str, str]:
 
 
 def outside_bodies(session: Session) -> frozenset[str]:
-    return frozenset(lane.key for lane in all_lanes(session) if lane.outside)
+    outside = dict.fromkeys(OUTSIDE_BODIES, True)
+    for key, is_outside in session.execute(select(Lane.key, Lane.outside)):
+        outside[key] = is_outside
+    return frozenset(key for key, is_outside in outside.items() if is_outside)
 
 
 def seed(session: Session) -> int:
