@@ -6,18 +6,21 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import KhantonError, NotFound
 from .models import ApiToken, HumanTask, User
-from .roles import LANES, ROLES, effective_lanes
+from .people import lanes as lane_table
+from .roles import OUTSIDE_BODIES, ROLES, effective_lanes
 from .schools import check_code, known
 
 SCHOOL_LANE = "school"
+TOKEN_DAYS = 365  # a token's life unless its issuer says otherwise (`khanton token NAME --days N`)
 
 
 @dataclass(frozen=True)
@@ -30,14 +33,21 @@ class Actor:
     display_name: str = ""
     # The school a school user belongs to: they work and read only that school's rounds.
     school: str | None = None
+    # The lanes that are outside bodies (lanes are data: an admin may add one): a plan officer records theirs.
+    outside: frozenset[str] = OUTSIDE_BODIES
 
     @classmethod
     def of(cls, user: User) -> Actor:
-        return cls(user.username, frozenset(user.roles), frozenset(user.lanes), user.display_name, user.school)
+        # Only a plan officer works outside bodies' lanes: only then are they read (every request comes here).
+        session = object_session(user)
+        plan_officer = "plan_officer" in user.lanes
+        outside = lane_table.outside_bodies(session) if session is not None and plan_officer else OUTSIDE_BODIES
+        return cls(user.username, frozenset(user.roles), frozenset(user.lanes), user.display_name, user.school,
+                   outside)
 
     @property
     def works_lanes(self) -> set[str]:
-        return effective_lanes(self.lanes) if "officer" in self.roles else set()
+        return effective_lanes(self.lanes, self.outside) if "officer" in self.roles else set()
 
     @property
     def reads_all(self) -> bool:
@@ -55,15 +65,10 @@ class Actor:
 
 def add_user(session: Session, username: str, roles: list[str], lanes: list[str],
              password: str | None = None, display_name: str = "", school: str | None = None) -> User:
-    unknown_roles = [r for r in roles if r not in ROLES]
-    unknown_lanes = [lane for lane in lanes if lane not in LANES]
-    if unknown_roles or unknown_lanes:
-        raise KhantonError(
-            "บทบาทหรือ lane ไม่ถูกต้อง: " + ", ".join(unknown_roles + unknown_lanes)
-            + f" (บทบาท: {', '.join(ROLES)}; lane: {', '.join(LANES)})")
+    check_roles_and_lanes(session, roles, lanes)
     if session.scalar(select(User).where(User.username == username)):
         raise KhantonError(f"มีผู้ใช้ชื่อ {username} อยู่แล้ว")
-    school = _check_school(session, username, set(lanes), school)
+    school = check_school(session, username, set(lanes), school)
     user = User(username=username, roles=sorted(set(roles)), lanes=sorted(set(lanes)),
                 display_name=display_name or username, school=school,
                 password_hash=generate_password_hash(password) if password else None)
@@ -72,7 +77,18 @@ def add_user(session: Session, username: str, roles: list[str], lanes: list[str]
     return user
 
 
-def _check_school(session: Session, username: str, lanes: set[str], school: str | None) -> str | None:
+def check_roles_and_lanes(session: Session, roles: Iterable[str], lanes: Iterable[str]) -> None:
+    """Roles are the system's four; lanes come from the office's list (engine.people.lanes)."""
+    known = lane_table.names(session)
+    unknown_roles = [r for r in roles if r not in ROLES]
+    unknown_lanes = [lane for lane in lanes if lane not in known]
+    if unknown_roles or unknown_lanes:
+        raise KhantonError(
+            "บทบาทหรือ lane ไม่ถูกต้อง: " + ", ".join(unknown_roles + unknown_lanes)
+            + f" (บทบาท: {', '.join(ROLES)}; lane: {', '.join(known)})")
+
+
+def check_school(session: Session, username: str, lanes: set[str], school: str | None) -> str | None:
     """A school user works lane `school` alone and belongs to one school that exists; nobody else has one."""
     if SCHOOL_LANE not in lanes:
         if school:
@@ -89,11 +105,22 @@ def _check_school(session: Session, username: str, lanes: set[str], school: str 
     return code
 
 
+def update_user(session: Session, username: str, roles: list[str], lanes: list[str], display_name: str,
+                school: str | None) -> User:
+    """Change a person's roles, lanes, display name and school (the admin's page), checked as add_user does."""
+    check_roles_and_lanes(session, roles, lanes)
+    user = find_user(session, username)
+    user.school = check_school(session, username, set(lanes), school)
+    user.roles, user.lanes = sorted(set(roles)), sorted(set(lanes))
+    user.display_name = display_name or username
+    return user
+
+
 def set_school(session: Session, username: str, school: str) -> User:
     """Move a school user to a school (or bind one added before schools were data): from then on they
     see and work that school's rounds only."""
     user = find_user(session, username)
-    user.school = _check_school(session, username, set(user.lanes), school)
+    user.school = check_school(session, username, set(user.lanes), school)
     return user
 
 
@@ -122,16 +149,21 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, username: str) -> str:
+def issue_token(session: Session, username: str, days: int | None = TOKEN_DAYS) -> str:
+    """A new API token for the user, valid `days` days (None: until revoked)."""
+    if days is not None and not 1 <= days <= 3650:
+        raise KhantonError(f"อายุโทเค็น {days} วันไม่ถูกต้อง: ต้องเป็น 1 ถึง 3650 วัน")
     user = find_user(session, username)
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token)))
+    expires = datetime.now(UTC) + timedelta(days=days) if days is not None else None
+    session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), expires_at=expires))
     session.flush()
     return token
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token), or_(
+        ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC))))
     if row is None:
         return None
     user = session.get(User, row.user_id)

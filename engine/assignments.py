@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .accounts import Actor, find_user, names
 from .errors import Conflict, Forbidden, Held, InvalidData, KhantonError, NotFound
 from .models import Delegation, Event, HumanTask, User, utcnow
+from .people import lanes as lane_table
 from .roles import effective_lanes
 from .thai_calendar import today
 
@@ -53,14 +54,16 @@ def _delegators(session: Session, actor: Actor) -> list[User]:
 
 def acting_lanes(session: Session, actor: Actor) -> dict[str, str]:
     """Lanes the actor works only because someone away named them: lane -> the absent person."""
-    return _lanes_through(actor, _delegators(session, actor))
+    return _lanes_through(session, actor, _delegators(session, actor))
 
 
-def _lanes_through(actor: Actor, people: list[User]) -> dict[str, str]:
+def _lanes_through(session: Session, actor: Actor, people: list[User]) -> dict[str, str]:
     own = actor.works_lanes
+    # Outside bodies (from the lanes table) come with a plan officer's lanes only.
+    outside = lane_table.outside_bodies(session) if any("plan_officer" in u.lanes for u in people) else frozenset()
     result: dict[str, str] = {}
     for user in people:
-        for lane in effective_lanes(user.lanes):
+        for lane in effective_lanes(user.lanes, outside):
             if lane not in own:
                 result.setdefault(lane, user.username)
     return result
@@ -103,7 +106,7 @@ class Worker:
 
 def worker(session: Session, actor: Actor) -> Worker:
     people = _delegators(session, actor)
-    acting = _lanes_through(actor, people)
+    acting = _lanes_through(session, actor, people)
     return Worker(_with_lanes(actor, acting), acting,
                   frozenset({actor.username, *(user.username for user in people)}))
 
@@ -252,8 +255,9 @@ def colleagues(session: Session, lane: str, exclude: str | None = None,
     query = select(User).where(User.active.is_(True)).order_by(User.username)
     if school is not None:
         query = query.where(User.school == school)
+    outside = lane_table.outside_bodies(session)
     return [(u.username, u.display_name) for u in session.scalars(query)
-            if "officer" in u.roles and lane in effective_lanes(u.lanes) and u.username != exclude]
+            if "officer" in u.roles and lane in effective_lanes(u.lanes, outside) and u.username != exclude]
 
 
 def hand_over(session: Session, task_id: str, actor: Actor, to: object, note: object = "") -> HumanTask:

@@ -12,7 +12,7 @@ from .accounts import Actor, names
 from .assignments import effective_actor
 from .definitions import latest_versions
 from .models import Event, HumanTask, ProcessVersion
-from .roles import LANES
+from .people import lanes as lane_table
 
 
 def field_schemas(version: ProcessVersion) -> dict[str, dict[str, Any]]:
@@ -86,12 +86,13 @@ def instance_file(session: Session, actor: Actor, instance_id: str, latest_event
     acting_for = [e["data"].get("acting_for") for e in timeline if isinstance(e.get("data"), dict)]
     who = names(session, [e["actor"] for e in timeline] + acting_for + [t.assignee for t in ready]
                 + [instance.started_by])
+    lane_names = lane_table.names(session)
     for event in timeline:
         event["actor_name"] = who.get(event["actor"], event["actor"])
         acting = (event.get("data") or {}).get("acting_for") if isinstance(event.get("data"), dict) else None
         event["acting_for_name"] = who.get(acting, acting) if isinstance(acting, str) else None
-        event["lane_name"] = LANES.get(event["lane"] or "", event["lane"])
-    view["ready_tasks"] = [{"id": t.id, "name": t.name, "lane": t.lane, "lane_name": LANES.get(t.lane, t.lane),
+        event["lane_name"] = lane_names.get(event["lane"] or "", event["lane"])
+    view["ready_tasks"] = [{"id": t.id, "name": t.name, "lane": t.lane, "lane_name": lane_names.get(t.lane, t.lane),
                             "assignee": t.assignee, "assignee_name": who.get(t.assignee or "", t.assignee),
                             "created_at": t.created_at, "due_at": t.due_at, "mine": working.may_work(t)}
                            for t in ready]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, load_only
 from . import call_graph, expressions, forms, sources
 from .errors import InvalidDefinition, Problem
 from .models import ProcessVersion
+from .people import lanes as lane_table
 from .roles import LANES
 from .spec_worker import parse_in_child
 from .time import due_rules, iso
@@ -69,15 +70,18 @@ def _props(node: etree._Element) -> dict[str, str]:
     }
 
 
-def _describe_process(process: etree._Element, problems: list[Problem], file: str) -> dict[str, Any]:
+def _describe_process(process: etree._Element, problems: list[Problem], file: str,
+                      known_lanes: Collection[str]) -> dict[str, Any]:
     """What the engine needs about one process without parsing it again: tasks, lanes, ends."""
     lane_of: dict[str, str] = {}
     for lane in process.iter(_q("lane")):
         lane_id = lane.get("id", "")
-        if lane_id not in LANES:
+        if lane_id not in known_lanes:
             problems.append(Problem(
-                f"lane id {lane_id!r} ไม่ใช่บทบาทที่รู้จัก (ใช้ได้: {', '.join(LANES)})",
-                element=lane_id, line=lane.sourceline, file=file))
+                f"lane id {lane_id!r} ไม่อยู่ในรายชื่อ lane ของสำนักงาน (ใช้ได้: {', '.join(known_lanes)}) "
+                f"หากเป็นผู้ปฏิบัติหรือหน่วยงานใหม่ ขอให้ผู้ดูแลระบบเพิ่ม lane นี้ที่หน้า \"จัดการ lane\" "
+                f"(/admin/lanes) หรือสั่ง khanton lane add {lane_id or 'KEY'} --name \"ชื่อภาษาไทย\" "
+                "แล้วเผยแพร่อีกครั้ง", element=lane_id, line=lane.sourceline, file=file))
         for ref in lane.findall("bpmn:flowNodeRef", NS):
             lane_of[(ref.text or "").strip()] = lane_id
     tasks: dict[str, Any] = {}
@@ -190,8 +194,9 @@ def _check_decisions(process: etree._Element, meta: dict[str, Any], schemas: dic
 
 
 def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
-            file: str | None = None) -> Definition:
-    """Check everything that can be checked without SpiffWorkflow; problems are collected, not raised."""
+            file: str | None = None, known_lanes: Collection[str] | None = None) -> Definition:
+    """Check everything that can be checked without SpiffWorkflow; problems are collected, not raised.
+    `known_lanes` are the office's lanes (engine.people.lanes); without a database, the seed list."""
     problems: list[Problem] = []
     try:
         root, text = read_xml(xml)
@@ -212,7 +217,7 @@ def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
     if expected_key and key != expected_key:
         problems.append(Problem(f"id ของ process ({key}) ต้องตรงกับชื่อกระบวนงาน ({expected_key})",
                                 element=key, line=process.sourceline, file=file))
-    meta = _describe_process(process, problems, file or "")
+    meta = _describe_process(process, problems, file or "", LANES if known_lanes is None else known_lanes)
     schemas: dict[str, Any] = {}
     form_paths = [t["form"] for t in meta["tasks"].values() if t["form"]]
     start_form = f"{key}/start.json"
@@ -269,7 +274,9 @@ def check_batch(sources: list[tuple[str, str | bytes]], forms_dir: Path, session
     `sources` are (file name, xml); called processes not in the batch come from published versions,
     else from `library` (unpublished files, enough to validate against but not to publish with).
     """
-    definitions = [inspect(xml, forms_dir, (expected_keys or {}).get(name), name) for name, xml in sources]
+    known_lanes = lane_table.names(session) if session is not None else None
+    definitions = [inspect(xml, forms_dir, (expected_keys or {}).get(name), name, known_lanes)
+                   for name, xml in sources]
     by_key = {d.key: d for d in definitions if d.key}
     published = latest_versions(session) if session is not None else {}
     available = ({**(library or {})} | {k: v.bpmn_xml for k, v in published.items()}

@@ -63,6 +63,8 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None: never expires (tokens issued before expiries existed); past it the token signs nobody in.
+    expires_at: Mapped[datetime | None] = mapped_column()
 
 
 class ProcessVersion(Base):
@@ -200,6 +202,8 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The client's address: failures lock a name out from that address only (engine/signin.py).
+    address: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 # --- everyday work: returned rounds and drafts (engine/rounds/) ----------------------------------
@@ -300,3 +304,42 @@ class Notification(Base):
     due_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
+
+
+# --- people and access (admin): lanes as data, the audit trail, passwords to change ----------------
+
+
+class Lane(Base):
+    """A lane of the office (a role of the manual, or one an admin added); seeded from engine.roles."""
+
+    __tablename__ = "lanes"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # An outside body (a board, the governor): it does not sign in; a plan officer records its decisions.
+    outside: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only: who changed what about people and access, when, from which address."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PasswordReset(Base):
+    """An admin reset this person's password: they must choose their own at their next sign-in."""
+
+    __tablename__ = "password_resets"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reset_by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,6 +21,7 @@ from .db import Database
 from .definitions import Definition
 from .errors import Conflict, Forbidden, InvalidDefinition
 from .loading import Action, Outcome, plan
+from .people import lanes as lane_table
 from .sources import SYSTEM
 from .xmlsafe import UnsafeXml, decode
 
@@ -61,6 +62,8 @@ class Publisher:
     # --- set-up -------------------------------------------------------------------------------
     def upgrade_schema(self) -> None:
         migrate.upgrade(self.db)
+        with self.db.transaction() as session:  # lanes of engine.roles not yet in the table (new ones)
+            lane_table.seed(session)
 
     def check_files(self, paths: list[Path]) -> list[Definition]:
         """Check files (they may call each other and published processes) without publishing."""

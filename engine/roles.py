@@ -25,9 +25,11 @@ ROLES: dict[str, str] = {
 }
 
 
-def effective_lanes(lanes: list[str] | tuple[str, ...] | set[str] | frozenset[str]) -> set[str]:
-    """The lanes whose tasks a person with `lanes` may complete."""
+def effective_lanes(lanes: list[str] | tuple[str, ...] | set[str] | frozenset[str],
+                    outside: frozenset[str] = OUTSIDE_BODIES) -> set[str]:
+    """The lanes whose tasks a person with `lanes` may complete (`outside`: the outside bodies' lanes,
+    from engine.people.lanes when lanes are read from the table)."""
     result = set(lanes)
     if "plan_officer" in result:
-        result |= OUTSIDE_BODIES
+        result |= outside
     return result

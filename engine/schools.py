@@ -17,7 +17,7 @@ CODE = re.compile(r"[0-9]{10}|[0-9]{8}")
 MAX_NAME = 200
 
 
-def _clean_text(value: str, what: str, required: bool) -> str:
+def clean_text(value: str, what: str, required: bool) -> str:
     value = unicodedata.normalize("NFC", value).strip()
     if required and not value:
         raise KhantonError(f"ต้องระบุ{what}")
@@ -38,8 +38,8 @@ def check_code(code: str) -> str:
 
 def add_school(session: Session, code: str, name: str, district: str = "") -> School:
     code = check_code(code)
-    name = _clean_text(name, "ชื่อสถานศึกษา", required=True)
-    district = _clean_text(district, "อำเภอ", required=False)
+    name = clean_text(name, "ชื่อสถานศึกษา", required=True)
+    district = clean_text(district, "อำเภอ", required=False)
     if session.get(School, code) is not None:
         raise KhantonError(f"มีสถานศึกษารหัส {code} อยู่แล้ว")
     school = School(code=code, name=name, district=district)

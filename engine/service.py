@@ -59,9 +59,10 @@ class Khanton(Publisher):
         with self.db.transaction(read_only=True) as session:
             return [{"code": s.code, "name": s.name, "district": s.district} for s in schools.listing(session)]
 
-    def issue_token(self, username: str) -> str:
+    def issue_token(self, username: str, days: int | None = accounts.TOKEN_DAYS) -> str:
+        """A new API token, valid `days` days (None: until revoked)."""
         with self.db.transaction() as session:
-            return accounts.issue_token(session, username)
+            return accounts.issue_token(session, username, days)
 
     def actor_for_token(self, token: str) -> Actor | None:
         with self.db.transaction(read_only=True) as session:
@@ -171,10 +172,11 @@ class Khanton(Publisher):
         if event is not None:
             event.data = {**(event.data or {}), "acting_for": acting_for}
 
-    def sign_in(self, username: str, password: str) -> Actor | None:
-        """The actor for a right name and password, None if wrong; signin.LockedOut after repeated failures."""
+    def sign_in(self, username: str, password: str, address: str | None = None) -> Actor | None:
+        """The actor for a right name and password, None if wrong; signin.LockedOut after repeated failures
+        for this name from this client address (or from this address)."""
         with self.db.transaction() as session:
-            return signin.sign_in(session, username, password)
+            return signin.sign_in(session, username, password, address)
 
     def active_actor(self, username: str) -> Actor | None:
         """The actor for a session's user, or None if the user is gone or deactivated."""

@@ -11,7 +11,7 @@ from . import school_scope
 from .accounts import Actor, names
 from .assignments import acting_lanes, effective_actor
 from .models import HumanTask, Instance, ProcessVersion
-from .roles import LANES
+from .people import lanes as lane_table
 from .rounds import returned
 
 
@@ -40,6 +40,7 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
         *_conditions(working, lane, process))
     total = session.scalar(total_query) or 0
     found = session.execute(query).all()
+    lane_names = lane_table.names(session)
     who = names(session, [i.started_by for _, i, _ in found] + [t.assignee for t, _, _ in found]
                 + list(acting.values()))
     returns = returned.of_tasks(session, [task.id for task, _, _ in found])
@@ -47,7 +48,7 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     for task, instance, process_name in found:
         rows.append({
             "id": task.id, "instance": instance.id, "name": task.name, "step": task.task_spec,
-            "lane": task.lane, "lane_name": LANES.get(task.lane, task.lane),
+            "lane": task.lane, "lane_name": lane_names.get(task.lane, task.lane),
             "process": instance.process_key, "process_name": process_name, "title": instance.title,
             "fiscal_year": instance.fiscal_year, "started_by": instance.started_by,
             "started_by_name": who.get(instance.started_by, instance.started_by),

@@ -47,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["khanton"] = Khanton(
         app.config["DATABASE_URL"], app.config["PROCESSES_DIR"], app.config["FORMS_DIR"])
 
-    from . import assets, auth, errors, headers, holidays, i18n, notifications, search_page, tasks
+    from . import admin, assets, auth, client, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
@@ -59,6 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     search_page.init_app(app)
     holidays.init_app(app)
     notifications.init_app(app)
+    admin.init_app(app)
+    client.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     return app

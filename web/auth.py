@@ -34,6 +34,7 @@ from engine.accounts import Actor
 from engine.signin import LockedOut
 
 from . import engine, kept_form
+from .client import address
 from .errors import redraw_when_busy
 from .redirects import local_path
 
@@ -101,7 +102,7 @@ def login() -> str | Response | tuple[str, int]:
         redraw_when_busy(lambda notice: (render_template("auth/login.html", error=notice, username=username,
                                                          next=request.form.get("next", "")), 503))
         try:
-            actor = engine().sign_in(username, password) if username and password else None
+            actor = engine().sign_in(username, password, address()) if username and password else None
         except LockedOut as err:
             return render_template("auth/login.html", error=_(err.message), username=username), 429
         if actor is not None:

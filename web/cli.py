@@ -12,8 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
+from engine.accounts import TOKEN_DAYS
 from engine.errors import InvalidData, InvalidDefinition, KhantonError
 from engine.loading import Action, Outcome
+from engine.people.audit import Who
+from engine.people.office import People
 from engine.service import Khanton
 from engine.thai_calendar import thai_datetime
 
@@ -167,8 +170,22 @@ def cmd_school_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _operator() -> Who:
+    """The command line acts as its operator (the audit trail names them)."""
+    try:
+        return Who(f"cli:{getpass.getuser()}")
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return Who("cli")
+
+
 def cmd_token(args: argparse.Namespace) -> int:
-    print(_engine().issue_token(args.name))
+    print(People(_engine().db).issue_token(_operator(), args.name, args.days))
+    return 0
+
+
+def cmd_lane_add(args: argparse.Namespace) -> int:
+    lane = People(_engine().db).add_lane(_operator(), args.key, args.name, args.outside)
+    print(f"lane {lane.key} added" + (" (outside body)" if lane.outside else ""))
     return 0
 
 
@@ -267,7 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
     school_add.set_defaults(func=cmd_school_add)
     token = sub.add_parser("token", help="print a new API token for a user")
     token.add_argument("name")
+    token.add_argument("--days", type=int, default=TOKEN_DAYS,
+                       help=f"days the token is valid (default {TOKEN_DAYS})")
     token.set_defaults(func=cmd_token)
+    lane = sub.add_parser("lane", help="manage lanes").add_subparsers(dest="lane_command", required=True)
+    lane_add = lane.add_parser("add", help="add a lane (the id a diagram's lane uses, its Thai name)")
+    lane_add.add_argument("key")
+    lane_add.add_argument("--name", required=True)
+    lane_add.add_argument("--outside", action="store_true",
+                          help="an outside body: it does not sign in, a plan officer records its decisions")
+    lane_add.set_defaults(func=cmd_lane_add)
     sub.add_parser("demo", help="demo users and instances").set_defaults(func=cmd_demo)
     validate = sub.add_parser("validate", help="check definitions without publishing")
     validate.add_argument("files", nargs="+")

@@ -6,14 +6,16 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, request, session
+from flask import Blueprint, Flask, g, has_request_context, redirect, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from engine.people.office import People
 from engine.roles import LANES
 from engine.thai_calendar import BE_OFFSET, bangkok, fiscal_year_of, thai_date, thai_datetime, today
 
+from . import engine
 from .forms_render import format_money
 
 LANGUAGES = {"th": "ไทย", "en": "English"}
@@ -86,8 +88,18 @@ def file_size(size: Any) -> str:
     return f"{n / (1024 * 1024):,.1f} MB"
 
 
+def lane_names() -> dict[str, str]:
+    """The lanes' Thai names from the table (an admin renames them), read once per request."""
+    if not has_request_context():
+        return dict(LANES)
+    if "lane_names" not in g:
+        g.lane_names = People(engine().db).lane_names()
+    names: dict[str, str] = g.lane_names
+    return names
+
+
 def lane_name(lane: str | None) -> str:
-    return str(_(LANES.get(lane or "", lane or "")))
+    return str(_(lane_names().get(lane or "", lane or "")))
 
 
 STATUS_NAMES = {

@@ -7,11 +7,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidData
-from engine.roles import LANES
 
 from .. import engine, forms_render
 from ..auth import current_actor
-from ..i18n import current_fiscal_year
+from ..i18n import current_fiscal_year, lane_names
 from .common import bp, next_task
 
 PAGE_SIZE = 20
@@ -34,7 +33,7 @@ def inbox() -> str:
     rows, total = engine().inbox(actor, lane=lane, process=process, limit=PAGE_SIZE,
                                  offset=(page - 1) * PAGE_SIZE)
     working = engine().working_actor(actor)
-    lanes = [(key, LANES[key]) for key in LANES if key in working.works_lanes]
+    lanes = [(key, name) for key, name in lane_names().items() if key in working.works_lanes]
     procedures = [(p["key"], p["name"]) for p in engine().startable(actor)]
     pages = max(1, -(-total // PAGE_SIZE))
     return render_template("tasks/inbox.html", rows=rows, total=total, page=page, pages=pages, lanes=lanes,

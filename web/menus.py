@@ -1,0 +1,67 @@
+"""Each role its own menu (officer, analyst, supervisor, admin): a person sees the menus of their roles,
+in that order, and a page two of their roles share appears once, under the first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class Item:
+    endpoint: str
+    label: Any  # a lazy translation
+    # Other pages under this item: the menu marks it current there too.
+    also: tuple[str, ...] = ()
+    badge: bool = False  # the count of waiting tasks
+
+    @property
+    def current(self) -> bool:
+        return request.endpoint == self.endpoint or request.endpoint in self.also
+
+
+@dataclass(frozen=True)
+class Menu:
+    role: str
+    items: list[Item]
+
+
+MENUS: dict[str, list[Item]] = {
+    "officer": [Item("tasks.inbox", _l("กล่องงาน"), badge=True),
+                Item("tasks.instances", _l("รายการกระบวนงาน"), ("tasks.instance",)),
+                Item("tasks.processes", _l("เริ่มกระบวนงาน"), ("tasks.process",)),
+                Item("tasks.delegations", _l("ผู้ปฏิบัติหน้าที่แทน"))],
+    "analyst": [Item("tasks.processes", _l("กระบวนงานและรุ่น"), ("tasks.process",)),
+                Item("tasks.instances", _l("รายการกระบวนงาน"), ("tasks.instance",))],
+    "supervisor": [Item("tasks.instances", _l("ติดตามกระบวนงาน"), ("tasks.instance",))],
+    "admin": [Item("admin.users", _l("ผู้ใช้งาน"), ("admin.user", "admin.new_user")),
+              Item("admin.lanes", _l("lane")),
+              Item("admin.schools", _l("สถานศึกษา")),
+              Item("admin_holidays.holidays", _l("วันหยุดราชการ")),
+              Item("admin.audit", _l("บันทึกการเปลี่ยนแปลง"))],
+}
+
+
+def menus_for(roles: frozenset[str] | set[str]) -> list[Menu]:
+    seen: set[str] = set()
+    result = []
+    for role, items in MENUS.items():
+        if role not in roles:
+            continue
+        mine = [item for item in items if item.endpoint not in seen]
+        seen |= {item.endpoint for item in mine}
+        if mine:
+            result.append(Menu(role, mine))
+    return result
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def _menus() -> dict[str, Any]:
+        if not current_user.is_authenticated or request.blueprint == "api":
+            return {}
+        return {"menus": menus_for(current_user.actor.roles)}
