@@ -28,6 +28,8 @@ from .accounts import Actor
 from .errors import FieldError
 from .models import Event, HumanTask, Instance, User
 from .publishing import Publisher
+from .read import instance_list
+from .read.rows import Count, InboxPage, InstanceSummary
 
 # Tries of one completion when other completions keep writing the same instance (parallel rounds).
 COMPLETE_ATTEMPTS = 5
@@ -139,6 +141,12 @@ class Khanton(Publisher):
         with self.db.transaction(read_only=True) as session:
             return queries.instances(session, actor, **filters)
 
+    def instance_summaries(self, actor: Actor, process: str | None = None, status: str | None = None,
+                           fiscal_year: int | None = None, limit: int = 100, offset: int = 0) -> list[InstanceSummary]:
+        """The instance list as typed rows (the page); `instances` gives the same as the API's JSON."""
+        with self.db.transaction(read_only=True) as session:
+            return instance_list.rows(session, actor, process, status, fiscal_year, limit, offset)
+
     def timeline(self, instance_id: str, actor: Actor) -> list[dict[str, Any]]:
         with self.db.transaction(read_only=True) as session:
             return queries.timeline(session, queries.visible_instance(session, actor, instance_id), actor=actor)
@@ -193,11 +201,11 @@ class Khanton(Publisher):
             web_sessions.end_all(session, username)
 
     def inbox(self, actor: Actor, lane: str | None = None, process: str | None = None, limit: int = 20,
-              offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+              offset: int = 0) -> InboxPage:
         with self.db.transaction(read_only=True) as session:
             return worklist.inbox(session, actor, lane, process, limit, offset)
 
-    def count_waiting(self, actor: Actor) -> int:
+    def count_waiting(self, actor: Actor) -> Count:
         with self.db.transaction(read_only=True) as session:
             return worklist.count_waiting(session, actor)
 

@@ -31,15 +31,16 @@ def inbox() -> str:
     lane = request.args.get("lane") or None
     process = request.args.get("process") or None
     page = page_number()
-    rows, total = engine().inbox(actor, lane=lane, process=process, limit=PAGE_SIZE,
-                                 offset=(page - 1) * PAGE_SIZE)
+    found = engine().inbox(actor, lane=lane, process=process, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     working = engine().working_actor(actor)
     lanes = [(key, LANES[key]) for key in LANES if key in working.works_lanes]
     procedures = [(p["key"], p["name"]) for p in engine().startable(actor)]
-    pages = max(1, -(-total // PAGE_SIZE))
-    return render_template("tasks/inbox.html", rows=rows, total=total, page=page, pages=pages, lanes=lanes,
-                           procedures=procedures, lane=lane or "", process=process or "",
-                           me=actor.username)
+    # The count stops at a cap (engine/read/inbox.py): past it the page says "more than" and pages on.
+    total = found.total
+    pages = max(1, -(-total.n // PAGE_SIZE))
+    return render_template("tasks/inbox.html", rows=found.rows, total=total, page=page, pages=pages,
+                           has_next=found.has_next, lanes=lanes, procedures=procedures, lane=lane or "",
+                           process=process or "", me=actor.username)
 
 
 @bp.get("/processes")
