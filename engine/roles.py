@@ -31,3 +31,8 @@ def effective_lanes(lanes: list[str] | tuple[str, ...] | set[str] | frozenset[st
     if "plan_officer" in result:
         result |= OUTSIDE_BODIES
     return result
+
+
+def lanes_working(lane: str) -> set[str]:
+    """The lanes whose holders may complete `lane`'s tasks (the inverse of effective_lanes)."""
+    return {lane, "plan_officer"} if lane in OUTSIDE_BODIES else {lane}

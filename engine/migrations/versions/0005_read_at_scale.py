@@ -38,8 +38,9 @@ def upgrade() -> None:
             for uid, lanes in connection.execute(sa.select(users.c.id, users.c.lanes)) for lane in _lanes(lanes)]
     if rows:
         connection.execute(sa.table("user_lanes", sa.column("user_id"), sa.column("lane")).insert(), rows)
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("lanes")
+    # Native DROP COLUMN (SQLite >= 3.35): batch mode would copy and drop the users table, and with
+    # foreign keys on, dropping it deletes every row that cascades from users (tokens, these lanes).
+    op.execute("ALTER TABLE users DROP COLUMN lanes")
     with op.batch_alter_table("human_tasks", schema=None) as batch_op:
         batch_op.drop_index("ix_human_tasks_ready_lane")
         batch_op.drop_index("ix_human_tasks_lane_status_created")
