@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from .accounts import Actor, names
-from .assignments import acting_lanes, effective_actor
+from .assignments import effective_actor, worker
 from .read import inbox as ready
 from .read.rows import Count, InboxPage, InboxRow
 from .roles import LANES
@@ -14,8 +14,8 @@ from .roles import LANES
 def inbox(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
           limit: int = 20, offset: int = 0) -> InboxPage:
     """One page of the inbox, whether another follows, and the number of tasks in it (up to a cap)."""
-    working = effective_actor(session, actor)
-    acting = acting_lanes(session, actor)
+    person = worker(session, actor)  # one read of today's delegations for all that follows
+    working, acting = person.actor, person.acting
     limit, offset = max(1, limit), max(0, offset)
     found = ready.page(session, working, lane, process, limit + 1, offset)  # one more: is there a next page?
     total = ready.count(session, working, lane, process)
@@ -28,7 +28,8 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
         created_at=r.created_at, due_at=r.due_at, assignee=r.assignee,
         assignee_name=who.get(r.assignee or "", r.assignee), acting_for=acting.get(r.lane),
         acting_for_name=who.get(acting.get(r.lane) or "", acting.get(r.lane))) for r in shown]
-    return InboxPage(rows, len(found) > limit, total)
+    waiting = ready.count(session, working, cap=ready.WAITING_CAP, waiting_for=actor.username)
+    return InboxPage(rows, len(found) > limit, total, frozenset(working.works_lanes), waiting)
 
 
 def count_waiting(session: Session, actor: Actor) -> Count:

@@ -1,5 +1,9 @@
 """Pages and lists with 100,000 instances and 1,000,000 events, each ÷ a trivial GET of the same run;
-and a completion then ÷ a completion on the empty database."""
+and a completion then ÷ a completion on the empty database.
+
+The officer takes part in every generated instance (bench_data): their lists are full pages read in
+index order. A school's user takes part in none: their instance list is the other path of
+engine/read/instance_list.py (the window is checked, then what they may see is gathered and sorted)."""
 
 from __future__ import annotations
 
@@ -27,12 +31,15 @@ def run(world: World, cycle: Cycle, scale: float, samples: int, completion_at_0:
         world.khanton.set_password(name, PASSWORD)
     page = Page(world.app.test_client())
     page.sign_in("officer")
-    api = world.api("officer")
+    api, school = world.api("officer"), world.api("school")
     trivial = trivial_get(world, samples)
     reads = {
         "inbox_api_per_trivial_get": lambda: _ok(api.get("/tasks?limit=50"), "API inbox"),
         "inbox_html_per_trivial_get": lambda: _ok(page.get("/"), "HTML inbox"),
         "instance_list_per_trivial_get": lambda: _ok(api.get("/instances?limit=100"), "instance list"),
+        "instance_list_html_per_trivial_get": lambda: _ok(page.get("/instances"), "HTML instance list"),
+        "instance_list_of_few_per_trivial_get": lambda: _ok(school.get("/instances?limit=100"),
+                                                            "a school user's instance list"),
     }
     for key, read in reads.items():
         results[key] = ratio(repeat(read, samples), trivial, goal=3.0)

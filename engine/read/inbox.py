@@ -60,18 +60,23 @@ COLUMNS = (HumanTask.id, HumanTask.instance_id, HumanTask.name, HumanTask.task_s
            ProcessVersion.name.label("process_name"))
 
 
-def page(session: Session, actor: Actor, lane: str | None, process: str | None, limit: int,
-         offset: int) -> Sequence[Row[*tuple[Any, ...]]]:
-    """Rows of COLUMNS for one page of ready tasks, newest first (ties by id)."""
+def page_query(actor: Actor, lane: str | None, process: str | None, limit: int,
+               offset: int) -> Select[*tuple[Any, ...]] | None:
+    """COLUMNS of one page of ready tasks, newest first (ties by id); None when the actor has no lanes."""
     newest = _newest_ids(actor, lane, process, offset + limit)
     if newest is None:
-        return []
+        return None
     ids = newest.subquery()
-    query = (select(*COLUMNS).select_from(ids).join(HumanTask, HumanTask.id == ids.c.id)
-             .join(Instance, Instance.id == HumanTask.instance_id)
-             .join(ProcessVersion, ProcessVersion.id == Instance.version_id)
-             .order_by(ids.c.created_at.desc(), ids.c.id).limit(limit).offset(offset))
-    return session.execute(query).all()
+    return (select(*COLUMNS).select_from(ids).join(HumanTask, HumanTask.id == ids.c.id)
+            .join(Instance, Instance.id == HumanTask.instance_id)
+            .join(ProcessVersion, ProcessVersion.id == Instance.version_id)
+            .order_by(ids.c.created_at.desc(), ids.c.id).limit(limit).offset(offset))
+
+
+def page(session: Session, actor: Actor, lane: str | None, process: str | None, limit: int,
+         offset: int) -> Sequence[Row[*tuple[Any, ...]]]:
+    query = page_query(actor, lane, process, limit, offset)
+    return [] if query is None else session.execute(query).all()
 
 
 def summaries(session: Session, actor: Actor, lane: str | None, process: str | None, limit: int,
@@ -82,16 +87,25 @@ def summaries(session: Session, actor: Actor, lane: str | None, process: str | N
             for r in page(session, actor, lane, process, limit, offset)]
 
 
-def count(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
-          cap: int = COUNT_CAP, waiting_for: str | None = None) -> Count:
-    """Ready tasks in all, up to `cap` (+1 tells "more"); with `waiting_for`, only those free or held by them."""
+def count_query(actor: Actor, lane: str | None = None, process: str | None = None, cap: int | None = None,
+                waiting_for: str | None = None) -> Select[int] | None:
+    """How many ready tasks, reading at most `cap` + 1 per branch; None when the actor has no lanes."""
+    cap = COUNT_CAP if cap is None else cap
     extra: list[ColumnElement[bool]] = []
     if waiting_for is not None:
         extra.append((HumanTask.assignee.is_(None)) | (HumanTask.assignee == waiting_for))
     parts = [select(literal(1).label("one")).where(*_branch(name, school, process, extra)).limit(cap + 1).subquery()
              for name, school in branches(actor, lane)]
     if not parts:
-        return Count(0)
+        return None
     counted = union_all(*(select(part.c.one) for part in parts)).subquery()
-    found = session.scalar(select(func.count()).select_from(counted)) or 0
-    return Count.capped(found, cap)
+    return select(func.count()).select_from(counted)
+
+
+def count(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
+          cap: int | None = None, waiting_for: str | None = None) -> Count:
+    """Ready tasks in all, up to `cap` (COUNT_CAP; one more read tells "more"); with `waiting_for`, only
+    those free or held by that person."""
+    cap = COUNT_CAP if cap is None else cap
+    query = count_query(actor, lane, process, cap, waiting_for)
+    return Count.capped(session.scalar(query) or 0 if query is not None else 0, cap)

@@ -71,11 +71,14 @@ class InboxRow:
 
 @dataclass(frozen=True)
 class InboxPage:
-    """A page of the inbox, whether another follows, and how many tasks wait in all (capped)."""
+    """A page of the inbox, whether another follows, how many tasks wait in all (capped), the lanes the
+    person works today (their own and those of people they act for), and the badge's count."""
 
     rows: list[InboxRow]
     has_next: bool
     total: Count
+    lanes: frozenset[str]
+    waiting: Count
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -32,8 +32,8 @@ def inbox() -> str:
     process = request.args.get("process") or None
     page = page_number()
     found = engine().inbox(actor, lane=lane, process=process, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    working = engine().working_actor(actor)
-    lanes = [(key, LANES[key]) for key in LANES if key in working.works_lanes]
+    g.waiting = found.waiting  # the badge beside the inbox link, counted in the same unit of work
+    lanes = [(key, LANES[key]) for key in LANES if key in found.lanes]
     procedures = [(p["key"], p["name"]) for p in engine().startable(actor)]
     # The count stops at a cap (engine/read/inbox.py): past it the page says "more than" and pages on.
     total = found.total
