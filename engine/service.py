@@ -28,8 +28,8 @@ from .accounts import Actor
 from .errors import FieldError
 from .models import Event, HumanTask, Instance, User
 from .publishing import Publisher
-from .read import instance_list
-from .read.rows import Count, InboxPage, InstanceSummary
+from .read import instance_list, procedures
+from .read.rows import Count, InboxPage, InstanceListPage
 
 # Tries of one completion when other completions keep writing the same instance (parallel rounds).
 COMPLETE_ATTEMPTS = 5
@@ -142,10 +142,11 @@ class Khanton(Publisher):
             return queries.instances(session, actor, **filters)
 
     def instance_summaries(self, actor: Actor, process: str | None = None, status: str | None = None,
-                           fiscal_year: int | None = None, limit: int = 100, offset: int = 0) -> list[InstanceSummary]:
-        """The instance list as typed rows (the page); `instances` gives the same as the API's JSON."""
+                           fiscal_year: int | None = None, limit: int = 100, offset: int = 0) -> InstanceListPage:
+        """The instance list page as typed rows; `instances` gives the same rows as the API's JSON."""
         with self.db.transaction(read_only=True) as session:
-            return instance_list.rows(session, actor, process, status, fiscal_year, limit, offset)
+            return InstanceListPage(instance_list.rows(session, actor, process, status, fiscal_year, limit, offset),
+                                    procedures.names(session))
 
     def timeline(self, instance_id: str, actor: Actor) -> list[dict[str, Any]]:
         with self.db.transaction(read_only=True) as session:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from .accounts import Actor, names
 from .assignments import effective_actor, worker
 from .read import inbox as ready
+from .read import procedures
 from .read.rows import Count, InboxPage, InboxRow
 from .roles import LANES
 
@@ -29,7 +30,8 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
         assignee_name=who.get(r.assignee or "", r.assignee), acting_for=acting.get(r.lane),
         acting_for_name=who.get(acting.get(r.lane) or "", acting.get(r.lane))) for r in shown]
     waiting = ready.count(session, working, cap=ready.WAITING_CAP, waiting_for=actor.username)
-    return InboxPage(rows, len(found) > limit, total, frozenset(working.works_lanes), waiting)
+    return InboxPage(rows, len(found) > limit, total, frozenset(working.works_lanes), waiting,
+                     procedures.names(session))
 
 
 def count_waiting(session: Session, actor: Actor) -> Count:

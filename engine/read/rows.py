@@ -72,13 +72,15 @@ class InboxRow:
 @dataclass(frozen=True)
 class InboxPage:
     """A page of the inbox, whether another follows, how many tasks wait in all (capped), the lanes the
-    person works today (their own and those of people they act for), and the badge's count."""
+    person works today (their own and those of people they act for), the badge's count, and the
+    procedures to filter by (key, name) — all read in one unit of work."""
 
     rows: list[InboxRow]
     has_next: bool
     total: Count
     lanes: frozenset[str]
     waiting: Count
+    procedures: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -99,3 +101,12 @@ class InstanceSummary:
         return {"id": self.id, "process": self.process, "name": self.name, "title": self.title,
                 "status": self.status, "fiscal_year": self.fiscal_year, "started_by": self.started_by,
                 "started_at": self.started_at, "updated_at": self.updated_at}
+
+
+@dataclass(frozen=True)
+class InstanceListPage:
+    """A page of the instance list (one row more than asked tells there is a next page) and the
+    procedures to filter by (key, name)."""
+
+    rows: list[InstanceSummary]
+    procedures: list[tuple[str, str]]

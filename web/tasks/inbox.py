@@ -34,12 +34,11 @@ def inbox() -> str:
     found = engine().inbox(actor, lane=lane, process=process, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     g.waiting = found.waiting  # the badge beside the inbox link, counted in the same unit of work
     lanes = [(key, LANES[key]) for key in LANES if key in found.lanes]
-    procedures = [(p["key"], p["name"]) for p in engine().startable(actor)]
     # The count stops at a cap (engine/read/inbox.py): past it the page says "more than" and pages on.
     total = found.total
     pages = max(1, -(-total.n // PAGE_SIZE))
     return render_template("tasks/inbox.html", rows=found.rows, total=total, page=page, pages=pages,
-                           has_next=found.has_next, lanes=lanes, procedures=procedures, lane=lane or "",
+                           has_next=found.has_next, lanes=lanes, procedures=found.procedures, lane=lane or "",
                            process=process or "", me=actor.username)
 
 
