@@ -115,8 +115,12 @@ def test_sqlite_reads_the_inbox_on_its_index_without_statistics(world: World) ->
         working = effective_actor(session, khanton.actor("school"))  # two branches per lane: none, own school
         for query in (inbox.page_query(working, None, "budget-transfer", 20, 40), inbox.count_query(working)):
             assert query is not None
-            compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-            plan = [row[3] for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+            statement, params = query
+            compiled = statement.compile(session.get_bind())
+            values = compiled.construct_params(params)
+            positional = tuple(values[name] for name in compiled.positiontup or [])
+            plan = [row[3] for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}",
+                                                                            positional)]
             on_tasks = [line for line in plan if "human_tasks" in line and "LIST SUBQUERY" not in line]
             assert on_tasks and all("ix_human_tasks_inbox (lane=? AND status=? AND school=?)" in line
                                     for line in on_tasks[:2]), plan

@@ -12,9 +12,10 @@ school index and scan every task. Counts stop at a cap for the same reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, exists, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ..accounts import Actor
@@ -25,33 +26,31 @@ COUNT_CAP = 1000  # the inbox says "more than 1,000" rather than count 100,000 t
 WAITING_CAP = 99  # the badge beside the inbox link: 99+
 
 
-def branches(actor: Actor, lane: str | None = None) -> list[tuple[str, str | None]]:
-    """(lane, school) pairs whose ready tasks the actor sees: every lane's tasks of no school, and for a
-    school's user also their own school's rounds (school_scope.open_to, split into equalities)."""
-    lanes = actor.works_lanes & {lane} if lane else actor.works_lanes
-    schools: list[str | None] = [None] if actor.school is None else [None, actor.school]
-    return [(name, school) for name in sorted(lanes) for school in schools]
+# The statements are built once per shape — (number of lanes, a school's user or not, filtered by
+# procedure or not, ...) — with every value a bound parameter: building a union of SQLAlchemy
+# constructs costs more than running it. They are immutable, so caching them per process is safe.
+Shape = tuple[int, bool, bool]
 
 
-def _branch(lane: str, school: str | None, process: str | None,
-            extra: list[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
-    conditions = [HumanTask.lane == lane, HumanTask.status == "ready",
-                  HumanTask.school.is_(None) if school is None else HumanTask.school == school, *extra]
-    if process:  # checked per task read, by the instance's key: stops at the page like the rest
-        conditions.append(exists().where(Instance.id == HumanTask.instance_id, Instance.process_key == process))
-    return conditions
+def _shape(actor: Actor, lane: str | None, process: str | None) -> tuple[Shape, dict[str, Any]]:
+    lanes = sorted(actor.works_lanes & {lane} if lane else actor.works_lanes)
+    params: dict[str, Any] = {f"lane_{n}": name for n, name in enumerate(lanes)}
+    params.update(school=actor.school, process=process)
+    return (len(lanes), actor.school is not None, bool(process)), params
 
 
-def _newest_ids(actor: Actor, lane: str | None, process: str | None, upto: int) -> Select[*tuple[Any, ...]] | None:
-    """The ids and creation times of the newest `upto` ready tasks of each branch, merged (unsorted)."""
-    parts = []
-    for name, school in branches(actor, lane):
-        inner = (select(HumanTask.id, HumanTask.created_at).where(*_branch(name, school, process, []))
-                 .order_by(HumanTask.created_at.desc(), HumanTask.id).limit(upto).subquery())
-        parts.append(select(inner.c.id, inner.c.created_at))
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else select(*union_all(*parts).subquery().c)
+def _branches(shape: Shape, extra: tuple[ColumnElement[bool], ...] = ()) -> list[list[ColumnElement[bool]]]:
+    lanes, with_school, by_process = shape
+    found = []
+    for n in range(lanes):
+        schools = [HumanTask.school.is_(None)] + ([HumanTask.school == bindparam("school")] if with_school else [])
+        for school in schools:
+            conditions = [HumanTask.lane == bindparam(f"lane_{n}"), HumanTask.status == "ready", school, *extra]
+            if by_process:  # checked per task read, by the instance's key: stops at the page like the rest
+                conditions.append(exists().where(Instance.id == HumanTask.instance_id,
+                                                 Instance.process_key == bindparam("process")))
+            found.append(conditions)
+    return found
 
 
 COLUMNS = (HumanTask.id, HumanTask.instance_id, HumanTask.name, HumanTask.task_spec, HumanTask.lane,
@@ -60,23 +59,35 @@ COLUMNS = (HumanTask.id, HumanTask.instance_id, HumanTask.name, HumanTask.task_s
            ProcessVersion.name.label("process_name"))
 
 
-def page_query(actor: Actor, lane: str | None, process: str | None, limit: int,
-               offset: int) -> Select[*tuple[Any, ...]] | None:
-    """COLUMNS of one page of ready tasks, newest first (ties by id); None when the actor has no lanes."""
-    newest = _newest_ids(actor, lane, process, offset + limit)
-    if newest is None:
-        return None
-    ids = newest.subquery()
+@lru_cache(maxsize=256)
+def _page_statement(shape: Shape) -> Select[*tuple[Any, ...]]:
+    """Each branch's newest `upto` ready tasks in index order, merged, then joined for COLUMNS."""
+    parts = []
+    for conditions in _branches(shape):
+        inner = (select(HumanTask.id, HumanTask.created_at).where(*conditions)
+                 .order_by(HumanTask.created_at.desc(), HumanTask.id).limit(bindparam("upto")).subquery())
+        parts.append(select(inner.c.id, inner.c.created_at))
+    ids = (parts[0] if len(parts) == 1 else select(*union_all(*parts).subquery().c)).subquery()
     return (select(*COLUMNS).select_from(ids).join(HumanTask, HumanTask.id == ids.c.id)
             .join(Instance, Instance.id == HumanTask.instance_id)
             .join(ProcessVersion, ProcessVersion.id == Instance.version_id)
-            .order_by(ids.c.created_at.desc(), ids.c.id).limit(limit).offset(offset))
+            .order_by(ids.c.created_at.desc(), ids.c.id).limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+def page_query(actor: Actor, lane: str | None, process: str | None, limit: int,
+               offset: int) -> tuple[Select[*tuple[Any, ...]], dict[str, Any]] | None:
+    """COLUMNS of one page of ready tasks, newest first (ties by id), and its parameters; None when the
+    actor has no lanes."""
+    shape, params = _shape(actor, lane, process)
+    if not shape[0]:
+        return None
+    return _page_statement(shape), params | {"upto": offset + limit, "limit": limit, "offset": offset}
 
 
 def page(session: Session, actor: Actor, lane: str | None, process: str | None, limit: int,
          offset: int) -> Sequence[Row[*tuple[Any, ...]]]:
     query = page_query(actor, lane, process, limit, offset)
-    return [] if query is None else session.execute(query).all()
+    return [] if query is None else session.execute(*query).all()
 
 
 def summaries(session: Session, actor: Actor, lane: str | None, process: str | None, limit: int,
@@ -87,19 +98,24 @@ def summaries(session: Session, actor: Actor, lane: str | None, process: str | N
             for r in page(session, actor, lane, process, limit, offset)]
 
 
-def count_query(actor: Actor, lane: str | None = None, process: str | None = None, cap: int | None = None,
-                waiting_for: str | None = None) -> Select[int] | None:
-    """How many ready tasks, reading at most `cap` + 1 per branch; None when the actor has no lanes."""
-    cap = COUNT_CAP if cap is None else cap
-    extra: list[ColumnElement[bool]] = []
-    if waiting_for is not None:
-        extra.append((HumanTask.assignee.is_(None)) | (HumanTask.assignee == waiting_for))
-    parts = [select(literal(1).label("one")).where(*_branch(name, school, process, extra)).limit(cap + 1).subquery()
-             for name, school in branches(actor, lane)]
-    if not parts:
-        return None
+@lru_cache(maxsize=256)
+def _count_statement(shape: Shape, waiting: bool) -> Select[int]:
+    extra = ((HumanTask.assignee.is_(None)) | (HumanTask.assignee == bindparam("waiting_for")),) if waiting else ()
+    parts = [select(literal(1).label("one")).where(*conditions).limit(bindparam("cap")).subquery()
+             for conditions in _branches(shape, extra)]
     counted = union_all(*(select(part.c.one) for part in parts)).subquery()
     return select(func.count()).select_from(counted)
+
+
+def count_query(actor: Actor, lane: str | None = None, process: str | None = None, cap: int | None = None,
+                waiting_for: str | None = None) -> tuple[Select[int], dict[str, Any]] | None:
+    """How many ready tasks, reading at most `cap` + 1 per branch, and its parameters; None when the
+    actor has no lanes."""
+    shape, params = _shape(actor, lane, process)
+    if not shape[0]:
+        return None
+    cap = COUNT_CAP if cap is None else cap
+    return _count_statement(shape, waiting_for is not None), params | {"cap": cap + 1, "waiting_for": waiting_for}
 
 
 def count(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
@@ -108,4 +124,4 @@ def count(session: Session, actor: Actor, lane: str | None = None, process: str 
     those free or held by that person."""
     cap = COUNT_CAP if cap is None else cap
     query = count_query(actor, lane, process, cap, waiting_for)
-    return Count.capped(session.scalar(query) or 0 if query is not None else 0, cap)
+    return Count.capped((session.scalar(*query) or 0) if query is not None else 0, cap)
