@@ -26,7 +26,7 @@ from ..models import Event, HumanTask, Instance, ProcessVersion
 from ..thai_calendar import iso_time
 from .rows import InstanceSummary
 
-WINDOW = 2000
+WINDOW = 400
 
 COLUMNS = (Instance.id, Instance.process_key, ProcessVersion.name, Instance.title, Instance.status,
            Instance.fiscal_year, Instance.started_by, Instance.started_at, Instance.updated_at)
@@ -82,7 +82,7 @@ def rows(session: Session, actor: Actor, process: str | None, status: str | None
     if any(p.reads_all or HEAD_LANE in p.works_lanes for p in people):
         return page(listed)
     visible = or_(*(_seen_by(p) for p in people))
-    window = max(WINDOW, 2 * (offset + limit))
+    window = max(WINDOW, 4 * (offset + limit))
     cut = session.scalar(select(Instance.started_at).where(*filters).order_by(Instance.started_at.desc())
                          .offset(window - 1).limit(1))
     if cut is None:  # fewer instances than the window: checking each is bounded already
