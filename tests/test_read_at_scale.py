@@ -125,3 +125,22 @@ def test_sqlite_reads_the_inbox_on_its_index_without_statistics(world: World) ->
             assert on_tasks and all("ix_human_tasks_inbox (lane=? AND status=? AND school=?)" in line
                                     for line in on_tasks[:2]), plan
             assert not any(line.startswith("SCAN human_tasks") for line in plan), plan
+
+
+def test_sqlite_gets_statistics_while_it_runs(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite 3.40 the PRAGMA optimize run at connect never creates statistics; the pool does it
+    after a connection's work, once per interval: first ANALYZE, later optimize."""
+    from engine.read import statistics
+
+    def stats() -> set[str]:
+        with world.khanton.db.engine.connect() as conn:
+            found = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
+            if found is None:
+                return set()
+            return {row[0] for row in conn.exec_driver_sql("SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL")}
+
+    start(world, "budget-transfer")
+    assert "ix_human_tasks_inbox" not in stats()  # the connect-time optimize left none
+    monkeypatch.setattr(statistics, "INTERVAL_S", 0.0)
+    world.api("officer").get("/tasks")
+    assert "ix_human_tasks_inbox" in stats()
