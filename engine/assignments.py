@@ -23,9 +23,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .accounts import Actor, find_user, names
 from .errors import Conflict, Forbidden, Held, InvalidData, KhantonError, NotFound
-from .models import Delegation, Event, HumanTask, User, utcnow
+from .models import Delegation, Event, HumanTask, User, UserLane, utcnow
 from .people import lanes as lane_table
-from .roles import effective_lanes
+from .roles import effective_lanes, lanes_working
 from .thai_calendar import today
 
 KINDS = {"acting": "รักษาราชการแทน", "deputy": "ปฏิบัติราชการแทน"}
@@ -252,12 +252,13 @@ def release(session: Session, task_id: str, actor: Actor) -> HumanTask:
 def colleagues(session: Session, lane: str, exclude: str | None = None,
                school: str | None = None) -> list[tuple[str, str]]:
     """(username, display name) of active officers who work `lane` (for a school's round: of that school)."""
-    query = select(User).where(User.active.is_(True)).order_by(User.username)
+    outside = lane_table.outside_bodies(session)
+    working = select(UserLane.user_id).where(UserLane.lane.in_(sorted(lanes_working(lane, outside))))
+    query = select(User).where(User.active.is_(True), User.id.in_(working)).order_by(User.username)
     if school is not None:
         query = query.where(User.school == school)
-    outside = lane_table.outside_bodies(session)
     return [(u.username, u.display_name) for u in session.scalars(query)
-            if "officer" in u.roles and lane in effective_lanes(u.lanes, outside) and u.username != exclude]
+            if "officer" in u.roles and u.username != exclude]
 
 
 def hand_over(session: Session, task_id: str, actor: Actor, to: object, note: object = "") -> HumanTask:

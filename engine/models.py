@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -25,7 +26,11 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(256))
     roles: Mapped[list[Any]] = mapped_column(default=list)
-    lanes: Mapped[list[Any]] = mapped_column(default=list)
+    # The lanes a person works, as rows of user_lanes (so "who works lane X" is a query, not a scan).
+    lane_rows: Mapped[list[UserLane]] = relationship(cascade="all, delete-orphan", lazy="selectin",
+                                                     order_by="UserLane.lane")
+    lanes: AssociationProxy[list[str]] = association_proxy("lane_rows", "lane",
+                                                           creator=lambda lane: UserLane(lane=lane))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A school user belongs to one school: they see and complete only that school's rounds.
@@ -91,6 +96,8 @@ class ProcessVersion(Base):
 
 class Instance(Base):
     __tablename__ = "instances"
+    # "Instances I started", newest first (the instance list, engine/read/instance_list.py).
+    __table_args__ = (Index("ix_instances_started_by", "started_by", "started_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     process_key: Mapped[str] = mapped_column(String(100), index=True)
@@ -114,9 +121,9 @@ class HumanTask(Base):
 
     __tablename__ = "human_tasks"
     __table_args__ = (
-        Index("ix_human_tasks_ready_lane", "status", "lane"),
-        # The inbox: a lane's ready tasks, newest first; an instance's ready tasks (every completion).
-        Index("ix_human_tasks_lane_status_created", "lane", "status", "created_at"),
+        # The inbox: one lane's ready tasks of no school (or of one school), newest first, read in index
+        # order and stopped at the page (engine/read/inbox.py); an instance's ready tasks (every completion).
+        Index("ix_human_tasks_inbox", "lane", "status", "school", "created_at", "id"),
         Index("ix_human_tasks_instance_status", "instance_id", "status"),
     )
 
@@ -142,7 +149,8 @@ class Event(Base):
 
     __tablename__ = "events"
     # "Instances I took part in" (the instance list) and an instance's timeline in order.
-    __table_args__ = (Index("ix_events_actor", "actor"), Index("ix_events_instance_at", "instance_id", "at"))
+    __table_args__ = (Index("ix_events_actor_instance", "actor", "instance_id"),
+                      Index("ix_events_instance_at", "instance_id", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
@@ -227,6 +235,8 @@ class Draft(Base):
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # --- search: one row of searchable text per instance ----------------------------------------------
 
 
@@ -243,6 +253,8 @@ class InstanceSearch(Base):
     # Copied from the instance, so the visibility rule runs on this row without reading the instance's.
     started_by: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text, default="")
+
+
 # --- time: timers fired by the scheduler, holidays for working-day due dates (engine/time/) -------
 
 
@@ -343,3 +355,15 @@ class PasswordReset(Base):
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     reset_by: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- read side at scale (issue 14): the lanes of each user as rows --------------------------------
+
+
+class UserLane(Base):
+    """One lane a user works (their own lanes, as an admin gave them; not those of people they act for)."""
+
+    __tablename__ = "user_lanes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    lane: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)

@@ -22,6 +22,7 @@ from .definitions import Definition
 from .errors import Conflict, Forbidden, InvalidDefinition
 from .loading import Action, Outcome, plan
 from .people import lanes as lane_table
+from .read import statistics
 from .sources import SYSTEM
 from .xmlsafe import UnsafeXml, decode
 
@@ -56,6 +57,7 @@ class Publisher:
     def __init__(self, database_url: str | None = None, processes_dir: Path | None = None,
                  forms_dir: Path | None = None) -> None:
         self.db = Database(database_url)
+        statistics.keep_current(self.db)  # SQLite's planner statistics (engine/read/statistics.py)
         self.processes_dir = _folder(processes_dir, "KHANTON_PROCESSES", "processes")
         self.forms_dir = _folder(forms_dir, "KHANTON_FORMS", "forms")
 

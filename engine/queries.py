@@ -12,6 +12,8 @@ from .accounts import Actor
 from .assignments import HEAD_LANE, readers
 from .errors import Forbidden, NotFound
 from .models import Event, HumanTask, Instance, ProcessVersion
+from .read import inbox as ready_inbox
+from .read import instance_list
 from .thai_calendar import iso_time
 
 MAX_PAGE = 500
@@ -30,16 +32,9 @@ def task_summary(task: HumanTask, process: str) -> dict[str, Any]:
 
 def ready_tasks(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,
                 limit: int | None = None, offset: int | None = None) -> list[dict[str, Any]]:
-    lanes = actor.works_lanes
-    if lane:
-        lanes = lanes & {lane}
+    """GET /tasks: the actor's ready tasks, newest first (engine/read/inbox.py reads them in index order)."""
     limit, offset = _page(limit, offset)
-    query = (select(HumanTask, Instance.process_key).join(Instance, Instance.id == HumanTask.instance_id)
-             .where(HumanTask.status == "ready", HumanTask.lane.in_(sorted(lanes)), school_scope.open_to(actor))
-             .order_by(HumanTask.created_at.desc(), HumanTask.id).limit(limit).offset(offset))
-    if process:
-        query = query.where(Instance.process_key == process)
-    return [task_summary(task, key) for task, key in session.execute(query)]
+    return [row.as_json() for row in ready_inbox.summaries(session, actor, lane, process, limit, offset)]
 
 
 def may_see(session: Session, actor: Actor, instance: Instance) -> bool:
@@ -95,22 +90,9 @@ def instance_view(session: Session, instance: Instance, actor: Actor | None = No
 def instances(session: Session, actor: Actor, process: str | None = None, status: str | None = None,
               fiscal_year: int | None = None, limit: int | None = None,
               offset: int | None = None) -> list[dict[str, Any]]:
+    """GET /instances: what the actor may see, newest first (engine/read/instance_list.py)."""
     limit, offset = _page(limit, offset)
-    query = (select(Instance, ProcessVersion.name).join(ProcessVersion, ProcessVersion.id == Instance.version_id)
-             .order_by(Instance.started_at.desc(), Instance.id))
-    if process:
-        query = query.where(Instance.process_key == process)
-    if status:
-        query = query.where(Instance.status == status)
-    if fiscal_year:
-        query = query.where(Instance.fiscal_year == fiscal_year)
-    seen = visible_to(session, actor)
-    if seen is not None:
-        query = query.where(seen)
-    rows = session.execute(query.limit(limit).offset(offset)).all()
-    return [{"id": i.id, "process": i.process_key, "name": name, "title": i.title, "status": i.status,
-             "fiscal_year": i.fiscal_year, "started_by": i.started_by,
-             "started_at": iso_time(i.started_at), "updated_at": iso_time(i.updated_at)} for i, name in rows]
+    return [row.as_json() for row in instance_list.rows(session, actor, process, status, fiscal_year, limit, offset)]
 
 
 def visible_to(session: Session, actor: Actor, instance_id: InstrumentedAttribute[str] = Instance.id,

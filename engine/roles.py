@@ -33,3 +33,8 @@ def effective_lanes(lanes: list[str] | tuple[str, ...] | set[str] | frozenset[st
     if "plan_officer" in result:
         result |= outside
     return result
+
+
+def lanes_working(lane: str, outside: frozenset[str] = OUTSIDE_BODIES) -> set[str]:
+    """The lanes whose holders may complete `lane`'s tasks (the inverse of effective_lanes)."""
+    return {lane, "plan_officer"} if lane in outside else {lane}

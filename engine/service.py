@@ -28,6 +28,8 @@ from .accounts import Actor
 from .errors import FieldError
 from .models import Event, HumanTask, Instance, User
 from .publishing import Publisher
+from .read import instance_list, procedures
+from .read.rows import Count, InboxPage, InstanceListPage
 from .rounds import drafts
 from .rounds.view import rounds_view
 
@@ -151,6 +153,13 @@ class Khanton(Publisher):
         with self.db.transaction(read_only=True) as session:
             return queries.instances(session, actor, **filters)
 
+    def instance_summaries(self, actor: Actor, process: str | None = None, status: str | None = None,
+                           fiscal_year: int | None = None, limit: int = 100, offset: int = 0) -> InstanceListPage:
+        """The instance list page as typed rows; `instances` gives the same rows as the API's JSON."""
+        with self.db.transaction(read_only=True) as session:
+            return InstanceListPage(instance_list.rows(session, actor, process, status, fiscal_year, limit, offset),
+                                    procedures.names(session))
+
     def timeline(self, instance_id: str, actor: Actor) -> list[dict[str, Any]]:
         with self.db.transaction(read_only=True) as session:
             return queries.timeline(session, queries.visible_instance(session, actor, instance_id), actor=actor)
@@ -211,11 +220,11 @@ class Khanton(Publisher):
             web_sessions.end_all(session, username)
 
     def inbox(self, actor: Actor, lane: str | None = None, process: str | None = None, limit: int = 20,
-              offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+              offset: int = 0) -> InboxPage:
         with self.db.transaction(read_only=True) as session:
             return worklist.inbox(session, actor, lane, process, limit, offset)
 
-    def count_waiting(self, actor: Actor) -> int:
+    def count_waiting(self, actor: Actor) -> Count:
         with self.db.transaction(read_only=True) as session:
             return worklist.count_waiting(session, actor)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -30,15 +30,15 @@ def inbox() -> str:
     lane = request.args.get("lane") or None
     process = request.args.get("process") or None
     page = page_number()
-    rows, total = engine().inbox(actor, lane=lane, process=process, limit=PAGE_SIZE,
-                                 offset=(page - 1) * PAGE_SIZE)
-    working = engine().working_actor(actor)
-    lanes = [(key, name) for key, name in lane_names().items() if key in working.works_lanes]
-    procedures = [(p["key"], p["name"]) for p in engine().startable(actor)]
-    pages = max(1, -(-total // PAGE_SIZE))
-    return render_template("tasks/inbox.html", rows=rows, total=total, page=page, pages=pages, lanes=lanes,
-                           procedures=procedures, lane=lane or "", process=process or "",
-                           me=actor.username)
+    found = engine().inbox(actor, lane=lane, process=process, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    g.waiting = found.waiting  # the badge beside the inbox link, counted in the same unit of work
+    lanes = [(key, name) for key, name in lane_names().items() if key in found.lanes]
+    # The count stops at a cap (engine/read/inbox.py): past it the page says "more than" and pages on.
+    total = found.total
+    pages = max(1, -(-total.n // PAGE_SIZE))
+    return render_template("tasks/inbox.html", rows=found.rows, total=total, page=page, pages=pages,
+                           has_next=found.has_next, lanes=lanes, procedures=found.procedures, lane=lane or "",
+                           process=process or "", me=actor.username)
 
 
 @bp.get("/processes")

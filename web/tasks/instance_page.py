@@ -22,11 +22,11 @@ def instances() -> str:
     fiscal_year = int(year_arg) if year_arg.isdigit() and len(year_arg) == 4 else None
     page = page_number()
     # One row more than a page tells whether there is a next page, without counting them all.
-    rows = engine().instances(actor, process=process, status=status, fiscal_year=fiscal_year,
-                              limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    procedures = [(p["key"], p["name"]) for p in engine().startable(actor)]
+    found = engine().instance_summaries(actor, process=process, status=status, fiscal_year=fiscal_year,
+                                        limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    rows = found.rows
     return render_template("tasks/instances.html", rows=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
-                           page=page, procedures=procedures, statuses=STATUS_NAMES, process=process or "",
+                           page=page, procedures=found.procedures, statuses=STATUS_NAMES, process=process or "",
                            status=status or "", fiscal_year=fiscal_year or "")
 
 

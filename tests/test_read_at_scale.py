@@ -1,0 +1,146 @@
+"""The inbox and the lists read in index order and stop at the page (engine/read/): they answer exactly
+what the plain queries they replace answered — for every kind of person, every page, both ways of
+finding a person's instances — on SQLite and PostgreSQL, and SQLite plans them on the inbox index
+even without statistics."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from engine import queries, school_scope
+from engine.accounts import Actor
+from engine.assignments import HEAD_LANE, effective_actor, readers
+from engine.models import Event, HumanTask, Instance, ProcessVersion
+from engine.read import inbox, instance_list
+from engine.thai_calendar import iso_time, today
+from tests.conftest import USERS, World
+from tests.drive import start, step
+
+
+def _plain_ready_tasks(session: Session, actor: Actor, limit: int, offset: int) -> list[dict[str, Any]]:
+    """What GET /tasks answered before: every ready task of the lanes, sorted, then paged."""
+    query = (select(HumanTask, Instance.process_key).join(Instance, Instance.id == HumanTask.instance_id)
+             .where(HumanTask.status == "ready", HumanTask.lane.in_(sorted(actor.works_lanes)),
+                    school_scope.open_to(actor))
+             .order_by(HumanTask.created_at.desc(), HumanTask.id).limit(limit).offset(offset))
+    return [queries.task_summary(task, key) for task, key in session.execute(query)]
+
+
+def _plain_instances(session: Session, actor: Actor, limit: int, offset: int) -> list[dict[str, Any]]:
+    """What GET /instances answered before: whole rows filtered by OR of IN-subqueries, sorted, paged."""
+    query = (select(Instance, ProcessVersion.name).join(ProcessVersion, ProcessVersion.id == Instance.version_id)
+             .order_by(Instance.started_at.desc(), Instance.id))
+    people = readers(session, actor)
+    if not any(p.reads_all or HEAD_LANE in p.works_lanes for p in people):
+        seen = []
+        for p in people:
+            seen += [Instance.started_by == p.username, Instance.id.in_(select(HumanTask.instance_id).where(
+                HumanTask.lane.in_(sorted(p.works_lanes)), school_scope.open_to(p)))]
+            if not p.school_only:
+                seen.append(Instance.id.in_(select(Event.instance_id).where(Event.actor == p.username)))
+        query = query.where(or_(*seen))
+    return [{"id": i.id, "process": i.process_key, "name": name, "title": i.title, "status": i.status,
+             "fiscal_year": i.fiscal_year, "started_by": i.started_by, "started_at": iso_time(i.started_at),
+             "updated_at": iso_time(i.updated_at)}
+            for i, name in session.execute(query.limit(limit).offset(offset))]
+
+
+def _some_of_everything(world: World) -> None:
+    """Budget transfers at different steps, an expenditure analysis with two schools' rounds, and the
+    committee's member acting for the director today."""
+    for n in range(4):
+        instance = start(world, "budget-transfer")
+        for _ in range(n):
+            _, instance = step(world, instance)
+    analysis = start(world, "expenditure-analysis")
+    step(world, analysis)  # the rounds of 1063010001 and 1063010002
+    khanton = world.khanton
+    khanton.delegate(khanton.actor("director"), "committee", "acting", today(), today() + timedelta(days=3))
+
+
+@pytest.mark.parametrize("window", [instance_list.WINDOW, 2])
+def test_lists_answer_what_the_plain_queries_answered(any_world: World, monkeypatch: pytest.MonkeyPatch,
+                                                      window: int) -> None:
+    """window=2: the newest two instances rarely fill a page, so the gathered-ids path answers too."""
+    monkeypatch.setattr(instance_list, "WINDOW", window)
+    _some_of_everything(any_world)
+    khanton = any_world.khanton
+    compared = 0
+    for name in USERS:
+        actor = khanton.actor(name)
+        with khanton.db.transaction(read_only=True) as session:
+            working = effective_actor(session, actor)
+            for limit, offset in ((100, 0), (1, 0), (2, 1), (3, 2), (2, 5), (100, 50)):
+                assert (queries.ready_tasks(session, working, limit=limit, offset=offset)
+                        == _plain_ready_tasks(session, working, limit, offset)), (name, limit, offset)
+                assert (queries.instances(session, actor, limit=limit, offset=offset)
+                        == _plain_instances(session, actor, limit, offset)), (name, limit, offset)
+                compared += 1
+            seen = queries.instances(session, actor)
+            if name in ("officer", "supervisor", "head"):
+                assert len(seen) == 5, name  # not vacuous: these see every instance
+            if name == "outsider":
+                assert seen == [] and queries.ready_tasks(session, working) == []
+            if name == "school":
+                assert [t["school"] for t in queries.ready_tasks(session, working)] == ["1063010001"]
+    committee = khanton.actor("committee")
+    assert khanton.inbox(committee).lanes >= {"committee", "esa_director"}  # acting for the director
+    assert compared == len(USERS) * 6
+
+
+def test_counts_stop_at_the_cap_and_say_so(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inbox, "COUNT_CAP", 3)
+    monkeypatch.setattr(inbox, "WAITING_CAP", 2)
+    officer = world.khanton.actor("officer")
+    for _ in range(3):
+        start(world, "budget-transfer")
+    exact = world.khanton.inbox(officer, limit=2)
+    assert (exact.total.n, exact.total.more, str(exact.waiting), exact.has_next) == (3, False, "2+", True)
+    start(world, "budget-transfer")
+    capped = world.khanton.inbox(officer, limit=2, offset=2)
+    assert (capped.total.n, capped.total.more, len(capped.rows), capped.has_next) == (3, True, 2, False)
+    assert str(world.khanton.count_waiting(officer)) == "2+"
+
+
+def test_sqlite_reads_the_inbox_on_its_index_without_statistics(world: World) -> None:
+    """No sqlite_stat1 (a new office, or the bench right after its load): every branch is a search on
+    ix_human_tasks_inbox, never a scan of human_tasks or a sort of all its ready rows."""
+    khanton = world.khanton
+    with khanton.db.transaction(read_only=True) as session:
+        working = effective_actor(session, khanton.actor("school"))  # two branches per lane: none, own school
+        for query in (inbox.page_query(working, None, "budget-transfer", 20, 40), inbox.count_query(working)):
+            assert query is not None
+            statement, params = query
+            compiled = statement.compile(session.get_bind())
+            values = compiled.construct_params(params)
+            positional = tuple(values[name] for name in compiled.positiontup or [])
+            plan = [row[3] for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}",
+                                                                            positional)]
+            on_tasks = [line for line in plan if "human_tasks" in line and "LIST SUBQUERY" not in line]
+            assert on_tasks and all("ix_human_tasks_inbox (lane=? AND status=? AND school=?)" in line
+                                    for line in on_tasks[:2]), plan
+            assert not any(line.startswith("SCAN human_tasks") for line in plan), plan
+
+
+def test_sqlite_gets_statistics_while_it_runs(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite 3.40 the PRAGMA optimize run at connect never creates statistics; the pool does it
+    after a connection's work, once per interval: first ANALYZE, later optimize."""
+    from engine.read import statistics
+
+    def stats() -> set[str]:
+        with world.khanton.db.engine.connect() as conn:
+            found = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
+            if found is None:
+                return set()
+            return {row[0] for row in conn.exec_driver_sql("SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL")}
+
+    start(world, "budget-transfer")
+    assert "ix_human_tasks_inbox" not in stats()  # the connect-time optimize left none
+    monkeypatch.setattr(statistics, "INTERVAL_S", 0.0)
+    world.api("officer").get("/tasks")
+    assert "ix_human_tasks_inbox" in stats()
