@@ -61,8 +61,8 @@ def test_the_returned_round_says_who_returned_it_when_and_why(any_world: World) 
     assert returned["by"] == board_user and returned["note"] == "ยอดโอนรายการที่ 2 เกินวงเงินเหลือจ่าย"
     assert datetime.fromisoformat(returned["at"]) > datetime.now(UTC) - timedelta(minutes=5)
     # The inbox of the person who gets it back marks it.
-    rows, _ = any_world.khanton.inbox(any_world.khanton.actor(user_for(back)))
-    marked = {row["id"]: row["returned"] for row in rows}
+    page = any_world.khanton.inbox(any_world.khanton.actor(user_for(back)))
+    marked = {row.id: row.returned for row in page.rows}
     assert marked[back["id"]] is not None and marked[back["id"]].note == returned["note"]
     # The next round of the board starts empty and shows the returned round as history.
     _, after = step(any_world, after)
