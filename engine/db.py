@@ -12,10 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from .runtime.versions import CACHE_KEY as VERSIONS_KEY
+from .runtime.versions import VersionCache
 
 DEFAULT_URL = "sqlite:///khanton.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -78,21 +82,119 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+class UnitOfWork:
+    """One session for everything a caller (a web request) does, opened lazily, closed by `close`.
+
+    flaskr keeps one connection in `g`; the engine cannot import Flask, so the web opens a unit at the
+    start of a request and every `Database.transaction` inside it joins the unit's session. Reads share
+    one transaction (a page is one consistent snapshot); a write block commits when it ends, before the
+    answer is sent, so an acknowledged write is durable and a failed commit is an error the caller sees.
+    On PostgreSQL a request's reads and its write are one transaction. On SQLite a read transaction
+    cannot safely become a write one (see the module's docstring), so a write block after reads ends
+    the read snapshot (keeping what it loaded: the conditional writes check it is still current) and
+    begins its own with BEGIN IMMEDIATE; the engine's automatic steps therefore run before SQLite's
+    one write lock is taken (tests/test_expressions.py)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.transactions = 0  # begun so far: what tests count
+        self._session: Session | None = None
+        self._writing = False  # the open transaction began as a write one
+        self._depth = 0
+
+    def _begin(self, write: bool) -> Session:
+        session = self._session
+        if session is None:
+            session = self._session = self.db.new_session()
+        elif session.in_transaction():
+            if not write or self._writing or not self.db.is_sqlite:
+                return session
+            if self._depth:
+                raise RuntimeError("a write block inside a read block: open the write one outside it")
+            session.commit()  # only read: ends the snapshot, keeps what it loaded
+        session.connection(execution_options={READ_ONLY_OPTION: not write})
+        self._writing = write
+        self.transactions += 1
+        return session
+
+    @contextmanager
+    def transaction(self, read_only: bool) -> Iterator[Session]:
+        session = self._begin(write=not read_only)
+        self._depth += 1
+        try:
+            yield session
+            if not read_only and self._depth == 1:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            self._depth -= 1
+
+    def close(self) -> None:
+        """End the unit: an open transaction here only ever read (writes commit as their block ends)."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+_unit: ContextVar[UnitOfWork | None] = ContextVar("khanton_unit_of_work", default=None)
+
+
 class Database:
     """The engine's handle on one database: sessions and transactions."""
 
     def __init__(self, url: str | None = None, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
         self.url = database_url(url)
         self.engine = make_engine(self.url, busy_timeout_ms)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Published versions compiled once per process for this database (runtime.versions).
+        self.versions = VersionCache()
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={VERSIONS_KEY: self.versions})
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
+    def new_session(self) -> Session:
+        return self._sessions()
+
+    def open_unit(self) -> Token[UnitOfWork | None]:
+        """Begin a unit of work in the current context (thread); `close_unit` with the token ends it."""
+        return _unit.set(UnitOfWork(self))
+
+    @contextmanager
+    def unit(self) -> Iterator[UnitOfWork]:
+        """The open unit of work of this database, or a new one for the block."""
+        unit = _unit.get()
+        if unit is not None and unit.db is self:
+            yield unit
+            return
+        token = self.open_unit()
+        try:
+            yield _unit.get()  # type: ignore[misc]
+        finally:
+            self.close_unit(token)
+
+    @staticmethod
+    def current_unit() -> UnitOfWork | None:
+        return _unit.get()
+
+    @staticmethod
+    def close_unit(token: Token[UnitOfWork | None]) -> None:
+        unit = _unit.get()
+        _unit.reset(token)
+        if unit is not None:
+            unit.close()
+
     @contextmanager
     def transaction(self, read_only: bool = False) -> Iterator[Session]:
-        """One unit of work: committed when the block ends, rolled back on any error."""
+        """One unit of work: committed when the block ends, rolled back on any error. Inside an open
+        UnitOfWork of this database, the unit's session (see UnitOfWork)."""
+        unit = _unit.get()
+        if unit is not None and unit.db is self:
+            with unit.transaction(read_only) as session:
+                yield session
+            return
         session = self._sessions()
         try:
             if read_only:
