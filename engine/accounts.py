@@ -131,10 +131,8 @@ def issue_token(session: Session, username: str) -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
-    if row is None:
-        return None
-    user = session.get(User, row.user_id)
+    user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                          .where(ApiToken.token_hash == _hash_token(token)))  # one statement per request
     return user if user is not None and user.active else None
 
 

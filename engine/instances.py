@@ -278,6 +278,9 @@ class Prepared:
     version: CompiledVersion
     workflow: BpmnWorkflow
     halted: Halted | None
+    # The task and instance rows read: held here so that the session's identity map (weak references)
+    # still has them when the write comes, and the write need not read them again.
+    rows: tuple[HumanTask, Instance] | None = None
 
 
 def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
@@ -326,7 +329,7 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     except Exception as err:  # noqa: BLE001 - reported as a workflow error, state untouched
         raise WorkflowFailure(f"ดำเนินการขั้นตอนนี้ไม่สำเร็จ: {err}", row.task_spec) from err
     halted = run_engine(workflow)
-    return Prepared(row.id, instance.id, instance.revision, version, workflow, halted)
+    return Prepared(row.id, instance.id, instance.revision, version, workflow, halted, (row, instance))
 
 
 @dataclass
