@@ -106,6 +106,7 @@ class UnitOfWork:
         session = self._session
         if session is None:
             session = self._session = self.db.new_session()
+            _hold_loaded_rows(session)
         elif session.in_transaction():
             if not write or self._writing or not self.db.is_sqlite:
                 return session
@@ -136,6 +137,16 @@ class UnitOfWork:
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+def _hold_loaded_rows(session: Session) -> None:
+    """Keep every row the unit loads until it closes (SQLAlchemy's "strong reference" recipe): the
+    identity map holds rows weakly, so a row one engine call read would be read again by the next call
+    of the same request; held, `session.get` finds it without a statement."""
+    held: list[object] = []
+    session.info["held_rows"] = held
+    for name in ("loaded_as_persistent", "pending_to_persistent", "detached_to_persistent"):
+        event.listen(session, name, lambda _session, row: held.append(row))
 
 
 _unit: ContextVar[UnitOfWork | None] = ContextVar("khanton_unit_of_work", default=None)
