@@ -11,6 +11,7 @@ import copy
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -101,11 +102,13 @@ def _event(session: Session, instance: Instance, actor: str, kind: str, task: Hu
 
 
 def _sync(session: Session, instance: Instance, version: CompiledVersion, workflow: BpmnWorkflow,
-          actor: str, written_later: bool = False) -> list[HumanTask]:
+          actor: str, written_later: bool = False, new: bool = False,
+          now: datetime | None = None) -> list[HumanTask]:
     """Mirror ready user tasks into human_tasks, set status and data, record the end. The instance's
-    ready tasks afterwards, oldest first (what the answer lists, without reading them again)."""
+    ready tasks afterwards, oldest first (what the answer lists, without reading them again). `new`:
+    the instance is being started, it has no task rows yet."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-    rows = session.scalars(select(HumanTask).where(
+    rows: Sequence[HumanTask] = [] if new else session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "ready")).all()
     known = {row.spiff_task_id for row in rows}
     still = []
@@ -114,11 +117,11 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
             row.status = "cancelled"
         else:
             still.append(row)
-    now = utcnow()
-    new = [(spiff_id, task, _task_meta(version, task) or {}) for spiff_id, task in ready.items()
-           if spiff_id not in known]
-    school_of = _round_schools(session, [(task, meta) for _, task, meta in new])
-    for spiff_id, task, meta in new:
+    now = now or utcnow()
+    added = [(spiff_id, task, _task_meta(version, task) or {}) for spiff_id, task in ready.items()
+             if spiff_id not in known]
+    school_of = _round_schools(session, [(task, meta) for _, task, meta in added])
+    for spiff_id, task, meta in added:
         school = school_of.get(id(task))
         row = HumanTask(
             id=str(uuid.uuid4()), instance_id=instance.id, spiff_task_id=spiff_id,
@@ -215,6 +218,15 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected
 
 
 @dataclass
+class Written:
+    """A written start or completion, as the answer needs it: nothing of it is read again."""
+
+    instance: Instance
+    version: CompiledVersion
+    ready: list[HumanTask]  # the instance's ready tasks, oldest first
+
+
+@dataclass
 class PreparedStart:
     """A new instance worked out in memory: its version and the workflow after the first automatic steps."""
 
@@ -241,28 +253,32 @@ def prepare_start(session: Session, key: str, data: dict[str, Any], actor: Actor
     return PreparedStart(version, workflow, run_engine(workflow))
 
 
-def apply_start(session: Session, prepared: PreparedStart, data: dict[str, Any], actor: Actor) -> Instance:
-    """Write a prepared new instance, its first event and its ready tasks."""
+def apply_start(session: Session, prepared: PreparedStart, data: dict[str, Any], actor: Actor) -> Written:
+    """Write a prepared new instance, its first event and its ready tasks. The instance row is inserted
+    first (events and tasks refer to it) and whole, with what _sync would set, so it is written once."""
     version, workflow = prepared.version, prepared.workflow
+    now = utcnow()
+    ended = workflow.is_completed()
     instance = Instance(
-        id=str(uuid.uuid4()), process_key=version.key, version_id=version.id, status=RUNNING,
+        id=str(uuid.uuid4()), process_key=version.key, version_id=version.id,
+        status=_end_status(version, workflow) if ended else RUNNING,
         fiscal_year=data.get("fiscal_year") if isinstance(data.get("fiscal_year"), int) else None,
-        title=str(data.get("title") or version.name)[:300], state={}, data={}, revision=1,
-        started_by=actor.username,
+        title=str(data.get("title") or version.name)[:300], state=state.dump(workflow),
+        data=_current_data(workflow), revision=1, started_by=actor.username, started_at=now, updated_at=now,
+        ended_at=now if ended else None,
     )
     session.add(instance)
-    session.flush()  # the instance row first: events and tasks refer to it
-    _event(session, instance, actor.username, "started", data=data)
-    _sync(session, instance, version, workflow, actor.username)
-    if prepared.halted:
-        _halt(session, instance, prepared.halted, actor.username)
-    instance.state = state.dump(workflow)
     session.flush()
-    return instance
+    _event(session, instance, actor.username, "started", data=data)
+    ready = _sync(session, instance, version, workflow, actor.username, written_later=True, new=True, now=now)
+    if prepared.halted:
+        _halt(session, instance, prepared.halted, actor.username, ready=ready)
+    session.flush()
+    return Written(instance, version, ready)
 
 
 def start(session: Session, key: str, data: dict[str, Any], actor: Actor,
-          unconverted: Sequence[FieldError] = ()) -> Instance:
+          unconverted: Sequence[FieldError] = ()) -> Written:
     """Start an instance in one transaction."""
     return apply_start(session, prepare_start(session, key, data, actor, unconverted), data, actor)
 
@@ -332,18 +348,9 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     return Prepared(row.id, instance.id, instance.revision, version, workflow, halted, (row, instance))
 
 
-@dataclass
-class Completed:
-    """A written completion, as the answer needs it: nothing of it is read again."""
-
-    instance: Instance
-    version: CompiledVersion
-    ready: list[HumanTask]  # the instance's ready tasks, oldest first
-
-
 def apply_completion(session: Session, prepared: Prepared, data: Any, actor: Actor,
                      stands_for: Collection[str] | None = None,
-                     worker: assignments.Worker | None = None) -> Completed:
+                     worker: assignments.Worker | None = None) -> Written:
     """Write a prepared completion: StaleInstance when the instance was written since it was read
     (then prepare again on the fresh state), a refusal when the task was done or claimed meanwhile.
     The instance row is written once, by _save's conditional UPDATE. With `worker`, the completion's
@@ -364,12 +371,12 @@ def apply_completion(session: Session, prepared: Prepared, data: Any, actor: Act
     if prepared.halted:
         _halt(session, instance, prepared.halted, actor.username, written_later=True, ready=ready)
     _save(session, instance, prepared.workflow, prepared.revision)
-    return Completed(instance, prepared.version, ready)
+    return Written(instance, prepared.version, ready)
 
 
 def complete(session: Session, task_id: str, data: Any, actor: Actor,
              stands_for: Collection[str] | None = None, unconverted: Sequence[FieldError] = (),
-             worker: assignments.Worker | None = None) -> Completed:
+             worker: assignments.Worker | None = None) -> Written:
     """Complete one round of one step in one transaction, taking turns on the instance's row."""
     prepared = prepare_completion(session, task_id, data, actor, stands_for, unconverted, lock=True)
     return apply_completion(session, prepared, data, actor, stands_for, worker)

@@ -77,8 +77,8 @@ class Khanton(Publisher):
         with self.db.transaction(read_only=True) as session:
             prepared = instances.prepare_start(session, key, data, actor, unconverted)
         with self.db.transaction() as session:
-            instance = instances.apply_start(session, prepared, data, actor)
-            return queries.instance_view(session, instance, actor)
+            done = instances.apply_start(session, prepared, data, actor)
+            return answers.instance_view(session, done.instance, done.version, done.ready, actor)
 
     def complete(self, task_id: str, data: Any, actor: Actor,
                  unconverted: Sequence[FieldError] = ()) -> dict[str, Any]:

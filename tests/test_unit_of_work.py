@@ -61,6 +61,7 @@ def _ready(world: World, instance: dict[str, Any]) -> tuple[str, str, dict[str, 
 def test_an_api_completion_reads_each_row_once_and_writes_the_instance_once(any_world: World) -> None:
     world = any_world
     instance = start(world, "budget-transfer")
+    assert instance == world.api("officer").get(f"/instances/{instance['id']}").get_json()  # built in memory
     user, task_id, data = _ready(world, instance)
     with counting(world) as counted:
         answer = world.api(user).post(f"/tasks/{task_id}/complete", json={"data": data})
