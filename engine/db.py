@@ -113,7 +113,11 @@ class UnitOfWork:
             if self._depth:
                 raise RuntimeError("a write block inside a read block: open the write one outside it")
             session.commit()  # only read: ends the snapshot, keeps what it loaded
-        session.connection(execution_options={READ_ONLY_OPTION: not write})
+        try:
+            session.connection(execution_options={READ_ONLY_OPTION: not write})
+        except BaseException:
+            session.rollback()  # BEGIN itself failed (SQLite busy): the next block starts clean
+            raise
         self._writing = write
         self.transactions += 1
         return session
