@@ -97,7 +97,8 @@ class UnitOfWork:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.transactions = 0  # begun so far: what tests count
+        self.transactions = 0  # begun so far
+        self._wrote = False  # a write block ran in the open transaction
         self._session: Session | None = None
         self._writing = False  # the open transaction began as a write one
         self._depth = 0
@@ -126,11 +127,14 @@ class UnitOfWork:
     def transaction(self, read_only: bool) -> Iterator[Session]:
         session = self._begin(write=not read_only)
         self._depth += 1
+        self._wrote = self._wrote or not read_only
         try:
             yield session
-            if not read_only and self._depth == 1:
+            if self._depth == 1 and self._wrote:  # the outermost block: its writes are durable now
+                self._wrote = False
                 session.commit()
         except BaseException:
+            self._wrote = False
             session.rollback()
             raise
         finally:
