@@ -162,11 +162,9 @@ def issue_token(session: Session, username: str, days: int | None = TOKEN_DAYS) 
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token), or_(
-        ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC))))
-    if row is None:
-        return None
-    user = session.get(User, row.user_id)
+    user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                          .where(ApiToken.token_hash == _hash_token(token),  # one statement per request
+                                 or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC))))
     return user if user is not None and user.active else None
 
 

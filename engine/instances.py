@@ -11,20 +11,24 @@ import copy
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from . import assignments, queries, schools, state
+from . import assignments, schools, state
 from .accounts import SCHOOL_LANE, Actor
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, WorkflowFailure
 from .forms import validate_data
-from .models import Event, HumanTask, Instance, ProcessVersion, School, utcnow
+from .models import Event, HumanTask, Instance, School, utcnow
 from .rounds import drafts, returned
 from .runner import Halted, ready_user_tasks, run_engine
+from .runtime import versions
+from .runtime.versions import CompiledVersion
 from .thai_calendar import thai_datetime
 from .time import due_rules, start_events, timers
 
@@ -38,27 +42,40 @@ class StaleInstance(Conflict):
     answers a real conflict (the same task) with a 409."""
 
 
-def _task_meta(version: ProcessVersion, task: Any) -> dict[str, Any] | None:
+def _task_meta(version: CompiledVersion, task: Any) -> dict[str, Any] | None:
     """Lane, form and name of a ready spiff task; a multi-instance child answers for its parent."""
-    tasks = version.meta["processes"].get(task.workflow.spec.name, {}).get("tasks", {})
-    meta = tasks.get(task.task_spec.bpmn_id) or tasks.get(task.task_spec.name)
+    process = task.workflow.spec.name
+    meta = version.task_meta(process, task.task_spec.bpmn_id) or version.task_meta(process, task.task_spec.name)
     if meta is None and task.parent is not None:
-        meta = tasks.get(task.parent.task_spec.bpmn_id)
-    return dict(meta) if meta is not None else None
+        meta = version.task_meta(process, task.parent.task_spec.bpmn_id)
+    return meta
 
 
-def _halt(session: Session, instance: Instance, halted: Halted, actor: str) -> None:
+def _set(instance: Instance, name: str, value: Any, written_later: bool) -> None:
+    """Set an instance's attribute; `written_later`: in memory only, as the one conditional UPDATE
+    (_save) writes it — so the session does not flush a second, unconditional UPDATE of the row."""
+    if written_later:
+        set_committed_value(instance, name, value)
+    else:
+        setattr(instance, name, value)
+
+
+def _halt(session: Session, instance: Instance, halted: Halted, actor: str, written_later: bool = False,
+          ready: list[HumanTask] | None = None) -> None:
     """Park the instance in `error`: its state stays as it was when stopped, readable; nobody gets its
     tasks until an analyst mends the definition and migrates it."""
-    instance.status = ERROR
-    for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                       HumanTask.status == "ready")):
+    _set(instance, "status", ERROR, written_later)
+    rows = ready if ready is not None else session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "ready"))
+    for row in list(rows):
         row.status = "cancelled"
+    if ready is not None:
+        ready.clear()
     session.add(Event(instance_id=instance.id, actor=actor, kind="error", task_spec=halted.element,
                       task_name=halted.element, data={"element": halted.element, "message": halted.message}))
 
 
-def _end_status(version: ProcessVersion, workflow: BpmnWorkflow) -> str:
+def _end_status(version: CompiledVersion, workflow: BpmnWorkflow) -> str:
     ends = version.meta["processes"][version.key]["ends"]
     for task in workflow.task_tree:
         if task.state == TaskState.COMPLETED and task.task_spec.bpmn_id in ends:
@@ -86,36 +103,47 @@ def _event(session: Session, instance: Instance, actor: str, kind: str, task: Hu
     ))
 
 
-def _sync(session: Session, instance: Instance, version: ProcessVersion, workflow: BpmnWorkflow,
-          actor: str) -> None:
-    """Mirror ready user tasks into human_tasks, set status and data, record the end."""
+def _sync(session: Session, instance: Instance, version: CompiledVersion, workflow: BpmnWorkflow,
+          actor: str, written_later: bool = False, new: bool = False,
+          now: datetime | None = None) -> list[HumanTask]:
+    """Mirror ready user tasks into human_tasks, set status and data, record the end. The instance's
+    ready tasks afterwards, oldest first (what the answer lists, without reading them again). `new`:
+    the instance is being started, it has no task rows yet."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-    rows = session.scalars(select(HumanTask).where(
+    rows: Sequence[HumanTask] = [] if new else session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "ready")).all()
     known = {row.spiff_task_id for row in rows}
+    still = []
     for row in rows:
         if row.spiff_task_id not in ready:
             row.status = "cancelled"
-    new = [(spiff_id, task, _task_meta(version, task) or {}) for spiff_id, task in ready.items()
-           if spiff_id not in known]
-    school_of = _round_schools(session, [(task, meta) for _, task, meta in new])
-    for spiff_id, task, meta in new:
+        else:
+            still.append(row)
+    now = now or utcnow()
+    added = [(spiff_id, task, _task_meta(version, task) or {}) for spiff_id, task in ready.items()
+             if spiff_id not in known]
+    school_of = _round_schools(session, [(task, meta) for _, task, meta in added])
+    for spiff_id, task, meta in added:
         school = school_of.get(id(task))
-        session.add(HumanTask(
+        row = HumanTask(
             id=str(uuid.uuid4()), instance_id=instance.id, spiff_task_id=spiff_id,
             task_spec=task.task_spec.bpmn_id or task.task_spec.name,
             name=_round_name(meta.get("name") or task.task_spec.name, task, meta.get("input_item"),
                              school.name if school else None),
             lane=meta.get("lane") or "", form=meta.get("form"), status="ready",
-            school=school.code if school else None, due_at=due_rules.due_at(session, meta.get("due_in")),
-        ))
-    instance.data = _current_data(workflow)
-    instance.updated_at = utcnow()
+            school=school.code if school else None, created_at=now,
+            due_at=due_rules.due_at(session, meta.get("due_in")),
+        )
+        session.add(row)
+        still.append(row)
+    _set(instance, "data", _current_data(workflow), written_later)
+    _set(instance, "updated_at", now, written_later)
     if workflow.is_completed():
-        instance.status = _end_status(version, workflow)
-        instance.ended_at = utcnow()
+        _set(instance, "status", _end_status(version, workflow), written_later)
+        _set(instance, "ended_at", now, written_later)
         _event(session, instance, actor, "rejected" if instance.status == REJECTED else "finished")
     timers.sync(session, instance, workflow)
+    return sorted(still, key=lambda t: (t.created_at, t.id))
 
 
 def _round_name(name: str, task: Any, input_item: str | None, school_name: str | None = None) -> str:
@@ -176,25 +204,37 @@ def _row_label(task: Any) -> str:
 
 
 def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected_revision: int) -> None:
-    """Conditional write: fails with Conflict if someone else wrote the instance meanwhile."""
+    """Conditional write: fails with Conflict if someone else wrote the instance meanwhile. The one
+    UPDATE of the row per completion: the other columns were set in memory only (_set)."""
+    dumped = state.dump(workflow)
     done = session.execute(
         update(Instance)
         .where(Instance.id == instance.id, Instance.revision == expected_revision)
-        .values(revision=expected_revision + 1, state=state.dump(workflow),
+        .values(revision=expected_revision + 1, state=dumped,
                 status=instance.status, data=instance.data, updated_at=instance.updated_at,
                 ended_at=instance.ended_at)
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleInstance("ขั้นตอนนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่")
-    instance.revision = expected_revision + 1
+    set_committed_value(instance, "revision", expected_revision + 1)
+    set_committed_value(instance, "state", dumped)
+
+
+@dataclass
+class Written:
+    """A written start or completion, as the answer needs it: nothing of it is read again."""
+
+    instance: Instance
+    version: CompiledVersion
+    ready: list[HumanTask]  # the instance's ready tasks, oldest first
 
 
 @dataclass
 class PreparedStart:
     """A new instance worked out in memory: its version and the workflow after the first automatic steps."""
 
-    version: ProcessVersion
+    version: CompiledVersion
     workflow: BpmnWorkflow
     halted: Halted | None
 
@@ -202,13 +242,13 @@ class PreparedStart:
 def prepare_start(session: Session, key: str, data: dict[str, Any], actor: Actor,
                   unconverted: Sequence[FieldError] = ()) -> PreparedStart:
     """Check, validate and run the first automatic steps of a new instance, writing nothing."""
-    version = queries.process_version(session, key)
+    version = versions.latest(session, key)
     start_lanes = set(version.meta["processes"][key]["start_lanes"])
     if start_lanes and not (start_lanes & actor.works_lanes):
         raise Forbidden("เริ่มกระบวนงานนี้ได้เฉพาะผู้ที่อยู่ใน " + ", ".join(sorted(start_lanes)))
     start_form = version.meta.get("start_form")
     if start_form:
-        validate_data(version.forms[start_form], data, unconverted=unconverted)
+        validate_data(version.form(start_form) or {"type": "object"}, data, unconverted=unconverted)
     else:
         validate_data({"type": "object"}, data, unconverted=unconverted)
     workflow = state.new_workflow(version)
@@ -218,28 +258,32 @@ def prepare_start(session: Session, key: str, data: dict[str, Any], actor: Actor
     return PreparedStart(version, workflow, run_engine(workflow))
 
 
-def apply_start(session: Session, prepared: PreparedStart, data: dict[str, Any], actor: Actor) -> Instance:
-    """Write a prepared new instance, its first event and its ready tasks."""
+def apply_start(session: Session, prepared: PreparedStart, data: dict[str, Any], actor: Actor) -> Written:
+    """Write a prepared new instance, its first event and its ready tasks. The instance row is inserted
+    first (events and tasks refer to it) and whole, with what _sync would set, so it is written once."""
     version, workflow = prepared.version, prepared.workflow
+    now = utcnow()
+    ended = workflow.is_completed()
     instance = Instance(
-        id=str(uuid.uuid4()), process_key=version.key, version_id=version.id, status=RUNNING,
+        id=str(uuid.uuid4()), process_key=version.key, version_id=version.id,
+        status=_end_status(version, workflow) if ended else RUNNING,
         fiscal_year=data.get("fiscal_year") if isinstance(data.get("fiscal_year"), int) else None,
-        title=str(data.get("title") or version.name)[:300], state={}, data={}, revision=1,
-        started_by=actor.username,
+        title=str(data.get("title") or version.name)[:300], state=state.dump(workflow),
+        data=_current_data(workflow), revision=1, started_by=actor.username, started_at=now, updated_at=now,
+        ended_at=now if ended else None,
     )
     session.add(instance)
-    session.flush()  # the instance row first: events and tasks refer to it
-    _event(session, instance, actor.username, "started", data=data)
-    _sync(session, instance, version, workflow, actor.username)
-    if prepared.halted:
-        _halt(session, instance, prepared.halted, actor.username)
-    instance.state = state.dump(workflow)
     session.flush()
-    return instance
+    _event(session, instance, actor.username, "started", data=data)
+    ready = _sync(session, instance, version, workflow, actor.username, written_later=True, new=True, now=now)
+    if prepared.halted:
+        _halt(session, instance, prepared.halted, actor.username, ready=ready)
+    session.flush()
+    return Written(instance, version, ready)
 
 
 def start(session: Session, key: str, data: dict[str, Any], actor: Actor,
-          unconverted: Sequence[FieldError] = ()) -> Instance:
+          unconverted: Sequence[FieldError] = ()) -> Written:
     """Start an instance in one transaction."""
     return apply_start(session, prepare_start(session, key, data, actor, unconverted), data, actor)
 
@@ -252,9 +296,12 @@ class Prepared:
     task_id: str
     instance_id: str
     revision: int
-    version: ProcessVersion
+    version: CompiledVersion
     workflow: BpmnWorkflow
     halted: Halted | None
+    # The task and instance rows read: held here so that the session's identity map (weak references)
+    # still has them when the write comes, and the write need not read them again.
+    rows: tuple[HumanTask, Instance] | None = None
 
 
 def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
@@ -285,13 +332,12 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     assert instance is not None
     if instance.status != RUNNING:
         raise Conflict(f"กระบวนงานนี้อยู่ในสถานะ {instance.status} แล้ว")
-    version = session.get(ProcessVersion, instance.version_id)
-    assert version is not None
+    version = versions.compiled(session, instance.version_id)
     workflow = state.load(version, instance.state)
     task = workflow.get_task_from_id(uuid.UUID(row.spiff_task_id))
     if task is None or task.state != TaskState.READY:
         raise Conflict(_done_message(row))
-    schema = version.forms.get(row.form or "", {"type": "object"})
+    schema = version.form(row.form) or {"type": "object"}
     validate_data(schema, data, context=dict(task.data), unconverted=unconverted)
     meta = _task_meta(version, task) or {}
     output_item = meta.get("output_item")
@@ -304,37 +350,43 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     except Exception as err:  # noqa: BLE001 - reported as a workflow error, state untouched
         raise WorkflowFailure(f"ดำเนินการขั้นตอนนี้ไม่สำเร็จ: {err}", row.task_spec) from err
     halted = run_engine(workflow)
-    return Prepared(row.id, instance.id, instance.revision, version, workflow, halted)
+    return Prepared(row.id, instance.id, instance.revision, version, workflow, halted, (row, instance))
 
 
 def apply_completion(session: Session, prepared: Prepared, data: Any, actor: Actor,
-                     stands_for: Collection[str] | None = None) -> Instance:
+                     stands_for: Collection[str] | None = None,
+                     worker: assignments.Worker | None = None) -> Written:
     """Write a prepared completion: StaleInstance when the instance was written since it was read
-    (then prepare again on the fresh state), a refusal when the task was done or claimed meanwhile."""
+    (then prepare again on the fresh state), a refusal when the task was done or claimed meanwhile.
+    The instance row is written once, by _save's conditional UPDATE. With `worker`, the completion's
+    event says for whom it was done, if not for the worker."""
     stands_for = {actor.username} if stands_for is None else stands_for
     row = session.get(HumanTask, prepared.task_id)
     instance = session.get(Instance, prepared.instance_id)
     assert row is not None and instance is not None
     if instance.revision != prepared.revision:
         raise StaleInstance("ขั้นตอนนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่")
+    acting_for = worker.acting_for(row) if worker is not None else None
     assignments.mark_completed(session, row, actor.username, stands_for)  # a claim made meanwhile wins
-    _event(session, instance, actor.username, "completed", row, data=data)
+    _event(session, instance, actor.username, "completed", row,
+           data={**data, "acting_for": acting_for} if acting_for else data)
     returning = returned.record(session, row, actor.username, data)
-    _sync(session, instance, prepared.version, prepared.workflow, actor.username)
+    ready = _sync(session, instance, prepared.version, prepared.workflow, actor.username, written_later=True)
     if returning is not None:  # the rounds it made ready show who returned the work and why
         returned.mark_rounds(session, instance.id, returning)
     drafts.discard(session, row.id)
     if prepared.halted:
-        _halt(session, instance, prepared.halted, actor.username)
+        _halt(session, instance, prepared.halted, actor.username, written_later=True, ready=ready)
     _save(session, instance, prepared.workflow, prepared.revision)
-    return instance
+    return Written(instance, prepared.version, ready)
 
 
 def complete(session: Session, task_id: str, data: Any, actor: Actor,
-             stands_for: Collection[str] | None = None, unconverted: Sequence[FieldError] = ()) -> Instance:
+             stands_for: Collection[str] | None = None, unconverted: Sequence[FieldError] = (),
+             worker: assignments.Worker | None = None) -> Written:
     """Complete one round of one step in one transaction, taking turns on the instance's row."""
     prepared = prepare_completion(session, task_id, data, actor, stands_for, unconverted, lock=True)
-    return apply_completion(session, prepared, data, actor, stands_for)
+    return apply_completion(session, prepared, data, actor, stands_for, worker)
 
 
 def _done_message(row: HumanTask) -> str:

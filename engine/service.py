@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from . import (
@@ -26,12 +25,13 @@ from . import (
 )
 from .accounts import Actor
 from .errors import FieldError
-from .models import Event, HumanTask, Instance, User
+from .models import User
 from .publishing import Publisher
 from .read import instance_list, procedures
 from .read.rows import Count, InboxPage, InstanceListPage
 from .rounds import drafts
 from .rounds.view import rounds_view
+from .runtime import answers
 
 # Tries of one completion when other completions keep writing the same instance (parallel rounds).
 COMPLETE_ATTEMPTS = 5
@@ -82,8 +82,8 @@ class Khanton(Publisher):
         with self.db.transaction(read_only=True) as session:
             prepared = instances.prepare_start(session, key, data, actor, unconverted)
         with self.db.transaction() as session:
-            instance = instances.apply_start(session, prepared, data, actor)
-            return queries.instance_view(session, instance, actor)
+            done = instances.apply_start(session, prepared, data, actor)
+            return answers.instance_view(session, done.instance, done.version, done.ready, actor)
 
     def complete(self, task_id: str, data: Any, actor: Actor,
                  unconverted: Sequence[FieldError] = ()) -> dict[str, Any]:
@@ -97,36 +97,33 @@ class Khanton(Publisher):
         work is done again on the fresh state; after OPTIMISTIC_ATTEMPTS such tries, completions of the
         instance take turns on its row (instances.complete locks it), so each succeeds or meets a real
         conflict (the same task done: 409)."""
-        for attempt in range(1, COMPLETE_ATTEMPTS + 1):
-            try:
-                if attempt <= OPTIMISTIC_ATTEMPTS:
-                    with self.db.transaction(read_only=True) as session:
-                        worker = assignments.worker(session, actor)
-                        prepared = instances.prepare_completion(session, task_id, data, worker.actor,
-                                                                worker.stands_for, unconverted)
-                    with self.db.transaction() as session:
-                        instance = instances.apply_completion(session, prepared, data, worker.actor,
-                                                              worker.stands_for)
-                        return self._completed(session, task_id, instance, worker)
-                with self.db.transaction() as session:
-                    worker = assignments.worker(session, actor)
-                    instance = instances.complete(session, task_id, data, worker.actor, worker.stands_for,
-                                                  unconverted)
-                    return self._completed(session, task_id, instance, worker)
-            except instances.StaleInstance:
-                if attempt == COMPLETE_ATTEMPTS:
-                    raise
-                time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - jitter, not a secret
+        with self.db.unit():  # the caller's unit of work (a web request's), else one for this call
+            for attempt in range(1, COMPLETE_ATTEMPTS + 1):
+                try:
+                    return self._complete_once(task_id, data, actor, unconverted, attempt)
+                except instances.StaleInstance:
+                    if attempt == COMPLETE_ATTEMPTS:
+                        raise
+                    time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - jitter, not a secret
         raise AssertionError("unreachable")
 
-    def _completed(self, session: Session, task_id: str, instance: Instance,
-                   worker: assignments.Worker) -> dict[str, Any]:
-        """The answer to a completion; its event says for whom it was done, if not the worker's own."""
-        task = session.get(HumanTask, task_id)
-        acting_for = worker.acting_for(task) if task is not None else None
-        if acting_for:
-            self._mark_acting(session, task_id, acting_for)
-        return queries.instance_view(session, instance, worker.actor)
+    def _complete_once(self, task_id: str, data: Any, actor: Actor, unconverted: Sequence[FieldError],
+                       attempt: int) -> dict[str, Any]:
+        """One try. Within one unit of work the read and the write share a session (nothing is read
+        twice) and, on PostgreSQL, one transaction; on SQLite the write block takes the write lock
+        only after the engine ran (db.UnitOfWork). The answer is built from what the write holds."""
+        if attempt <= OPTIMISTIC_ATTEMPTS:
+            with self.db.transaction(read_only=True) as session:
+                worker = assignments.worker(session, actor)
+                prepared = instances.prepare_completion(session, task_id, data, worker.actor,
+                                                        worker.stands_for, unconverted)
+            with self.db.transaction() as session:
+                done = instances.apply_completion(session, prepared, data, worker.actor, worker.stands_for, worker)
+                return answers.instance_view(session, done.instance, done.version, done.ready, worker.actor)
+        with self.db.transaction() as session:
+            worker = assignments.worker(session, actor)
+            done = instances.complete(session, task_id, data, worker.actor, worker.stands_for, unconverted, worker)
+            return answers.instance_view(session, done.instance, done.version, done.ready, worker.actor)
 
     def ready_tasks(self, actor: Actor, **filters: Any) -> list[dict[str, Any]]:
         with self.db.transaction(read_only=True) as session:
@@ -173,14 +170,6 @@ class Khanton(Publisher):
             return queries.process_version(session, key, version).bpmn_xml
 
     # --- officers' web app ----------------------------------------------------------------------
-    @staticmethod
-    def _mark_acting(session: Session, task_id: str, acting_for: str) -> None:
-        """The completion event of a task done by someone acting for `acting_for` says so."""
-        event = session.scalars(select(Event).where(Event.task_id == task_id, Event.kind == "completed")
-                                .order_by(Event.id.desc()).limit(1)).first()
-        if event is not None:
-            event.data = {**(event.data or {}), "acting_for": acting_for}
-
     def sign_in(self, username: str, password: str, address: str | None = None) -> Actor | None:
         """The actor for a right name and password, None if wrong; signin.LockedOut after repeated failures
         for this name from this client address (or from this address)."""

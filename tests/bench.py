@@ -39,9 +39,12 @@ def bench_database(label: str, url: str, sqlite_file: Path | None, scale: float)
         round_trip.pop("_trivial")
         results["round_trip"] = round_trip
         _section(f"[{label}] return-for-revision loops")
-        results["loops"] = bench_loops.run(world, scale, samples)
+        results["loops"] = bench_loops.run(world, scale, samples, sqlite=sqlite_file is not None)
         _section(f"[{label}] throughput on a real HTTP server, loopback")
         results["throughput"] = bench_throughput.run(world, max(5.0 * min(scale, 1.0), 0.3))
+        if sqlite_file is None:
+            _section(f"[{label}] throughput with {bench_throughput.WORKERS} gunicorn processes")
+            results["throughput_workers"] = bench_throughput.run_workers(world, url, max(5.0 * min(scale, 1.0), 0.3))
         _section(f"[{label}] lists and pages at scale")
         results["scale"] = bench_scale.run(world, cycle, scale, samples, completion_at_0)
     finally:

@@ -41,6 +41,10 @@ def draw(results: dict[str, Any], path: Path) -> None:
         if rates:
             loops_ax_x = [int(c) for c in rates]
             rate_ax.plot(loops_ax_x, [r["completions_per_s"] for r in rates.values()], "o-", label=db)
+        several = {c: r for c, r in sections.get("throughput_workers", {}).items() if c.isdigit()}
+        if several:
+            rate_ax.plot([int(c) for c in several], [r["completions_per_s"] for r in several.values()], "s--",
+                         label=f"{db}, 4 processes")
     rate_ax.set_xlabel("clients")
     rate_ax.set_ylabel("completions per second")
     rate_ax.legend()
@@ -54,5 +58,5 @@ def _ratios(sections: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for section in sections.values():
         if isinstance(section, dict):
-            found += [(k, v) for k, v in section.items() if isinstance(v, dict) and "goal" in v]
+            found += [(k, v) for k, v in section.items() if isinstance(v, dict) and "goal" in v and "median" in v]
     return found

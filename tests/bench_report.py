@@ -47,6 +47,22 @@ def table(results: dict[str, Any]) -> str:
             cells.append(f"{level['completions_per_s']:.1f}/s ({level['completions_per_s'] / one:.2f}×), "
                          f"{level['errors']} errors")
         rows.append(f"| throughput, {clients} client(s) | — | " + " | ".join(cells) + " |")
+    for db in dbs:
+        several = results["databases"][db].get("throughput_workers")
+        if not several:
+            continue
+        one = several["1"]["completions_per_s"] or 1
+        for clients in ("1", "2", "4", "8"):
+            level = several[clients]
+            cells = ["—"] * len(dbs)
+            cells[dbs.index(db)] = (f"{level['completions_per_s']:.1f}/s ({level['completions_per_s'] / one:.2f}×), "
+                                    f"{level['errors']} errors")
+            goal = "8 ÷ 1 ≥ 1.8" if clients == "8" else "—"
+            mark = " ✗" if clients == "8" and not several["ratio_8_to_1"]["meets_goal"] else ""
+            rows.append(f"| throughput, 4 processes, {clients} client(s) | {goal} | " + " | ".join(cells) + mark + " |")
+        race = several["race"]
+        rows.append("| 8 clients racing for one task, 4 processes | one 200, seven 409 | " + " | ".join(
+            str(race["statuses"]) if d == db else "—" for d in dbs) + " |")
     return "\n".join(rows)
 
 

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask.json.provider import DefaultJSONProvider
 
 from engine.service import Khanton
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["khanton"] = Khanton(
         app.config["DATABASE_URL"], app.config["PROCESSES_DIR"], app.config["FORMS_DIR"])
 
+    _unit_of_work_per_request(app)
     from . import admin, assets, auth, client, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
 
@@ -64,6 +65,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     headers.init_app(app)
     return app
+
+
+def _unit_of_work_per_request(app: Flask) -> None:
+    """One unit of work per request (flaskr's connection in `g`): every engine call the request makes,
+    authentication first, shares one session and, as far as the database allows, one transaction
+    (engine.db.UnitOfWork); the session is opened on first use and closed when the request ends."""
+
+    @app.before_request
+    def _open() -> None:
+        g.khanton_unit = engine().db.open_unit()
+
+    @app.teardown_request
+    def _close(_error: BaseException | None) -> None:
+        token = g.pop("khanton_unit", None)
+        if token is not None:
+            engine().db.close_unit(token)
 
 
 def engine() -> Khanton:

@@ -28,6 +28,7 @@ from ..errors import WorkflowFailure
 from ..models import Instance, ProcessVersion, Timer
 from ..notify import inbox
 from ..runner import Halted, run_engine
+from ..runtime import versions
 from . import starts
 from .timers import CANCELLED, FIRED, PENDING, TIMER_ACTOR
 
@@ -47,8 +48,7 @@ def _fire_in_instance(session: Session, row: Timer, now: datetime, worker: str) 
     if instance.status != instances.RUNNING:
         row.status = CANCELLED
         return True
-    version = session.get(ProcessVersion, instance.version_id)
-    assert version is not None
+    version = versions.compiled(session, instance.version_id)
     workflow = state.load(version, instance.state)
     task = workflow.get_task_from_id(uuid.UUID(row.spiff_task_id)) if row.spiff_task_id else None
     if task is None or task.state != TaskState.WAITING:

@@ -23,6 +23,7 @@ from .. import instances, state
 from ..accounts import Actor
 from ..models import ProcessVersion, Timer
 from ..runner import run_engine
+from ..runtime import versions
 from ..thai_calendar import bangkok, fiscal_year_of, iso_time
 from . import iso, start_events
 from .timers import CANCELLED, FIRED, PENDING, START, TIMER_ACTOR
@@ -104,8 +105,7 @@ def _point_at(row: Timer, cycle: iso.Cycle, occurrence: int | None) -> None:
 def fire(session: Session, row: Timer, now: datetime, worker: str) -> str:
     """Start this occurrence's instance and move the row to the next occurrence; the instance's id."""
     assert row.expression is not None
-    version = session.scalars(select(ProcessVersion).where(ProcessVersion.key == row.process_key)
-                              .order_by(ProcessVersion.version.desc()).limit(1)).one()
+    version = versions.latest(session, row.process_key)
     cycle = Schedule(row.process_key, row.element, row.name, row.expression).cycle()
     at = cycle.occurrence(row.occurrence) or now
     year = fiscal_year_of(bangkok(at).date())
@@ -115,7 +115,7 @@ def fire(session: Session, row: Timer, now: datetime, worker: str) -> str:
         task.set_data(**data)
     start_events.start_now(workflow, at, row.element)
     prepared = instances.PreparedStart(version, workflow, run_engine(workflow))
-    instance = instances.apply_start(session, prepared, data, Actor(TIMER_ACTOR, frozenset(), frozenset()))
+    instance = instances.apply_start(session, prepared, data, Actor(TIMER_ACTOR, frozenset(), frozenset())).instance
     instances._event(session, instance, TIMER_ACTOR, "timer", data={  # noqa: SLF001 - the write path's own
         "element": row.element, "name": row.name, "kind": START, "due_at": iso_time(at)})
     row.fired_at, row.fired_by = now, worker

@@ -1,0 +1,1 @@
+"""Running instances: what a completion needs in memory, built once and shared read-only."""
