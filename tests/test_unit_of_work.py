@@ -138,3 +138,39 @@ def test_a_failed_write_in_a_request_leaves_the_next_request_a_clean_session(wor
         assert row is not None and row.status == "ready"
     assert world.api(user).post(f"/tasks/{task_id}/complete", json={"data": data}).status_code == 200
     assert world.api(user).post(f"/tasks/{task_id}/complete", json={"data": data}).status_code == 409
+
+
+def test_inside_a_unit_a_write_is_durable_when_its_block_ends_and_reads_share_one_transaction(
+        any_world: World) -> None:
+    from engine.models import School
+
+    db = any_world.khanton.db
+    with db.unit() as unit:
+        with db.transaction(read_only=True) as session:
+            first = session
+        with db.transaction() as session:
+            assert session is first  # one session for the whole unit
+            session.add(School(code="1063019999", name="โรงเรียนทดสอบหน่วยงาน", district=""))
+        # Committed already: another connection sees it while the unit is still open.
+        with db.new_session() as other:
+            assert other.get(School, "1063019999") is not None
+        with db.transaction(read_only=True):
+            pass
+    # PostgreSQL: the reads and the write in one transaction, then the last read; SQLite: the write has its own.
+    assert unit.transactions == (3 if db.is_sqlite else 2)
+
+
+def test_a_write_inside_a_read_block_commits_with_the_outer_block_or_is_refused_on_sqlite(
+        any_world: World) -> None:
+    from engine.models import School
+
+    db = any_world.khanton.db
+    with db.unit():
+        if db.is_sqlite:  # a read snapshot cannot become a write one: said at once, nothing half-done
+            with pytest.raises(RuntimeError), db.transaction(read_only=True), db.transaction():
+                pass
+            return
+        with db.transaction(read_only=True), db.transaction() as session:
+            session.add(School(code="1063019998", name="โรงเรียนทดสอบซ้อน", district=""))
+    with db.new_session() as other:
+        assert other.get(School, "1063019998") is not None
