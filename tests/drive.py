@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,18 @@ def start(world: World, key: str, data: dict[str, Any] | None = None) -> dict[st
     return instance
 
 
+SIGNED_PDF = b"%PDF-1.4\n% a signed letter or resolution, scanned (test)\n%%EOF\n"
+
+
+def attach_signed(world: World, user: str, task: dict[str, Any]) -> None:
+    """A step that records an outside body's decision needs its signed document (x-signed-document)."""
+    if "x-signed-document" in task["form"]:
+        response = world.api(user).post(f"/tasks/{task['id']}/attachments",
+                                        data={"file": (io.BytesIO(SIGNED_PDF), "signed.pdf")},
+                                        content_type="multipart/form-data")
+        assert response.status_code == 201, response.get_json()
+
+
 def step(world: World, instance: dict[str, Any], decision: str | None = None,
          steps: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """Complete the first ready task; returns (step id, instance after it)."""
@@ -52,6 +65,7 @@ def step(world: World, instance: dict[str, Any], decision: str | None = None,
     task = api.get(f"/tasks/{summary['id']}").get_json()
     key = instance["process"]
     data = data_for(task, steps if steps is not None else scenario(key).get("steps", {}), decision)
+    attach_signed(world, user_for(summary), task)
     response = api.post(f"/tasks/{summary['id']}/complete", json={"data": data})
     assert response.status_code == 200, (task["step"], response.get_json())
     # A school reads only its own round: the instance as the officer who started it sees it.

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import World
-from tests.drive import SCENARIOS, data_for, user_for
+from tests.drive import SCENARIOS, attach_signed, data_for, user_for
 
 
 def _cases() -> list[Any]:
@@ -38,6 +38,7 @@ def walk(world: World, key: str, scenario: dict[str, Any], route: dict[str, Any]
         step = task["step"]
         queue = decisions.get(step, [])
         data = data_for(task, steps, queue.pop(0) if queue else None)
+        attach_signed(world, user_for(summary), task)
         response = api.post(f"/tasks/{summary['id']}/complete", json={"data": data})
         assert response.status_code == 200, (step, response.get_json())
         visits.append(step)
