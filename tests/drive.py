@@ -13,7 +13,7 @@ from tests.conftest import SCHOOL_OF, World
 SCENARIOS = Path(__file__).parent / "scenarios"
 LANE_USER = {"plan_officer": "officer", "esa_board": "officer", "provincial_committee": "officer",
              "governor": "officer", "obec": "officer", "committee": "committee", "plan_head": "head",
-             "esa_director": "director", "school": "school"}
+             "esa_director": "director", "school": "school", "office_group": "group"}
 USER_OF_SCHOOL = {code: user for user, code in SCHOOL_OF.items()}
 
 
