@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import common, delegation, inbox, instance_page, task_page
+from . import common, delegation, figures, inbox, instance_page, task_page
 
-__all__ = ["delegation", "inbox", "instance_page", "task_page"]
+__all__ = ["delegation", "figures", "inbox", "instance_page", "task_page"]
 
 
 def init_app(app: Flask) -> None:
