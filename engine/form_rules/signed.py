@@ -41,7 +41,8 @@ def of(schema: Mapping[str, Any]) -> SignedDocument | None:
     spec = schema.get(KEY)
     if not isinstance(spec, dict):
         return None
-    return SignedDocument(str(spec.get("title") or "เอกสารที่ลงนามแล้ว"), tuple(spec.get("accept") or ("application/pdf",)))
+    accept = tuple(spec.get("accept") or ("application/pdf",))
+    return SignedDocument(str(spec.get("title") or "เอกสารที่ลงนามแล้ว"), accept)
 
 
 def check_form(schema: Mapping[str, Any]) -> list[str]:

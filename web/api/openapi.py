@@ -55,7 +55,9 @@ OPENAPI: dict[str, Any] = {
             "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
                 "form": {"type": "object"}, "data": {"type": "object"},
                 "holder": {"type": "string", "nullable": True,
-                           "description": "who has claimed the task, or null: only they complete it"}}}]},
+                           "description": "who has claimed the task, or null: only they complete it"},
+                "manual_ref": {"type": "string", "nullable": True,
+                               "description": "its section and step in the manual (\"3.4 ขั้นที่ 5\"), or null"}}}]},
             "Attachment": {"type": "object", "required": ["id", "filename", "content_type", "size"], "properties": {
                 "id": {"type": "string"}, "instance": {"type": "string"},
                 "task": {"type": "string", "nullable": True}, "task_name": {"type": "string", "nullable": True},
