@@ -117,5 +117,5 @@ def test_category_totals_are_the_sum_of_their_lines() -> None:
 def test_the_docs_list_each_decision_and_each_tasks_step() -> None:
     text = (ROOT / "docs" / "procedures.md").read_text(encoding="utf-8")
     assert "| 3.4 ขั้นที่ 5 | จัดสรรเงินเหลือจ่าย" in text
-    assert "“สำนักงานเขตพื้นที่การศึกษา นำเสนอผู้อำนวยการ ฯ พิจารณา กรณีพิจารณาไม่เห็นชอบ" in text
+    assert "\"สำนักงานเขตพื้นที่การศึกษา นำเสนอผู้อำนวยการ ฯ พิจารณา กรณีพิจารณาไม่เห็นชอบ" in text
     assert Path(ROOT / "docs" / "diagrams" / "budget-transfer.png").is_file()
