@@ -30,7 +30,7 @@ def run(world: World, scale: float, samples: int) -> dict[str, Any]:
             results["skipped"][str(target)] = why
             continue
         began = time.perf_counter()
-        for _ in range(remaining):  # one loop = the board's return + the committee's revision (engine level)
+        for _ in range(remaining):  # one loop = the director's return + the committee's revision (engine level)
             for _ in range(2):
                 user, task_id, data = cycle.next_task()
                 cycle.complete_engine(user, task_id, data)
