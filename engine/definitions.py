@@ -97,6 +97,7 @@ def _describe_process(process: etree._Element, problems: list[Problem], file: st
             "name": task.get("name") or task_id,
             "lane": lane_of.get(task_id),
             "form": _props(task).get("formJsonSchemaFilename"),
+            "manual_ref": _props(task).get("manualRef") or None,
             "output_item": output.get("id") if output is not None else None,
             "input_item": item.get("id") if item is not None else None,
             "input_collection": (loop.findtext("bpmn:loopDataInputRef", "", NS).strip() or None)

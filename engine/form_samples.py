@@ -22,9 +22,9 @@ def sample(schema: Mapping[str, Any], name: str = "", *, text: str = "ทดส�
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next(k for k in kind if k != "null")
-    if kind == "object":
+    if kind == "object":  # figures the server computes (x-computed) are left for it to fill in
         return {key: sample(sub, key, text=text, day=day, examples=examples)
-                for key, sub in schema.get("properties", {}).items()}
+                for key, sub in schema.get("properties", {}).items() if "x-computed" not in sub}
     if kind == "array":
         count = max(schema.get("minItems", 1), 1)
         item = schema.get("items", {"type": "string"})

@@ -15,6 +15,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from . import storable
 from .errors import FieldError, InvalidData
 from .form_checks import CHECKS
+from .form_rules import computed, signed
 from .rounds import decision
 
 FORM_PATH = re.compile(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*\.json$")
@@ -64,6 +65,9 @@ def check_schema(schema: Any, relative: str) -> None:
     for name in schema.get("x-khanton-checks", []):
         if name not in CHECKS:
             raise ValueError(f"แบบฟอร์ม forms/{relative} อ้างถึงการตรวจสอบ {name!r} ที่ไม่มีอยู่")
+    problems = computed.check_form(schema) + signed.check_form(schema)
+    if problems:
+        raise ValueError(f"แบบฟอร์ม forms/{relative}: " + "; ".join(problems))
 
 
 def _field_path(error: ValidationError) -> str:
@@ -123,6 +127,7 @@ def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | N
     `unconverted` are fields a client could not turn into values (the pages' "หนึ่งล้าน" in a money
     field): they are refused together with what the rest of the data gets wrong, so a person sees
     every problem at once; the form's cross-field checks wait until every field has a value.
+    Figures the form computes (`x-computed`) and leaves out are filled into `data` here.
     """
     if not isinstance(data, dict):
         raise InvalidData([FieldError("", "ข้อมูลต้องเป็นออบเจ็กต์ JSON")])
@@ -133,6 +138,7 @@ def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | N
         raise InvalidData([*unconverted, *unreadable])
     if len(json.dumps(data, ensure_ascii=False)) > MAX_DATA_BYTES:
         raise InvalidData([FieldError("", "ข้อมูลมีขนาดใหญ่เกินไป")])
+    computed.fill(schema, data, context or {})
     errors = list(unconverted)
     errors += [FieldError(key, "ชื่อช่องข้อมูลต้องเป็นตัวอักษรอังกฤษ ตัวเลข หรือ _ และไม่ขึ้นต้นด้วย _")
                for key in data if not IDENTIFIER.fullmatch(str(key))]
@@ -147,6 +153,7 @@ def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | N
     if not errors:
         for name in schema.get("x-khanton-checks", []):
             errors.extend(CHECKS[name](data, context or {}))
+        errors.extend(computed.refusals(schema, data, context or {}))
     if errors:
         raise InvalidData(errors)
     return data

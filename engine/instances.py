@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import assignments, schools, state
 from .accounts import SCHOOL_LANE, Actor
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, WorkflowFailure
+from .form_rules import signed
 from .forms import validate_data
 from .models import Event, HumanTask, Instance, School, utcnow
 from .rounds import drafts, returned
@@ -338,7 +339,13 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     if task is None or task.state != TaskState.READY:
         raise Conflict(_done_message(row))
     schema = version.form(row.form) or {"type": "object"}
-    validate_data(schema, data, context=dict(task.data), unconverted=unconverted)
+    unsigned = signed.refusals(session, schema, row.id)  # said together with what the data gets wrong
+    try:
+        validate_data(schema, data, context=dict(task.data), unconverted=unconverted)
+    except InvalidData as err:
+        raise InvalidData([*err.errors, *unsigned]) from None
+    if unsigned:
+        raise InvalidData(unsigned)
     meta = _task_meta(version, task) or {}
     output_item = meta.get("output_item")
     if output_item:

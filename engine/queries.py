@@ -153,13 +153,24 @@ def visible_task(session: Session, actor: Actor, task_id: str) -> tuple[HumanTas
     return task, instance
 
 
+def manual_ref(meta: dict[str, Any], task: HumanTask) -> str | None:
+    """The manual's section and step of a task ("3.4 ขั้นที่ 5"), from its BPMN's manualRef; a task of a
+    called process is found by its step and form among the processes the version folds in."""
+    for process in meta.get("processes", {}).values():
+        described = process.get("tasks", {}).get(task.task_spec)
+        if described and described.get("form") == task.form:
+            ref = described.get("manual_ref")
+            return str(ref) if ref else None
+    return None
+
+
 def task_view(session: Session, actor: Actor, task_id: str) -> dict[str, Any]:
     task, instance = visible_task(session, actor, task_id)
     version = session.get(ProcessVersion, instance.version_id)
     assert version is not None
     form = version.forms.get(task.form or "", {"type": "object"})
     return {**task_summary(task, instance.process_key), "step": task.task_spec,
-            "form": form, "holder": task.assignee,
+            "form": form, "holder": task.assignee, "manual_ref": manual_ref(version.meta, task),
             "data": school_scope.data(session, actor, instance) if actor.school_only else instance.data,
             "completed_by": task.completed_by,
             "completed_at": iso_time(task.completed_at) if task.completed_at else None}

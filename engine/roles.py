@@ -12,6 +12,7 @@ LANES: dict[str, str] = {
     "provincial_committee": "คณะกรรมการศึกษาธิการจังหวัด (กศจ.)",
     "governor": "ผู้ว่าราชการจังหวัด",
     "obec": "สำนักงานคณะกรรมการการศึกษาขั้นพื้นฐาน (สพฐ.)",
+    "office_group": "กลุ่มและหน่วยงานภายใน สพท.",
 }
 
 # Outside bodies do not sign in: a plan_officer records their decisions.

@@ -5,7 +5,10 @@ Usage: python scripts/procedure_table.py           (writes docs/procedures.md)
 
 Reads every processes/*.bpmn and the forms its user tasks name (forms/<key>/<task>.json, via the
 SpiffArena property formJsonSchemaFilename), plus forms/<key>/start.json when present. Steps are
-listed in flow order: breadth-first from the start event along the sequence flows.
+listed in flow order: breadth-first from the start event along the sequence flows, each with its
+section and step in the manual (the task's manualRef property), never a number of our own. After
+each table come the procedure's decisions (exclusive gateways): their outcomes, and the gateway's
+documentation, which quotes the manual's words for the decision or says what justifies an added step.
 """
 
 from __future__ import annotations
@@ -90,6 +93,23 @@ class Step:
     lane_name: str
     form: str | None
     multi_instance: str | None = None
+    manual_ref: str | None = None
+
+
+@dataclass
+class Outcome:
+    name: str
+    target: str
+    target_name: str
+    default: bool = False
+
+
+@dataclass
+class Decision:
+    gateway_id: str
+    name: str
+    documentation: str
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 @dataclass
@@ -106,6 +126,7 @@ class Procedure:
     name: str
     steps: list[Step] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
 
 
 def parse_xml(path: Path) -> Any:
@@ -121,12 +142,31 @@ def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def form_property(node: Any) -> str | None:
+def spiff_property(node: Any, name: str) -> str | None:
     for prop in node.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
-        if prop.get("name") == "formJsonSchemaFilename":
+        if prop.get("name") == name:
             value = prop.get("value")
             return str(value) if value else None
     return None
+
+
+def form_property(node: Any) -> str | None:
+    return spiff_property(node, "formJsonSchemaFilename")
+
+
+def decision(node: Any, nodes: dict[str, Any], flows: list[Any]) -> Decision:
+    """An exclusive gateway: its question, the manual's words for it, and where each answer leads."""
+    doc = "\n".join(one_line(d.text) for d in node.iterfind("bpmn:documentation", NS) if one_line(d.text))
+    made = Decision(node.get("id"), one_line(node.get("name")), doc)
+    for flow in flows:
+        if flow.get("sourceRef") != node.get("id"):
+            continue
+        target = nodes.get(flow.get("targetRef"))
+        target_name = one_line(target.get("name")) if target is not None else ""
+        label = one_line(flow.get("name")) or one_line(flow.findtext("bpmn:conditionExpression", "", NS))
+        made.outcomes.append(Outcome(label or "—", flow.get("targetRef") or "", target_name,
+                                     node.get("default") == flow.get("id")))
+    return made
 
 
 def multi_instance(node: Any) -> str | None:
@@ -162,8 +202,11 @@ def walk(container: Any, lanes: dict[str, tuple[str, str]], proc: Procedure) -> 
                     lane_name,
                     form_property(node),
                     multi_instance(node),
+                    spiff_property(node, "manualRef"),
                 )
             )
+        elif kind == "exclusiveGateway":
+            proc.decisions.append(decision(node, nodes, list(container.iterfind("bpmn:sequenceFlow", NS))))
         elif kind == "callActivity":
             called = node.get("calledElement") or ""
             proc.calls.append(Call(node_id, one_line(node.get("name")), called, lane_id))
@@ -227,7 +270,12 @@ def fields_cell(schema: dict[str, Any] | None) -> str:
         mark = "\\*" if name in required else ""
         table = "[]" if prop.get("type") == "array" else ""
         title = short(str(prop.get("title", "")))
-        parts.append(f"`{name}{table}`{mark} {title}".rstrip())
+        rules = "".join(f" ({what} `{prop[key]}`)" for key, what in (("x-computed", "= คำนวณ"), ("x-at-most", "≤"))
+                        if isinstance(prop.get(key), str))
+        parts.append(f"`{name}{table}`{mark} {title}{rules}".rstrip())
+    signed = schema.get("x-signed-document")
+    if isinstance(signed, dict) and signed.get("title"):
+        parts.append(f"📎 ต้องแนบ{short(str(signed['title']))}")
     return cell("<br>".join(parts))
 
 
@@ -245,8 +293,9 @@ def render_procedure(proc: Procedure) -> list[str]:
         start_fields = fields_cell(load_form(start)).replace("<br>", "; ")
         out += [f"ข้อมูลเริ่มต้น ([{start}](../forms/{start})): {start_fields}", ""]
     if proc.steps:
-        out += ["| ขั้นที่ | ขั้นตอน | ผู้ปฏิบัติ (lane) | แบบฟอร์ม | ข้อมูลในแบบฟอร์ม |", "|---|---|---|---|---|"]
-        for number, step in enumerate(proc.steps, 1):
+        out += ["| ตามคู่มือ | ขั้นตอน | ผู้ปฏิบัติ (lane) | แบบฟอร์ม | ข้อมูลในแบบฟอร์ม |", "|---|---|---|---|---|"]
+        for step in proc.steps:
+            number = cell(step.manual_ref) if step.manual_ref else "—"
             name = cell(step.name)
             if step.multi_instance:
                 name += f" <br>_(ทีละรายการของ `{cell(step.multi_instance)}`)_"
@@ -264,6 +313,19 @@ def render_procedure(proc: Procedure) -> list[str]:
         )
     if proc.calls:
         out.append("")
+    if proc.decisions:
+        out += ["การตัดสินใจ (exclusive gateway) ผลแต่ละทาง และถ้อยคำของคู่มือ:", ""]
+        for made in proc.decisions:
+            out.append(f"- **{cell(made.name or made.gateway_id)}** `{made.gateway_id}`")
+            for line in made.documentation.split("\n") if made.documentation else []:
+                out.append(f"  > {cell(line)}")
+            if not made.documentation:
+                out.append("  > _(ยังไม่มีคำอธิบายจากคู่มือใน bpmn:documentation)_")
+            for outcome in made.outcomes:
+                default = " (ทางปกติ)" if outcome.default else ""
+                out.append(f"  - {cell(outcome.name)}{default} → {cell(outcome.target_name or outcome.target)}"
+                           f" `{outcome.target}`")
+        out.append("")
     return out
 
 
@@ -280,7 +342,10 @@ def build() -> str:
         " Do not edit by hand. -->",
         "",
         "ตารางขั้นตอนของแต่ละกระบวนงาน เรียงตามลำดับการไหลของงาน (breadth-first จากเหตุการณ์เริ่มต้น) "
-        "ชื่อช่องข้อมูลที่มี * เป็นข้อมูลที่ต้องกรอก และ [] เป็นตารางรายการ",
+        "ช่อง “ตามคู่มือ” คือข้อและขั้นที่ของขั้นตอนนั้นในคู่มือการปฏิบัติงาน (manualRef ใน BPMN) "
+        "ชื่อช่องข้อมูลที่มี * เป็นข้อมูลที่ต้องกรอก [] เป็นตารางรายการ “= คำนวณ” เป็นตัวเลขที่ระบบคำนวณให้ "
+        "“≤” เป็นเพดานที่ตัวเลขต้องไม่เกิน และ 📎 เป็นเอกสารลงนามที่ต้องแนบ "
+        "ใต้ตารางคือการตัดสินใจแต่ละจุด ผลแต่ละทาง และถ้อยคำของคู่มือที่เป็นที่มา",
         "",
     ]
     for proc in procedures:

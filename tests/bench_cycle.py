@@ -1,6 +1,8 @@
 """The workload every bench section times: one budget transfer going round its return-for-revision loop
-(the board returns it, the committee revises it, the board returns it again…), so completions can go on
-for ever on one instance and each one is a real completion through the API or the engine."""
+(the director returns the proposal to the board, the committee revises it, the director returns it
+again…), so completions can go on for ever on one instance and each one is a real completion through the
+API or the engine. (The board's own step needs its signed resolution attached each round: the director's
+sign-off is the same two-task loop without the upload.)"""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 from tests.conftest import World
 from tests.drive import advance_to, data_for, scenario, start, user_for
 
-RETURNING_STEP = "board_approval"
+RETURNING_STEP = "sign_board_proposal"
 
 
 class Cycle:
@@ -21,7 +23,7 @@ class Cycle:
         self._actors: dict[str, Any] = {}
 
     def next_task(self) -> tuple[str, str, dict[str, Any]]:
-        """(user, task id, data) for the ready task: a return at the board, else the revision."""
+        """(user, task id, data) for the ready task: a return at the sign-off, else the revision."""
         summary = self.instance["ready_tasks"][0]
         user = user_for(summary)
         task = self.world.api(user).get(f"/tasks/{summary['id']}").get_json()

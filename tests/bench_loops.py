@@ -37,7 +37,7 @@ def run(world: World, scale: float, samples: int, sqlite: bool = True) -> dict[s
             results["skipped"][str(target)] = why
             continue
         began = time.perf_counter()
-        for _ in range(remaining):  # one loop = the board's return + the committee's revision (engine level)
+        for _ in range(remaining):  # one loop = the director's return + the committee's revision (engine level)
             cycle.loop_once()
         if remaining:
             per_loop_ms = (time.perf_counter() - began) * 1000 / remaining

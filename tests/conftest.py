@@ -95,6 +95,7 @@ USERS: dict[str, tuple[list[str], list[str]]] = {
     "head": (["officer"], ["plan_head"]),
     "director": (["officer"], ["esa_director"]),
     "school": (["officer"], ["school"]),
+    "group": (["officer"], ["office_group"]),
     "school2": (["officer"], ["school"]),
     "school3": (["officer"], ["school"]),
     "school4": (["officer"], ["school"]),

@@ -13,7 +13,7 @@ from tests.conftest import SCHOOL_OF, World
 SCENARIOS = Path(__file__).parent / "scenarios"
 LANE_USER = {"plan_officer": "officer", "esa_board": "officer", "provincial_committee": "officer",
              "governor": "officer", "obec": "officer", "committee": "committee", "plan_head": "head",
-             "esa_director": "director", "school": "school"}
+             "esa_director": "director", "school": "school", "office_group": "group"}
 USER_OF_SCHOOL = {code: user for user, code in SCHOOL_OF.items()}
 
 
@@ -96,3 +96,19 @@ def advance_to(world: World, instance: dict[str, Any], target: str) -> dict[str,
 def _step_of(world: World, summary: dict[str, Any]) -> str:
     task = world.api("supervisor").get(f"/tasks/{summary['id']}").get_json()
     return str(task["step"])
+
+
+def budget_transfer_at_study(world: World, start_data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A budget transfer, started by the officer, past its schools' round (one school asked, and it answered):
+    the officer's study of the spending is ready."""
+    khanton = world.khanton
+    officer = khanton.actor("officer")
+    instance = khanton.start("budget-transfer", start_data or {"fiscal_year": 2570}, officer)
+    school = next(code for user, code in SCHOOL_OF.items() if user == "school")
+    instance = khanton.complete(instance["ready_tasks"][0]["id"], {
+        "report_request_no": "ศธ 04173/1", "report_requested_on": "2026-10-01",
+        "schools": [{"code": school, "name": "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)"}]}, officer)
+    round_id = instance["ready_tasks"][0]["id"]
+    return dict(khanton.complete(round_id, {"spending_lines": [
+        {"plan_project": "อาหารกลางวัน", "category": "งบเงินอุดหนุน", "allocated": 1000, "spent": 900}],
+        "reported_by": "ผู้อำนวยการโรงเรียน"}, khanton.actor("school")))

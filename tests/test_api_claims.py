@@ -13,7 +13,7 @@ from werkzeug.http import parse_options_header
 from engine.attachments import MAX_BYTES
 from engine.thai_calendar import today as thai_today
 from tests.conftest import World
-from tests.drive import data_for, scenario, start
+from tests.drive import advance_to, data_for, scenario, start
 
 PDF = "%PDF-1.4\n% มติคณะกรรมการ\n".encode()
 
@@ -120,7 +120,9 @@ def test_the_head_of_the_group_opens_reassigns_and_releases_any_task(office: Wor
 
 
 def test_who_acts_for_the_head_of_the_group_has_the_heads_powers(office: World) -> None:
-    instance_id, task_id = _task(office)
+    # From the officer's study of the spending (after the schools' reports) on to the committee's step.
+    instance = advance_to(office, start(office, "budget-transfer"), "study_spending")
+    instance_id, task_id = instance["id"], instance["ready_tasks"][0]["id"]
     data = data_for(office.api("officer").get(f"/tasks/{task_id}").get_json(), scenario("budget-transfer")["steps"])
     committee_task = office.api("officer").post(f"/tasks/{task_id}/complete", json={"data": data}).get_json()[
         "ready_tasks"][0]["id"]

@@ -41,6 +41,10 @@ def test_online_backup_while_serving_restores_the_same_instances(tmp_path: Path,
     live = tmp_path / "office.db"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{live}", "KHANTON_SECRET_KEY": "test"}
     _run(["init"], env)
+    # budget-transfer begins by asking the schools the scenario names: they must be registered
+    for code, name in (("1063010001", "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)"),
+                           ("1063010002", "โรงเรียนบ้านสาธิตวังเจ้า (สาธิต)")):
+        _run(["school", "add", code, "--name", name], env)
     _run(["user", "add", "somsri", "--role", "officer", "--lane", "plan_officer", "--password-stdin"], env, "pw\n")
     token = _run(["token", "somsri"], env).strip()
     start = {"process": "budget-transfer", "data": scenario("budget-transfer")["start"]}

@@ -49,15 +49,21 @@ def test_return_at_governor_brings_allocation_back_with_a_new_task_id(world: Wor
             break
         name, instance = step(world, instance)
         steps_seen.append(name)
-    assert steps_seen[:3] == ["allocate_leftover", "board_approval", "governor_approval"]
+    assert steps_seen[:5] == ["allocate_leftover", "sign_board_proposal", "board_approval",
+                              "sign_governor_proposal", "governor_approval"]
     assert instance["status"] == "completed"
     kinds = [e["kind"] for e in world.api("supervisor").get(f"/instances/{instance['id']}/timeline").get_json()]
     assert kinds.count("returned") == 1 and kinds[-1] == "finished"
 
 
-def test_rejection_by_the_board_ends_the_instance_rejected(world: World) -> None:
+def test_rejection_by_the_board_is_notified_then_ends_the_instance_rejected(world: World) -> None:
     instance = advance_to(world, start(world, "budget-transfer"), "board_approval")
     _, instance = step(world, instance, decision="rejected")
+    assert instance["status"] == "running"  # a no still reaches those concerned (issue #11)
+    name, instance = step(world, instance)
+    assert name == "notify_rejection"
+    name, instance = step(world, instance)
+    assert name == "sign_rejection_notice"
     assert instance["status"] == "rejected"
     assert instance["ready_tasks"] == []
     assert world.api("officer").get("/tasks").get_json() == []

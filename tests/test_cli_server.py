@@ -70,10 +70,14 @@ def test_state_survives_killing_the_server_between_steps(tmp_path: Path) -> None
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'office.db'}", "KHANTON_SECRET_KEY": "test"}
     assert "budget-transfer: โหลดจากไฟล์เป็นรุ่น 1" in _run(["init"], env)
     tokens = {}
-    for user, lanes in (("officer", ["plan_officer"]), ("committee", ["committee"])):
-        _run(["user", "add", user, "--role", "officer", "--lane", *lanes, "--password-stdin"], env, "pw\n")
+    # Schools report their own spending in budget-transfer's first step: one school, its user.
+    _run(["school", "add", "1063010001", "--name", "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)"], env)
+    for user, lanes in (("officer", ["plan_officer"]), ("committee", ["committee"]), ("school", ["school"])):
+        school = ["--school", "1063010001"] if user == "school" else []
+        _run(["user", "add", user, "--role", "officer", "--lane", *lanes, *school, "--password-stdin"], env, "pw\n")
         tokens[user] = _run(["token", user], env).strip()
-    steps = scenario("budget-transfer")["steps"]
+    steps = dict(scenario("budget-transfer")["steps"])
+    steps["request_school_reports"] = {"schools": [{"code": "1063010001", "name": "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)"}]}
     port = _free_port()
     instance_id = ""
     for _life in range(3):  # three server lives, two steps in each
@@ -94,8 +98,8 @@ def test_state_survives_killing_the_server_between_steps(tmp_path: Path) -> None
     with _server(env, port) as base:
         status, timeline = _call("GET", f"{base}/instances/{instance_id}/timeline", tokens["officer"])
         steps_done = [e["step"] for e in timeline if e["kind"] == "completed"]
-        assert steps_done == ["study_spending", "consider_leftover", "analyse_spending", "set_guidelines",
-                              "allocate_leftover", "board_approval"]
+        assert steps_done == ["request_school_reports", "school_spending_report", "study_spending",
+                              "consider_leftover", "analyse_spending", "set_guidelines"]
         status, instance = _call("GET", f"{base}/instances/{instance_id}", tokens["officer"])
         assert instance["status"] == "running"
 

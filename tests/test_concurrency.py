@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from engine.errors import Conflict
 from engine.models import Event, HumanTask
 from tests.conftest import World
-from tests.drive import LANE_USER, data_for, scenario, start
+from tests.drive import LANE_USER, advance_to, data_for, scenario, start
 
 
 def test_two_concurrent_completions_of_one_task_exactly_one_wins(any_world: World) -> None:
     world = any_world
     for _ in range(3):  # several rounds, to give a race more than one chance to show
-        instance = start(world, "budget-transfer")
+        instance = advance_to(world, start(world, "budget-transfer"), "study_spending")  # one task, one lane
         summary = instance["ready_tasks"][0]
         api = world.api(LANE_USER[summary["lane"]])
         task = api.get(f"/tasks/{summary['id']}").get_json()
@@ -43,7 +43,7 @@ def test_two_concurrent_completions_of_one_task_exactly_one_wins(any_world: Worl
         assert loser["error"]["code"] == "conflict" and loser["error"]["message"]
         with world.khanton.db.transaction(read_only=True) as session:
             completed = session.scalar(select(func.count()).select_from(Event).where(
-                Event.instance_id == instance["id"], Event.kind == "completed"))
+                Event.task_id == summary["id"], Event.kind == "completed"))
         assert completed == 1
         after = world.api("supervisor").get(f"/instances/{instance['id']}").get_json()
         assert len(after["ready_tasks"]) == 1 and after["ready_tasks"][0]["id"] != summary["id"]

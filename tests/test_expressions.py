@@ -15,6 +15,7 @@ from engine import expressions, state
 from engine.expressions import ExpressionRefused
 from engine.models import Instance, ProcessVersion
 from tests.conftest import World
+from tests.drive import budget_transfer_at_study
 
 
 @pytest.mark.parametrize(("source", "names", "expected"), [
@@ -252,7 +253,7 @@ def test_the_write_lock_is_free_while_automatic_steps_run(world: World, monkeypa
     from engine import instances
 
     officer = world.khanton.actor("officer")
-    instance = world.khanton.start("budget-transfer", {"fiscal_year": 2570}, officer)
+    instance = budget_transfer_at_study(world)
     task_id = instance["ready_tasks"][0]["id"]
     running, real = threading.Event(), instances.run_engine
 

@@ -24,6 +24,8 @@ def test_state_stays_one_round_deep_through_many_returns(world: World) -> None:
         assert name == "board_approval"
         name, instance = step(world, instance)  # the committee revises the allocation
         assert name == "allocate_leftover"
+        name, instance = step(world, instance)  # the director signs the proposal again
+        assert name == "sign_board_proposal"
         sizes.append(_live_state(world, instance["id"]))
     first_bytes, first_tasks = sizes[0]
     last_bytes, last_tasks = sizes[-1]

@@ -117,7 +117,7 @@ def test_start_data_that_cannot_be_read_back_is_a_422_naming_the_field(any_world
 
 
 def test_a_lone_surrogate_in_task_data_is_refused_and_the_instance_stays_readable(any_world: World) -> None:
-    instance = drive.start(any_world, "budget-transfer")
+    instance = drive.advance_to(any_world, drive.start(any_world, "budget-transfer"), "study_spending")
     task_id = instance["ready_tasks"][0]["id"]
     api = any_world.api("officer")
     data = drive.data_for(api.get(f"/tasks/{task_id}").get_json(), drive.scenario("budget-transfer")["steps"])

@@ -232,7 +232,9 @@ def test_two_schools_completing_their_own_rounds_at_once_both_succeed(any_world:
         assert {user: code for user, (code, _) in results.items()} == {"school": 200, "school2": 200}, results
         after = world.api("supervisor").get(f"/instances/{instance['id']}").get_json()
         assert sorted(r["student_count"] for r in after["data"]["school_reports"]) == sorted(people.values())
-        assert [t["name"] for t in after["ready_tasks"]] == ["แต่งตั้งคณะกรรมการ วิเคราะห์งบประมาณ รายจ่าย"]
+        # Both schools have answered: the internal groups' rounds come next (3.1 step 1).
+        assert [t["name"] for t in after["ready_tasks"]] == [
+            "กลุ่ม / หน่วยงานภายใน สำรวจและรายงานข้อมูล — กลุ่มบริหารงานการเงินและสินทรัพย์ (สาธิต)"]
         with world.khanton.db.transaction(read_only=True) as session:
             completed = session.scalar(select(func.count()).select_from(Event).where(
                 Event.instance_id == instance["id"], Event.kind == "completed"))

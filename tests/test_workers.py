@@ -91,6 +91,10 @@ def test_four_workers_on_postgresql_serve_eight_clients(postgres_url: str, tmp_p
         env = {k: v for k, v in os.environ.items() if k != "KHANTON_SECRET_KEY"}
         env["DATABASE_URL"] = url
         _run(["init"], env)
+        # budget-transfer begins by asking the schools the scenario names: they must be registered
+        for code, name in (("1063010001", "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)"),
+                           ("1063010002", "โรงเรียนบ้านสาธิตวังเจ้า (สาธิต)")):
+            _run(["school", "add", code, "--name", name], env)
         _run(["user", "add", "somsri", "--role", "officer", "--lane", "plan_officer", "--password-stdin"],
              env, "pw\n")
         token = _run(["token", "somsri"], env).strip()

@@ -29,6 +29,7 @@ PEOPLE: list[tuple[str, list[str], list[str], str, str | None]] = [
     ("somchai", ["officer"], ["plan_officer"], "นายสมชาย ใจดี — เจ้าหน้าที่กลุ่มนโยบายและแผน", None),
     ("malee", ["officer"], ["plan_officer"], "นางมาลี ตั้งใจ — เจ้าหน้าที่กลุ่มนโยบายและแผน", None),
     ("suda", ["officer"], ["committee"], "นางสาวสุดา รักงาน — เลขานุการคณะกรรมการ", None),
+    ("kanya", ["officer"], ["office_group"], "นางกัญญา ขยันดี — กลุ่มบริหารงานการเงินและสินทรัพย์", None),
     ("wichai", ["officer"], ["plan_head"], "นายวิชัย มั่นคง — ผู้อำนวยการกลุ่มนโยบายและแผน", None),
     ("prasert", ["officer"], ["esa_director"], "นายประเสริฐ ศรีตาก — ผู้อำนวยการ สพป.ตาก เขต 1", None),
     ("school_nongbua", ["officer"], ["school"], "โรงเรียนบ้านหนองบัว อ.เมืองตาก", "1063010101"),
@@ -45,7 +46,9 @@ USER_OF_SCHOOL = {school: username for username, _, _, _, school in PEOPLE if sc
 # round is done by that school's user.
 BY_LANE = {"plan_officer": "somchai", "esa_board": "somchai", "governor": "somchai", "obec": "somchai",
            "provincial_committee": "somchai", "committee": "suda", "plan_head": "wichai",
-           "esa_director": "prasert"}
+           "esa_director": "prasert", "office_group": "kanya"}
+
+SIGNED_DEMO_PDF = b"%PDF-1.4\n% demo: a signed letter or resolution (scan)\n%%EOF\n"
 
 BUDGET_STEPS: dict[str, dict[str, Any]] = {
     "analyse_spending": {"lines": [
@@ -108,6 +111,8 @@ def _run(khanton: Khanton, instance: dict[str, Any], stop_at: str | None = None,
         data = BUDGET_STEPS.get(view["step"]) or _sample(view["form"])
         if "decision" in view["form"].get("properties", {}):
             data["decision"] = decisions.get(view["step"], "approved")
+        if "x-signed-document" in view["form"]:  # an outside body's decision: its signed letter, scanned
+            khanton.attach(task["id"], actor, "signed-demo.pdf", SIGNED_DEMO_PDF)
         khanton.complete(task["id"], data, actor)
         instance = khanton.instance(instance["id"], anan)
     return instance

@@ -42,6 +42,7 @@ class Field:
     columns: list[Field] = field(default_factory=list)   # a table's column headers
     rows: list[list[Field]] = field(default_factory=list)
     scalar_items: bool = False  # a table of plain values (array of strings), one column
+    computed: str = ""  # x-computed: the server counts it; shown read-only, recomputed live (computed.js)
 
     @property
     def html_id(self) -> str:
@@ -159,7 +160,8 @@ def _leaf(name: str, key: str, schema: Mapping[str, Any], hint: Mapping[str, Any
                  kind=kind_of(schema, hint, in_table), required=required,
                  description=str(schema.get("description") or ""), value=values.get(name, ""),
                  error=errors.get(name, ""), options=_options(schema) if "enum" in schema else [],
-                 max_length=schema.get("maxLength") if isinstance(schema.get("maxLength"), int) else None)
+                 max_length=schema.get("maxLength") if isinstance(schema.get("maxLength"), int) else None,
+                 computed=str(schema.get("x-computed") or ""))
 
 
 def row_indices(values: Mapping[str, str], name: str) -> list[int]:
@@ -343,7 +345,7 @@ def convert(kind: str, text: str) -> Any:
 
 
 def _convert_leaf(f: Field, errors: list[FieldError]) -> tuple[bool, Any]:
-    if not f.value.strip():
+    if not f.value.strip() or f.computed:  # a computed figure is the server's to fill in, not the page's
         return False, None
     try:
         return True, convert(f.kind, f.value)

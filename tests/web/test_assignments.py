@@ -10,6 +10,7 @@ import pytest
 
 from engine.errors import Forbidden, KhantonError
 from tests.conftest import World
+from tests.drive import budget_transfer_at_study
 from web.demo import load_demo
 
 from .conftest import PASSWORD
@@ -20,7 +21,7 @@ STUDY = {"spending_sources": [{"source": "finance_group", "source_name": "กล
 
 def _committee_task(web: World) -> tuple[str, str]:
     officer = web.khanton.actor("officer")
-    instance = web.khanton.start("budget-transfer", {"fiscal_year": 2570}, officer)
+    instance = budget_transfer_at_study(web)
     instance = web.khanton.complete(instance["ready_tasks"][0]["id"], STUDY, officer)
     return instance["id"], instance["ready_tasks"][0]["id"]
 
@@ -101,7 +102,7 @@ def test_attachments_are_checked_listed_and_downloadable_by_those_who_may_see(we
     download = page.get(link.group(1))
     assert download.data == pdf and download.mimetype == "application/pdf"
     assert "attachment;" in download.headers["Content-Disposition"]
-    assert page_as("school").get(link.group(1)).status_code == 403
+    assert page_as("school2").get(link.group(1)).status_code == 403  # a school the procedure never asked
     assert page_as("supervisor").get(link.group(1)).status_code == 200
 
 

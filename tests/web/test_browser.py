@@ -41,11 +41,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     world.khanton.add_user("somchai", ["officer"], ["plan_officer"], PASSWORD, "นายสมชาย ใจดี")
     world.khanton.add_user("secretary", ["officer"], ["committee"], PASSWORD, "นางสาวสุดา รักงาน")
     officer = world.khanton.actor("somchai")
-    study = {"spending_sources": [{"source": "finance_group", "source_name": "กลุ่มบริหารงานการเงินและสินทรัพย์"}],
-             "total_allocated": 2500000.0, "total_disbursed": 2100000.0, "as_of": "2026-09-30"}
+    ask = {"report_request_no": "ศธ 04173/1", "report_requested_on": "2026-10-01",
+           "schools": [{"code": "1063010001", "name": "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)"}]}
     for year, title in ((2569, "โอนเปลี่ยนแปลงงบประมาณ ครั้งที่ 2/2569"), (2570, "โอนงบลงทุน ซ่อมแซมอาคารเรียน")):
         started = world.khanton.start("budget-transfer", {"fiscal_year": year, "title": title}, officer)
-        world.khanton.complete(started["ready_tasks"][0]["id"], study, officer)  # a fuller inbox for the screenshot
+        world.khanton.complete(started["ready_tasks"][0]["id"], ask, officer)  # a fuller inbox for the screenshot
     http = make_server("127.0.0.1", 0, world.app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -127,7 +127,26 @@ def test_start_refuse_fill_table_and_next_task(server: tuple[str, World], browse
     page.get_by_label("ชื่อเรื่อง").fill("โอนเงินเหลือจ่าย ครั้งที่ 1 <ทดสอบ>")
     page.get_by_role("button", name="เริ่มกระบวนงาน").click()
 
-    # Step 1 is the officer's own: straight to its form. Submit it half-filled: refused.
+    # Step 1 begins with the officer asking the schools for their spending reports; each school answers
+    # its own round (here through the engine), then the officer studies what came in.
+    page.wait_for_selector("h1:has-text('ขอรายงานผลการใช้')")
+    assert "ตามคู่มือการปฏิบัติงาน ข้อ 3.4 ขั้นที่ 1" in page.locator(".page-head").inner_text()
+    page.get_by_label("เลขที่หนังสือขอรายงาน").fill("ศธ 04173/77")
+    page.get_by_label("วันที่มีหนังสือ").fill("1/10/2569")
+    page.get_by_label("รหัสสถานศึกษา แถวที่ 1").fill("1063010001")
+    page.get_by_label("ชื่อสถานศึกษา แถวที่ 1").fill("โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)")
+    page.get_by_role("button", name="บันทึกและส่งต่อ").click()
+    page.wait_for_url(base + "/")
+    mine = next(i for i in world.khanton.instances(world.khanton.actor("supervisor"))
+                if i["title"] == "โอนเงินเหลือจ่าย ครั้งที่ 1 <ทดสอบ>")
+    school = world.khanton.actor("school")
+    round_id = world.khanton.instance(mine["id"], world.khanton.actor("supervisor"))["ready_tasks"][0]["id"]
+    after = world.khanton.complete(round_id, {"spending_lines": [
+        {"plan_project": "อาหารกลางวัน", "category": "งบเงินอุดหนุน", "allocated": 100000, "spent": 90000}],
+        "reported_by": "ผู้อำนวยการโรงเรียน"}, school)
+    page.goto(f"{base}/tasks/{after['ready_tasks'][0]['id']}")
+
+    # Submit the study half-filled: refused.
     page.wait_for_selector("h1:has-text('ศึกษาข้อมูลการใช้จ่าย')")
     page.get_by_label("แหล่งข้อมูล แถวที่ 1").select_option("finance_group")
     page.get_by_label("ชื่อหน่วยงาน / สถานศึกษา แถวที่ 1").fill("กลุ่มบริหารงานการเงินและสินทรัพย์")
@@ -153,7 +172,7 @@ def test_start_refuse_fill_table_and_next_task(server: tuple[str, World], browse
     assert "ส่งต่อไปยัง คณะกรรมการ" in page.locator(".flash-success").inner_text()
     context.close()
 
-    data = world.khanton.instances(world.khanton.actor("supervisor"))[0]
+    data = mine
     detail = world.khanton.instance(data["id"], world.khanton.actor("supervisor"))
     assert detail["data"]["total_disbursed"] == 1234567.25
     assert detail["data"]["as_of"] == "2026-09-30"
@@ -175,7 +194,7 @@ def test_start_refuse_fill_table_and_next_task(server: tuple[str, World], browse
     page.wait_for_selector("h1:has-text('วิเคราะห์ผลการใช้จ่าย')")
     assert "ต่อด้วยขั้นตอนถัดไป" in page.locator(".flash-success").inner_text()
     lines = [("L1", "โครงการพัฒนาคุณภาพการศึกษา (สาธิต)", "งบดำเนินงาน", "150,000", "100,000", "50,000"),
-             ("L2", "โครงการนิเทศติดตาม (สาธิต)", "งบดำเนินงาน", "80,000", "70,000", "10,000.50")]
+             ("L2", "โครงการนิเทศติดตาม (สาธิต)", "งบดำเนินงาน", "80,000", "69,999.50", "10,000.50")]
     for i, (line_id, project, category, allocated, spent, leftover) in enumerate(lines, start=1):
         if i > 1:
             page.get_by_role("button", name="+ เพิ่มแถว").click()
@@ -184,7 +203,9 @@ def test_start_refuse_fill_table_and_next_task(server: tuple[str, World], browse
         page.get_by_label(f"ประเภทงบประมาณ (งบรายจ่าย) แถวที่ {i}").select_option(category)
         page.get_by_label(f"ได้รับจัดสรร (บาท) แถวที่ {i}").fill(allocated)
         page.get_by_label(f"ใช้จ่ายแล้ว (บาท) แถวที่ {i}").fill(spent)
-        page.get_by_label(f"เงินเหลือจ่าย (บาท) แถวที่ {i}").fill(leftover)
+        # The leftover is the server's figure, shown as the secretary types (read-only).
+        assert page.get_by_label(f"เงินเหลือจ่าย (บาท) แถวที่ {i}").input_value() == leftover + (
+            "" if "." in leftover else ".00")
     page.get_by_label("ผลการวิเคราะห์ต่อเงื่อนไขความสำเร็จของงาน/โครงการ").fill(
         "โครงการทั้งสองบรรลุเป้าหมายแล้ว มีเงินเหลือจ่ายรวม 60,000.50 บาท")
     page.evaluate("document.querySelectorAll('.table-scroll').forEach(t => { t.scrollLeft = 0; })")

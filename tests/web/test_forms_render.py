@@ -56,7 +56,8 @@ def test_parse_line_items_and_errors_keep_what_was_typed() -> None:
     form = {"lines.0.line_id": "L1", "lines.0.allocated": "150,000", "lines.0.spent": "หนึ่ง",
             "lines.2.line_id": "L2", "lines.2.leftover": "10,000.50", "analysis_findings": "ok"}
     data, errors, values = parse(ANALYSE, form)
-    assert data["lines"] == [{"line_id": "L1", "allocated": 150000.0}, {"line_id": "L2", "leftover": 10000.5}]
+    # The leftover is the server's figure (x-computed): what the page shows in it is never sent on.
+    assert data["lines"] == [{"line_id": "L1", "allocated": 150000.0}, {"line_id": "L2"}]
     assert [(e.field, e.message) for e in errors] == [("lines.0.spent", "กรุณากรอกเป็นตัวเลข")]
     fields = {f.name: f for f in build_fields(ANALYSE, values, {e.field: e.message for e in errors})}
     table = fields["lines"]
@@ -82,7 +83,8 @@ def test_fields_follow_the_forms_order_and_kinds() -> None:
     assert [f.name for f in fields] == STUDY["ui"]["order"]
     kinds = {f.name: f.kind for f in fields}
     assert kinds == {"spending_sources": "table", "total_allocated": "money", "total_disbursed": "money",
-                     "as_of": "date", "spending_summary": "textarea"}
+                     "total_remaining": "money", "as_of": "date", "spending_summary": "textarea"}
+    assert {f.name: f.computed for f in fields}["total_remaining"] == "total_allocated - total_disbursed"
     table = fields[0]
     assert [c.kind for c in table.columns] == ["select", "text", "text", "date"]
     assert len(table.rows) == 1  # one empty row to start with

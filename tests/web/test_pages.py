@@ -19,10 +19,25 @@ STUDY_FORM = {
 
 
 def _start(page: Page, title: str = "โอนงบประมาณ") -> str:
+    """Start a budget transfer on the pages and reach the officer's study of the spending (its page's
+    address): the officer asks one school for its report, and the school answers its round."""
     page.get("/processes/budget-transfer")
     response = page.post("/processes/budget-transfer", {"fiscal_year": "2570", "title": title})
     assert response.status_code == 302, page.html
-    return str(response.headers["Location"])
+    ask = str(response.headers["Location"])
+    page.get(ask)
+    response = page.post(ask, {"report_request_no": "ศธ 04173/1", "report_requested_on": "1/10/2569",
+                               "schools.0.code": "1063010001", "schools.0.name": "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)"})
+    assert response.status_code == 302, page.html
+    khanton = page.client.application.extensions["khanton"]
+    school = khanton.actor("school")
+    instance_id = khanton.task(ask.rsplit("/", 1)[-1], khanton.actor("supervisor"))["instance"]
+    round_id = next(t["id"] for t in khanton.ready_tasks(school) if t["instance"] == instance_id)
+    after = khanton.complete(round_id, {"spending_lines": [
+        {"plan_project": "อาหารกลางวัน", "category": "งบเงินอุดหนุน", "allocated": 1000, "spent": 900}],
+        "reported_by": "ผู้อำนวยการโรงเรียน"}, school)
+    return f"/tasks/{after['ready_tasks'][0]['id']}"
+
 
 
 def test_sign_in_and_out(web: World, page_as: Any) -> None:
@@ -94,7 +109,7 @@ def test_session_cookie_is_permanent_with_the_configured_lifetime(web: World, pa
 def test_another_lanes_task_by_url_is_refused(web: World, page_as: Any) -> None:
     officer = page_as("officer")
     task_url = _start(officer)
-    school = page_as("school")
+    school = page_as("school2")  # a school the procedure never asked (the first one answered its round)
     assert school.get(task_url).status_code == 403
     school.get("/")
     assert school.post(task_url, STUDY_FORM).status_code == 403
@@ -128,7 +143,8 @@ def test_complete_then_a_second_submit_gets_a_clear_message(web: World, page_as:
     assert again.status_code == 409 and "ขั้นตอนนี้บันทึกไปแล้วโดย" in page.html
     timeline = web.khanton.timeline(web.khanton.instances(web.khanton.actor("officer"))[0]["id"],
                                     web.khanton.actor("officer"))
-    assert [e["kind"] for e in timeline].count("completed") == 1
+    # The request to the schools, the school's report, and the study once: the second submit stored nothing.
+    assert [e["kind"] for e in timeline].count("completed") == 3
 
 
 def test_step_by_step_goes_straight_to_the_next_own_step(web: World, page_as: Any) -> None:

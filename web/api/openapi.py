@@ -64,7 +64,10 @@ OPENAPI: dict[str, Any] = {
                     "data": {"type": "object"}, "saved_at": TIME},
                     "description": "the caller's draft of this round (PUT /tasks/{id}/draft), or null"},
                 "earlier_rounds": {"type": "array", "description": "a decision's earlier rounds, oldest first",
-                                   "items": {"type": "object"}}}}]},
+                                   "items": {"type": "object"}},
+
+                "manual_ref": {"type": "string", "nullable": True,
+                               "description": "its section and step in the manual (\"3.4 ขั้นที่ 5\"), or null"}}}]},
             "Attachment": {"type": "object", "required": ["id", "filename", "content_type", "size"], "properties": {
                 "id": {"type": "string"}, "instance": {"type": "string"},
                 "task": {"type": "string", "nullable": True}, "task_name": {"type": "string", "nullable": True},

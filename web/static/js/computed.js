@@ -1,0 +1,134 @@
+// Figures a form computes (x-computed): recomputed live as a person types, shown read-only.
+// The server computes them again and alone decides (engine/form_rules/computed.py); this only shows
+// the figure early. Understands + - * / ( ), numbers, field names and sum/min/max/len(table.column).
+(function () {
+  'use strict';
+  var form = document.querySelector('form.task-form');
+  if (!form) { return; }
+  var knownNode = document.getElementById('known-figures');
+  var known = {};
+  try { known = JSON.parse(knownNode ? knownNode.getAttribute('data-known') || '{}' : '{}') || {}; } catch (e) { known = {}; }
+
+  function tokens(source) {
+    var found = source.match(/\s*([0-9]+(?:\.[0-9]+)?|[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?|[-+*\/(),])/g);
+    if (!found || found.join('').replace(/\s/g, '') !== source.replace(/\s/g, '')) { return null; }
+    return found.map(function (t) { return t.trim(); });
+  }
+
+  function number(text) {
+    if (text === undefined || text === null) { return null; }
+    if (typeof text === 'number') { return text; }
+    var cleaned = String(text).replace(/[,\s]/g, '');
+    if (cleaned === '' || !/^-?[0-9]*\.?[0-9]+$/.test(cleaned)) { return null; }
+    return parseFloat(cleaned);
+  }
+
+  function field(name) { return form.querySelector('[name="' + name + '"]'); }
+
+  function lookup(name, prefix) {
+    var own = prefix ? field(prefix + name) : null;
+    if (own) { return number(own.value); }
+    var top = field(name);
+    if (top) { return number(top.value); }
+    return number(known[name]);
+  }
+
+  function column(path) {
+    var parts = path.split('.');
+    var re = new RegExp('^' + parts[0] + '\\.[0-9]+\\.' + parts[1] + '$');
+    var values = [];
+    form.querySelectorAll('[name^="' + parts[0] + '."]').forEach(function (el) {
+      if (re.test(el.name)) { values.push(number(el.value) || 0); }
+    });
+    if (!form.querySelector('[name^="' + parts[0] + '."]') && Array.isArray(known[parts[0]])) {
+      known[parts[0]].forEach(function (row) { values.push(number(row && row[parts[1]]) || 0); });
+    }
+    return values;
+  }
+
+  var FUNCTIONS = {
+    sum: function (v) { return v.reduce(function (a, b) { return a + b; }, 0); },
+    min: function (v) { return v.length ? Math.min.apply(null, v) : null; },
+    max: function (v) { return v.length ? Math.max.apply(null, v) : null; },
+    len: function (v) { return v.length; }
+  };
+
+  // A recursive-descent evaluator over the tokens; null when something is missing or not understood.
+  function evaluate(source, prefix) {
+    var list = tokens(source);
+    if (!list) { return null; }
+    var at = 0;
+    function peek() { return list[at]; }
+    function next() { return list[at++]; }
+    function expr() {
+      var value = term();
+      while (peek() === '+' || peek() === '-') {
+        var op = next(), right = term();
+        value = (value === null || right === null) ? null : (op === '+' ? value + right : value - right);
+      }
+      return value;
+    }
+    function term() {
+      var value = unary();
+      while (peek() === '*' || peek() === '/') {
+        var op = next(), right = unary();
+        value = (value === null || right === null || (op === '/' && right === 0)) ? null
+          : (op === '*' ? value * right : value / right);
+      }
+      return value;
+    }
+    function unary() {
+      if (peek() === '-') { next(); var v = unary(); return v === null ? null : -v; }
+      return primary();
+    }
+    function primary() {
+      var t = next();
+      if (t === undefined) { throw new Error('end'); }
+      if (t === '(') { var v = expr(); if (next() !== ')') { throw new Error(')'); } return v; }
+      if (/^[0-9]/.test(t)) { return parseFloat(t); }
+      if (peek() === '(' && FUNCTIONS[t]) {
+        next();
+        var values = [];
+        while (peek() !== ')') {
+          if (peek() === undefined) { throw new Error(')'); }
+          var arg = peek();
+          if (/^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z]/.test(arg)) { next(); values = values.concat(column(arg)); }
+          else { var one = expr(); if (one === null) { return null; } values.push(one); }
+          if (peek() === ',') { next(); }
+        }
+        next();
+        return FUNCTIONS[t](values);
+      }
+      if (/^[A-Za-z]/.test(t) && t.indexOf('.') < 0) { return lookup(t, prefix); }
+      throw new Error(t);
+    }
+    try {
+      var result = expr();
+      return at === list.length ? result : null;
+    } catch (e) { return null; }
+  }
+
+  function show(input, value) {
+    if (value === null || !isFinite(value)) { input.value = ''; return; }
+    var rounded = Math.round(value * 100) / 100;
+    input.value = input.classList.contains('money')
+      ? rounded.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+      : String(rounded);
+  }
+
+  function recompute() {
+    var inputs = form.querySelectorAll('[data-computed]');
+    // Row figures first, then the totals that add them up (the server's order too).
+    [true, false].forEach(function (inRows) {
+      inputs.forEach(function (input) {
+        var match = /^(.*\.[0-9]+\.)[^.]+$/.exec(input.name);
+        if (Boolean(match) !== inRows || input.closest('template')) { return; }
+        show(input, evaluate(input.getAttribute('data-computed'), match ? match[1] : ''));
+      });
+    });
+  }
+
+  form.addEventListener('input', recompute);
+  new MutationObserver(recompute).observe(form, { childList: true, subtree: true });
+  recompute();
+}());
