@@ -311,17 +311,23 @@ def _calls_in(xml: str) -> list[str]:
     return sorted({c.get("calledElement", "") for c in root.iter(_q("callActivity"))})
 
 
-def _check_call_cycles(definitions: list[tuple[str, Definition]], by_key: dict[str, Definition],
-                       published: dict[str, ProcessVersion], library: dict[str, str]) -> None:
-    """A call activity that leads back to its own process, or into a loop of other processes, would
-    start sub-processes without end: refused, naming the call activity and the way round."""
+def _calls_of(by_key: dict[str, Definition], published: dict[str, ProcessVersion],
+              library: dict[str, str] | None = None) -> call_graph.CallsOf:
+    """The processes each process calls: being published now, already published, or only in the library."""
     def calls_of(key: str) -> list[str]:
         if key in by_key:
             return by_key[key].calls
         if key in published:
             return list(published[key].meta.get("calls", []))
-        return _calls_in(library[key]) if key in library else []
+        return _calls_in(library[key]) if library and key in library else []
+    return calls_of
 
+
+def _check_call_cycles(definitions: list[tuple[str, Definition]], by_key: dict[str, Definition],
+                       published: dict[str, ProcessVersion], library: dict[str, str]) -> None:
+    """A call activity that leads back to its own process, or into a loop of other processes, would
+    start sub-processes without end: refused, naming the call activity and the way round."""
+    calls_of = _calls_of(by_key, published, library)
     for file, definition in definitions:
         for element, called, line in definition.call_sites:
             loop = call_graph.loop_through(definition.key, called, calls_of)
@@ -338,7 +344,8 @@ def _attach_called_meta(definitions: list[Definition], by_key: dict[str, Definit
         if definition.problems:
             continue
         processes = {definition.key: definition.meta}
-        for called in _transitive_calls(definition, by_key, published):
+        reachable = call_graph.paths_from(definition.key, _calls_of(by_key, published))
+        for called in (key for key in reachable if key != definition.key):
             if called in by_key:
                 processes[called] = by_key[called].meta
                 definition.forms.update(by_key[called].forms)
@@ -346,22 +353,6 @@ def _attach_called_meta(definitions: list[Definition], by_key: dict[str, Definit
                 processes[called] = published[called].meta["processes"][called]
                 definition.forms.update(published[called].forms)
         definition.meta = {**definition.meta, "processes": processes}
-
-
-def _transitive_calls(definition: Definition, by_key: dict[str, Definition],
-                      published: dict[str, ProcessVersion]) -> list[str]:
-    seen: list[str] = []
-    pending = list(definition.calls)
-    while pending:
-        key = pending.pop()
-        if key in seen or key == definition.key:
-            continue
-        seen.append(key)
-        if key in by_key:
-            pending.extend(by_key[key].calls)
-        elif key in published:
-            pending.extend(published[key].meta.get("calls", []))
-    return seen
 
 
 def publish(session: Session, definition: Definition, actor: str,

@@ -20,13 +20,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import assignments, schools, state
-from .accounts import SCHOOL_LANE, Actor
+from . import assignments, state
+from .accounts import Actor
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, WorkflowFailure
 from .form_rules import signed
 from .forms import validate_data
-from .models import Event, HumanTask, Instance, School, utcnow
-from .rounds import drafts, returned
+from .models import Event, HumanTask, Instance, utcnow
+from .rounds import drafts, per_school, returned
 from .runner import Halted, ready_user_tasks, run_engine
 from .runtime import versions
 from .runtime.versions import CompiledVersion
@@ -123,13 +123,13 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
     now = now or utcnow()
     added = [(spiff_id, task, _task_meta(version, task) or {}) for spiff_id, task in ready.items()
              if spiff_id not in known]
-    school_of = _round_schools(session, [(task, meta) for _, task, meta in added])
+    school_of = per_school.schools_of_rounds(session, [(task, meta) for _, task, meta in added])
     for spiff_id, task, meta in added:
         school = school_of.get(id(task))
         row = HumanTask(
             id=str(uuid.uuid4()), instance_id=instance.id, spiff_task_id=spiff_id,
             task_spec=task.task_spec.bpmn_id or task.task_spec.name,
-            name=_round_name(meta.get("name") or task.task_spec.name, task, meta.get("input_item"),
+            name=per_school.round_name(meta.get("name") or task.task_spec.name, task, meta.get("input_item"),
                              school.name if school else None),
             lane=meta.get("lane") or "", form=meta.get("form"), status="ready",
             school=school.code if school else None, created_at=now,
@@ -145,63 +145,6 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
         _event(session, instance, actor, "rejected" if instance.status == REJECTED else "finished")
     timers.sync(session, instance, workflow)
     return sorted(still, key=lambda t: (t.created_at, t.id))
-
-
-def _round_name(name: str, task: Any, input_item: str | None, school_name: str | None = None) -> str:
-    """A multi-instance round is named after its item: "สถานศึกษารายงานข้อมูล — โรงเรียนบ้านตาก"
-    (a school's round by the school's registered name)."""
-    item = task.data.get(input_item) if input_item else None
-    label = school_name or (item.get("name") if isinstance(item, dict) else item if isinstance(item, str) else None)
-    return f"{name} — {label}" if label else name
-
-
-def _round_schools(session: Session, rounds: list[tuple[Any, dict[str, Any]]]) -> dict[int, School]:
-    """The school of each new per-school round (a multi-instance round of lane `school` over rows
-    {"code", "name"}), by id() of its spiff task. A row whose code is no known school is refused as
-    the data of the step that listed the schools, naming the row, so nothing is stored and no round
-    goes to nobody (or to every school)."""
-    items: dict[int, tuple[str, str]] = {}  # id(task) -> (code, field path of the row's code)
-    errors: list[FieldError] = []
-    for task, meta in rounds:
-        input_item = meta.get("input_item")
-        if meta.get("lane") != SCHOOL_LANE or not input_item:
-            continue
-        item = task.data.get(input_item)
-        path = _row_path(task)
-        code = item.get("code") if isinstance(item, dict) else None
-        if not isinstance(code, str) or not code.strip():
-            errors.append(FieldError(path, f"{_row_label(task)}: ต้องระบุรหัสสถานศึกษา"))
-            continue
-        items[id(task)] = (code.strip(), f"{path}.code" if path else "code")
-    found = schools.known(session, [code for code, _ in items.values()])
-    listed: dict[tuple[str, str], str] = {}  # (step, code) -> the row that listed it first
-    for task, _meta in rounds:
-        code, path = items.get(id(task), ("", ""))
-        if code and code not in found:
-            errors.append(FieldError(path, f"{_row_label(task)}: ไม่พบสถานศึกษารหัส {code[:40]} ในทะเบียนสถานศึกษา"
-                                           " (ผู้ดูแลระบบเพิ่มได้ด้วย khanton school add)"))
-        elif code:
-            first = listed.setdefault((task.task_spec.name, code), _row_label(task))
-            if first != _row_label(task):
-                errors.append(FieldError(path, f"{_row_label(task)}: สถานศึกษารหัส {code} ซ้ำกับ{first}"))
-    if errors:
-        raise InvalidData(errors)
-    return {key: found[code] for key, (code, _) in items.items()}
-
-
-def _row_path(task: Any) -> str:
-    """Where a multi-instance round's item came from: "schools.1" (the collection, the row's index)."""
-    data_input = getattr(getattr(task.parent, "task_spec", None), "data_input", None)
-    collection = getattr(data_input, "bpmn_id", None) or getattr(data_input, "name", None)
-    index = task.internal_data.get("key_or_index")
-    if collection and isinstance(index, int):
-        return f"{collection}.{index}"
-    return str(collection or "")
-
-
-def _row_label(task: Any) -> str:
-    index = task.internal_data.get("key_or_index")
-    return f"สถานศึกษาแถวที่ {index + 1}" if isinstance(index, int) else "สถานศึกษา"
 
 
 def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected_revision: int) -> None:

@@ -87,7 +87,8 @@ def test_lists_answer_what_the_plain_queries_answered(any_world: World, monkeypa
             if name == "outsider":
                 assert seen == [] and queries.ready_tasks(session, working) == []
             if name == "school":
-                assert [t["school"] for t in queries.ready_tasks(session, working)] == ["1063010001"]
+                rounds = [t["school"] for t in queries.ready_tasks(session, working)]
+                assert rounds and set(rounds) == {"1063010001"}  # its own rounds only
     committee = khanton.actor("committee")
     assert khanton.inbox(committee).lanes >= {"committee", "esa_director"}  # acting for the director
     assert compared == len(USERS) * 6

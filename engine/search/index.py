@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..models import Attachment, Event, HumanTask, Instance, InstanceSearch, ProcessVersion, School, User
+from ..models import Attachment, Event, HumanTask, Instance, InstanceSearch, School, User
+from ..runtime import versions
 
 TOUCHED = "khanton_search_touched"  # session.info key: ids of instances written in this transaction
 _DOCUMENT_KEY = re.compile(r"(^|_)(no|number|ref|reference)$")
@@ -53,7 +54,7 @@ def _documents(data: Any) -> Iterator[str]:
 
 def text_of(session: Session, instance: Instance) -> str:
     """The searchable text of one instance, read from the database as this transaction sees it."""
-    name = session.scalar(select(ProcessVersion.name).where(ProcessVersion.id == instance.version_id)) or ""
+    name = versions.compiled(session, instance.version_id).name  # cached per process: no statement
     people = {instance.started_by}
     people |= set(session.scalars(select(Event.actor).where(Event.instance_id == instance.id).distinct()))
     rounds = session.execute(select(HumanTask.assignee, HumanTask.school)
