@@ -20,7 +20,6 @@ from tests.conftest import World
 from tests.drive import advance_to, budget_transfer_at_study, data_for, scenario, start, user_for
 from tests.web.conftest import PASSWORD, Page
 
-
 SEARCH_INDEX = "engine/search/index.py"
 
 
@@ -45,7 +44,8 @@ def counting(world: World) -> Iterator[Counted]:
     def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
         if sql.startswith("BEGIN"):  # SQLite's BEGIN (IMMEDIATE) is how a transaction starts, counted below
             return
-        from_index = any(frame.filename.replace("\\", "/").endswith(SEARCH_INDEX) for frame in traceback.extract_stack())
+        stack = traceback.extract_stack()
+        from_index = any(frame.filename.replace("\\", "/").endswith(SEARCH_INDEX) for frame in stack)
         (counted.indexing if from_index else counted.statements).append(sql)
 
     def begin(_conn: Any) -> None:

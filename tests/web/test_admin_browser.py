@@ -115,7 +115,7 @@ def test_an_admin_adds_a_person_who_then_sets_their_own_password(server: tuple[s
     # The admin's list finds her by her Thai name, and the audit trail shows both changes.
     admin.goto(base + "/admin/users")
     admin.get_by_label("ค้นหาชื่อผู้ใช้หรือชื่อที่แสดง").fill("กานดา")
-    admin.get_by_role("button", name="ค้นหา").click()
+    admin.locator("#main").get_by_role("button", name="ค้นหา").click()
     assert admin.locator("#users tbody tr").count() == 1
     _menu(admin).get_by_role("link", name="บันทึกการเปลี่ยนแปลง").click()
     trail = admin.locator("#audit").inner_text()
@@ -199,7 +199,7 @@ def test_lanes_and_schools_are_managed_in_the_browser(server: tuple[str, World],
     ("officer", ["กล่องงาน", "รายการกระบวนงาน", "เริ่มกระบวนงาน", "ผู้ปฏิบัติหน้าที่แทน"], ["ผู้ใช้งาน"]),
     ("analyst", ["กระบวนงานและรุ่น", "รายการกระบวนงาน"], ["กล่องงาน", "ผู้ปฏิบัติหน้าที่แทน", "ผู้ใช้งาน"]),
     ("supervisor", ["ติดตามกระบวนงาน"], ["กล่องงาน", "ผู้ปฏิบัติหน้าที่แทน", "ผู้ใช้งาน"]),
-    ("admin_demo", ["ผู้ใช้งาน", "lane", "สถานศึกษา", "บันทึกการเปลี่ยนแปลง"], ["กล่องงาน", "ผู้ปฏิบัติหน้าที่แทน"]),
+    ("admin_demo", ["ผู้ใช้งาน", "lane", "สถานศึกษา", "วันหยุดราชการ", "บันทึกการเปลี่ยนแปลง"], ["กล่องงาน", "ผู้ปฏิบัติหน้าที่แทน"]),
 ])
 def test_each_role_sees_its_own_menu(server: tuple[str, World], browser: Any, user: str, menu: list[str],
                                      absent: list[str]) -> None:
