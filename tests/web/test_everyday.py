@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import USERS, World
+from tests.drive import budget_transfer_at_study
 from web.i18n import current_fiscal_year
 
 from .conftest import PASSWORD
@@ -131,9 +132,10 @@ def test_starting_from_last_years_asks_for_this_years_title(server: tuple[str, W
 
 
 def test_a_long_text_counts_what_is_left_as_one_types(server: tuple[str, World], browser: WatchedBrowser) -> None:
-    base, _ = server
+    base, world = server
+    study = budget_transfer_at_study(world)["ready_tasks"][0]  # the officer's study: a long text with a limit
     page = _sign_in(browser, base, "officer", 360)
-    page.locator("table.inbox tbody tr", has_text=REPAIR).get_by_role("link").first.click()
+    page.goto(f"{base}/tasks/{study['id']}")
     summary = page.get_by_label("สรุปผลการใช้จ่ายงบประมาณ")
     counter = page.locator("#f-spending_summary-count")
     assert counter.inner_text() == "พิมพ์แล้ว 0 จาก 5,000 ตัวอักษร (เหลือ 5,000)"

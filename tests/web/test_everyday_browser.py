@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 
 from engine.models import Draft, HumanTask, User, WebSession
 from tests.conftest import USERS, World
-from tests.drive import advance_to, data_for, scenario, start, user_for
+from tests.drive import advance_to, attach_signed, data_for, scenario, start, user_for
 
 from .conftest import PASSWORD
 
@@ -75,10 +75,12 @@ def test_a_return_needs_a_reason_asks_first_and_stands_out_to_whom_it_returns(
                                                                   "title": "โอนเงินเหลือจ่าย ครั้งที่ 3/2570"}),
                           "board_approval")
     board = instance["ready_tasks"][0]
+    api = world.api(user_for(board))
+    attach_signed(api, api.get(f"/tasks/{board['id']}").get_json())  # the board's resolution, required
     page = _page(browser, base, user_for(board))
     page.goto(f"{base}/tasks/{board['id']}")
     page.get_by_label("ส่งกลับแก้ไข").check()
-    page.get_by_label("มติที่ประชุม กพท. (ครั้งที่ / วาระ)").fill("ครั้งที่ 9/2569 วาระ 4.1")
+    page.get_by_label("มติที่ประชุมคณะกรรมการเขตพื้นที่การศึกษา (ครั้งที่ / วาระ)").fill("ครั้งที่ 9/2569 วาระ 4.1")
     page.get_by_label("วันที่พิจารณา").fill("10/10/2569")
     # No reason: no question asked; the engine refuses, beside the reason's field.
     page.get_by_role("button", name="บันทึกและส่งต่อ").click()
@@ -123,12 +125,13 @@ def test_a_return_needs_a_reason_asks_first_and_stands_out_to_whom_it_returns(
     task = world.api(user_for(back)).get(f"/tasks/{back['id']}").get_json()
     revised = data_for(task, scenario("budget-transfer")["steps"])
     assert world.api(user_for(back)).post(f"/tasks/{back['id']}/complete", json={"data": revised}).status_code == 200
-    again = _ready(world, instance["id"])
+    now = world.api("officer").get(f"/instances/{instance['id']}").get_json()
+    again = advance_to(world, now, "board_approval")["ready_tasks"][0]  # signed again by the director first
     page = _page(browser, base, user_for(again))
     page.goto(f"{base}/tasks/{again['id']}")
     for choice in ("เห็นชอบ / อนุมัติ", "ส่งกลับแก้ไข", "ไม่เห็นชอบ"):
         assert not page.get_by_label(choice).is_checked()
-    assert page.get_by_label("มติที่ประชุม กพท. (ครั้งที่ / วาระ)").input_value() == ""
+    assert page.get_by_label("มติที่ประชุมคณะกรรมการเขตพื้นที่การศึกษา (ครั้งที่ / วาระ)").input_value() == ""
     assert page.get_by_label("วันที่พิจารณา").input_value() == ""
     assert page.get_by_label("หมายเหตุ / ข้อสังเกต").input_value() == ""
     history = page.locator("#earlier-rounds")
