@@ -24,7 +24,7 @@ from flask import (
     session,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -128,11 +128,16 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
+_NO_SESSION_ENDPOINTS = frozenset({"static", "assets.font", "assets.vendor"})
+
+
 def _expire_session() -> None:
     """Sign out a session idle longer than the idle time (SESSION_IDLE), whatever the browser kept (the
     server checks the same on its side: engine.web_sessions). Each request starts the idle time again.
     The page then answers as to anyone signed out (kept_form: what a sent form held is not lost)."""
-    if not current_user.is_authenticated:
+    if request.endpoint in _NO_SESSION_ENDPOINTS or not current_user.is_authenticated:
+        # Files (a favicon fetched late, a stylesheet) never rewrite the session cookie: their answer may
+        # arrive after the next page's and would overwrite its cookie, flashed messages included.
         return
     now = time.time()
     seen = session.get("seen_at", session.get("signed_in_at"))
@@ -146,6 +151,12 @@ def _expire_session() -> None:
 class _SessionCookies(SecureCookieSessionInterface):
     """The session cookie is Secure on every answer to an HTTPS request, and on all answers when
     SESSION_COOKIE_SECURE is set (HTTPS ends at a proxy in front, so the app sees plain HTTP)."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        # A file's answer carries no cookie: sent late, it would put back an older session (_expire_session).
+        if has_request_context() and request.endpoint in _NO_SESSION_ENDPOINTS and not session.modified:
+            return False
+        return super().should_set_cookie(app, session)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)

@@ -109,3 +109,26 @@ def test_the_cookie_outlives_the_idle_time_so_a_form_left_open_still_comes_back(
     assert 'value="77/2569"' in page.html and 'value="พรุ่งนี้"' in page.html
     assert "บรรทัดแรก\nบรรทัดสอง</textarea>" in page.html
     assert "กู้คืนข้อมูลที่คุณกรอกไว้" in page.html
+
+
+def test_a_file_fetched_late_never_puts_back_an_older_session(web: World, page_as: Any) -> None:
+    # A favicon or stylesheet answered after the next page would overwrite that page's cookie (its flashed
+    # "session ended" message included) if files set cookies too.
+    page = page_as("head")
+    assert "Set-Cookie" in page.get("/").headers  # pages slide the idle time ...
+    for path in ("/static/css/app.css", "/static/favicon.svg", "/fonts/sarabun-thai-400-normal.woff2"):
+        response = page.client.get(path)
+        assert response.status_code == 200, path
+        assert "Set-Cookie" not in response.headers, path  # ... files never touch the session
+
+
+def test_bpmn_js_is_served_from_what_npm_installed_and_nothing_else(web: World, page_as: Any) -> None:
+    client = page_as().client
+    for path in ("/vendor/bpmn-js/bpmn-viewer.production.min.js", "/vendor/bpmn-js/bpmn-modeler.production.min.js",
+                 "/vendor/bpmn-js/assets/bpmn-js.css", "/vendor/bpmn-js/assets/bpmn-font/css/bpmn.css",
+                 "/vendor/bpmn-js/assets/bpmn-font/font/bpmn.woff2"):
+        response = client.get(path)
+        assert response.status_code == 200 and len(response.data) > 1000, path
+    for path in ("/vendor/bpmn-js/../package.json", "/vendor/bpmn-js/bpmn-modeler.development.js",
+                 "/vendor/bpmn-js/%2e%2e/package.json"):
+        assert client.get(path).status_code == 404, path
