@@ -53,8 +53,8 @@ def _parse_all(main: list[str], files: dict[str, str]) -> dict[str, Any]:
                 "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
             }
         except ValidationException as err:  # in Thai, with the element's line (engine.authoring.translate)
-            xml = files.get(str(getattr(err, "file_name", "")).removesuffix(".bpmn"), files.get(key))
-            results[key] = {"error": translate.from_exception(err, xml).as_dict()}
+            named = files.get(str(getattr(err, "file_name", "")).removesuffix(".bpmn"), files.get(key))
+            results[key] = {"error": translate.from_exception(err, named).as_dict()}
         except Exception as err:  # noqa: BLE001 - any parser failure is reported, never raised
             results[key] = {"error": translate.from_exception(err, files.get(key)).as_dict()}
     return results

@@ -41,11 +41,27 @@ def _compensation(node: etree._Element) -> bool:
 
 def check(process: etree._Element, problems: list[Problem], file: str | None = None) -> None:
     """Add the structural problems of `process` (and of every sub-process in it) to `problems`."""
+    _check_ids(process.getroottree().getroot(), problems, file)
     pending = [process]
     while pending:
         scope = pending.pop(0)
         _check_scope(scope, problems, file)
         pending.extend(c for c in _children(scope) if _local(c) in SCOPES)
+
+
+def _check_ids(root: etree._Element, problems: list[Problem], file: str | None) -> None:
+    """Ids are unique in the file: SpiffWorkflow finds a step by its id."""
+    seen: dict[str, int | None] = {}
+    for node in root.iter():
+        if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN or not node.get("id"):
+            continue
+        ident = node.get("id", "")
+        if ident in seen:
+            problems.append(Problem(
+                f"id {ident!r} ซ้ำกับ element ที่บรรทัด {seen[ident]} — ทุก element ต้องมี id ไม่ซ้ำกัน",
+                element=ident, line=node.sourceline, file=file))
+        else:
+            seen[ident] = node.sourceline
 
 
 def _check_scope(scope: etree._Element, problems: list[Problem], file: str | None) -> None:
