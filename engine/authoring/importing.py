@@ -19,6 +19,7 @@ from lxml import etree
 from .. import definitions
 from ..db import Database
 from ..errors import InvalidData, InvalidDefinition, Problem
+from ..models import ProcessVersion
 from ..time import iso
 from ..xmlsafe import UnsafeXml, read_xml
 from . import layout
@@ -74,7 +75,7 @@ def _local(node: etree._Element) -> str:
 
 def slug(text: str) -> str:
     """A procedure key from a process id or name: lower case, digits and -, at most 60 characters."""
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", text)
+    words = re.sub(r"([a-z])([A-Z])", r"\1-\2", text)
     key = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")[:60].strip("-")
     return key if key and key[0].isalpha() else f"imported-{key}".strip("-")
 
@@ -110,8 +111,9 @@ def prepare(data: bytes | str, key: str | None = None) -> Prepared:
         raise InvalidData.one("key", "ชื่อกระบวนงานต้องเป็นตัวพิมพ์เล็ก ตัวเลข และ - ขึ้นต้นด้วยตัวอักษร")
     chosen = _choose(processes)
     original = chosen.get("id", "")
-    prepared = Prepared(key or slug(original or chosen.get("name", "") or "imported"), "", original,
-                        chosen.get("name") or original)
+    named = slug(chosen.get("name") or "")  # a name in Latin letters says more than a tool's generated id
+    prepared = Prepared(key or (named if len(named) >= 3 and not named.startswith("imported") else slug(original)),
+                        "", original, chosen.get("name") or original)
     notes = prepared.notes
     namespaces = " ".join(ns for node in root.iter() if isinstance(node.tag, str) for ns in node.nsmap.values())
     found = [name for marker, name in TOOLS if marker in namespaces.lower()]
@@ -173,10 +175,27 @@ def check(prepared: Prepared, forms_dir: Path, database: Database | None) -> def
         return definitions.check_batch([(name, prepared.xml)], forms_dir, session, {name: prepared.key})[0]
 
 
+def _free_key(database: Database, key: str) -> str:
+    """`key`, or key-2, key-3... when a procedure of that name is published: an import never becomes
+    a draft of another procedure unless the analyst names it."""
+    with database.transaction(read_only=True) as session:
+        taken = set(definitions.latest_versions(session, ProcessVersion.key))
+    number = 2
+    free = key
+    while free in taken:
+        free = f"{key[:60]}-{number}"
+        number += 1
+    return free
+
+
 def import_diagram(database: Database, forms_dir: Path, data: bytes | str, author: str,
                    key: str | None = None, filename: str = "") -> Imported:
     """Open a file as a new draft with its problems; Unreadable when it cannot be read at all."""
     prepared = prepare(data, key)
+    first = prepared.key
+    if key is None and (free := _free_key(database, first)) != first:
+        prepared = prepare(data, free)
+        prepared.notes.append(f"มีกระบวนงานชื่อ {first!r} อยู่แล้ว จึงใช้ชื่อ {free!r}")
     checked = check(prepared, forms_dir, database)
     for problem in checked.problems:
         problem.file = None
