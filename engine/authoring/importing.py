@@ -23,7 +23,7 @@ from ..models import ProcessVersion
 from ..time import iso
 from ..xmlsafe import UnsafeXml, read_xml
 from . import layout
-from .drafts import save_draft
+from .drafts import Draft, get_draft, save_draft
 
 BPMN = layout.BPMN
 MAX_CHECKED_NODES = 3000  # beyond this a draft still opens, but is not checked (bounded time)
@@ -204,3 +204,15 @@ def import_diagram(database: Database, forms_dir: Path, data: bytes | str, autho
         draft = save_draft(session, prepared.key, prepared.xml, checked.forms, author, note)
     return Imported(prepared.key, draft, prepared.process, prepared.name, prepared.others, prepared.notes,
                     checked.problems)
+
+
+def recheck(database: Database, forms_dir: Path, draft_id: int) -> tuple[Draft, list[Problem]]:
+    """An imported draft and what must still change in it (the same check again, so it is current)."""
+    with database.transaction(read_only=True) as session:
+        draft = get_draft(session, draft_id)
+    prepared = Prepared(draft.key, draft.xml, draft.key, draft.key,
+                        steps=draft.xml.count("<") // 2)  # a bound, not a count: parsing comes later
+    checked = check(prepared, forms_dir, database)
+    for problem in checked.problems:
+        problem.file = None
+    return draft, checked.problems
