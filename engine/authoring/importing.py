@@ -30,6 +30,7 @@ MAX_CHECKED_NODES = 3000  # beyond this a draft still opens, but is not checked 
 TOOLS = (("camunda.org/schema/zeebe", "Camunda 8 (zeebe:)"), ("camunda.org/schema/1.0/bpmn", "Camunda (camunda:)"),
          ("activiti.org", "Activiti"), ("signavio.com", "Signavio (signavio:)"), ("bizagi.com", "Bizagi (bizagi:)"),
          ("aris", "ARIS"), ("schemas.microsoft.com", "Visio"), ("flowable.org", "Flowable"))
+PROLOG = re.compile(r"\A\ufeff?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)  # declaration, comments before the root
 STEPS = layout.ACTIVITIES | layout.GATEWAYS | layout.EVENTS
 
 
@@ -98,7 +99,7 @@ def _describe(process: etree._Element) -> str:
 def prepare(data: bytes | str, key: str | None = None) -> Prepared:
     """Read a file from another tool into what a draft holds; Unreadable when it cannot be read."""
     try:
-        root, _ = read_xml(data)
+        root, text = read_xml(data)
     except UnsafeXml as err:
         raise Unreadable(err.problem) from None
     if root.tag != f"{{{BPMN}}}definitions":
@@ -136,7 +137,11 @@ def prepare(data: bytes | str, key: str | None = None) -> Prepared:
     if not layout.has_shapes(root, chosen):
         drawn = layout.lay_out(root, prepared.key)
         notes.append(f"ไฟล์ไม่มีข้อมูลตำแหน่งของแผนภาพ (diagram interchange): จัดวางให้ใหม่ {drawn} รูป")
-    prepared.xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+    prolog = PROLOG.match(text)
+    head = prolog.group(0) if prolog else ""
+    if not head.lstrip().startswith("<?xml"):
+        head = '<?xml version="1.0" encoding="UTF-8"?>\n' + head
+    prepared.xml = head + etree.tostring(root, encoding="unicode")  # the file's own prolog: lines stay
     return prepared
 
 
