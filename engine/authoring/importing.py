@@ -27,6 +27,7 @@ from .drafts import Draft, get_draft, save_draft
 
 BPMN = layout.BPMN
 MAX_CHECKED_NODES = 3000  # beyond this a draft still opens, but is not checked (bounded time)
+MAX_CHECKED_ELEMENTS = 10_000  # steps, flows and all: some checks compare gateways with flows
 TOOLS = (("camunda.org/schema/zeebe", "Camunda 8 (zeebe:)"), ("camunda.org/schema/1.0/bpmn", "Camunda (camunda:)"),
          ("activiti.org", "Activiti"), ("signavio.com", "Signavio (signavio:)"), ("bizagi.com", "Bizagi (bizagi:)"),
          ("aris", "ARIS"), ("schemas.microsoft.com", "Visio"), ("flowable.org", "Flowable"))
@@ -53,6 +54,7 @@ class Prepared:
     others: list[str] = field(default_factory=list)  # processes in the file not imported: "id (name)"
     notes: list[str] = field(default_factory=list)  # what the import changed or found, in Thai
     steps: int = 0
+    elements: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ def prepare(data: bytes | str, key: str | None = None) -> Prepared:
         process.set("isExecutable", "true" if process is chosen else "false")
     _timers(root, notes)
     prepared.steps = sum(1 for node in chosen.iter() if _local(node) in STEPS)
+    prepared.elements = sum(1 for _ in chosen.iter())
     if not layout.has_shapes(root, chosen):
         drawn = layout.lay_out(root, prepared.key)
         notes.append(f"ไฟล์ไม่มีข้อมูลตำแหน่งของแผนภาพ (diagram interchange): จัดวางให้ใหม่ {drawn} รูป")
@@ -170,9 +173,10 @@ def _timers(root: etree._Element, notes: list[str]) -> None:
 def check(prepared: Prepared, forms_dir: Path, database: Database | None) -> definitions.Definition:
     """The problems publishing would find (the same check), bounded for very large diagrams."""
     name = f"{prepared.key}.bpmn"
-    if prepared.steps > MAX_CHECKED_NODES:
+    if prepared.steps > MAX_CHECKED_NODES or prepared.elements > MAX_CHECKED_ELEMENTS:
         return definitions.Definition(prepared.key, prepared.name, prepared.xml, {}, {}, [], [Problem(
-            f"แผนภาพมี {prepared.steps} ขั้นตอน เกินกว่าที่ตรวจได้ ({MAX_CHECKED_NODES}) — แบ่งเป็นหลายกระบวนงาน "
+            f"แผนภาพมี {prepared.steps} ขั้นตอน ({prepared.elements} element) เกินกว่าที่ตรวจได้ "
+            f"({MAX_CHECKED_NODES} ขั้นตอน) — แบ่งเป็นหลายกระบวนงาน "
             "แล้วเชื่อมด้วย call activity", element=prepared.key)])
     if database is None:
         return definitions.check_batch([(name, prepared.xml)], forms_dir, None, {name: prepared.key})[0]
@@ -215,8 +219,13 @@ def recheck(database: Database, forms_dir: Path, draft_id: int) -> tuple[Draft, 
     """An imported draft and what must still change in it (the same check again, so it is current)."""
     with database.transaction(read_only=True) as session:
         draft = get_draft(session, draft_id)
-    prepared = Prepared(draft.key, draft.xml, draft.key, draft.key,
-                        steps=draft.xml.count("<") // 2)  # a bound, not a count: parsing comes later
+    prepared = Prepared(draft.key, draft.xml, draft.key, draft.key)
+    try:
+        process = next(p for p in read_xml(draft.xml)[0].iter(f"{{{BPMN}}}process") if p.get("id") == draft.key)
+        prepared.steps = sum(1 for node in process.iter() if _local(node) in STEPS)
+        prepared.elements = sum(1 for _ in process.iter())
+    except (UnsafeXml, StopIteration):
+        pass  # the check says what is wrong with it
     checked = check(prepared, forms_dir, database)
     for problem in checked.problems:
         problem.file = None

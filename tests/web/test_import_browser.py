@@ -114,8 +114,10 @@ def test_an_analyst_imports_a_camunda_diagram_and_sees_its_problems(server: tupl
     small = phone.new_page()
     small.goto(f"{base}/processes/import/{draft}")
     assert small.locator("#import-problems").is_visible()
-    wide = small.evaluate("[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
-                          ".map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right).slice(0, 8)")
+    wide = small.evaluate("[...document.querySelectorAll('body *')]"
+                          ".filter(e => e.getBoundingClientRect().right > 391)"
+                          ".map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)"
+                          ".slice(0, 8)")
     assert small.evaluate("document.documentElement.scrollWidth") <= 390 + 1, wide
     phone.close()
     context.close()
