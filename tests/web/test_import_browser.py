@@ -132,3 +132,44 @@ def test_only_analysts_reach_the_import(server: tuple[str, World], chromium: Any
     assert page.goto(base + "/processes/import").status == 403
     assert page.get_by_role("link", name="นำเข้าแผนภาพ").count() == 0
     context.close()
+
+
+OPEN_IN_BPMN_JS = """async (xml) => {
+  const container = document.createElement('div');
+  container.style.width = '1200px'; container.style.height = '800px';
+  document.body.appendChild(container);
+  const viewer = new BpmnJS({container});
+  const {warnings} = await viewer.importXML(xml);
+  const drawn = viewer.get('elementRegistry').getAll().map(e => e.id);
+  return {warnings: warnings.map(w => w.message), drawn};
+}"""
+
+
+@pytest.mark.parametrize("name", ["bizagi-pools.bpmn", "visio-no-di.bpmn"])
+def test_bpmn_js_opens_what_the_import_laid_out(server: tuple[str, World], chromium: Any, name: str) -> None:
+    """A file without diagram interchange, laid out by the import, opens in bpmn-js with every step,
+    flow, lane and pool drawn and no warning."""
+    from engine.authoring import importing
+
+    base, world = server
+    imported = importing.import_diagram(world.khanton.db, world.khanton.forms_dir, (DATA / name).read_bytes(),
+                                        "analyst", None, name)
+    with world.khanton.db.transaction(read_only=True) as session:
+        row = session.get(ProcessDraft, imported.draft)
+        assert row is not None
+        xml = row.xml
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.add_script_tag(url=base + "/vendor/bpmn-js/bpmn-viewer.production.min.js")
+    opened = page.evaluate(OPEN_IN_BPMN_JS, xml)
+    context.close()
+    assert opened["warnings"] == []
+    from lxml import etree
+
+    root = etree.fromstring(xml.encode("utf-8"))
+    process = next(p for p in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process")
+                   if p.get("id") == imported.key)
+    wanted = {c.get("id") for c in process.iter() if isinstance(c.tag, str) and c.get("id")
+              and etree.QName(c).localname in importing.STEPS | {"sequenceFlow", "lane"}}
+    assert wanted and wanted <= set(opened["drawn"]), wanted - set(opened["drawn"])
