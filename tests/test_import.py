@@ -248,3 +248,16 @@ def test_cli_import(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert any(line.startswith(f"{hostile}: นำเข้าไม่ได้") and "DOCTYPE" in line for line in lines)
     assert f"{tmp_path / 'missing.bpmn'}: ไม่พบไฟล์" in lines
     assert not any("Traceback" in line for line in lines)
+
+
+def test_publishing_refuses_with_the_same_problems(world: World) -> None:
+    """PUT /processes/{key}/bpmn runs the same rules: 422, each problem with element, line and Thai."""
+    xml = (DATA / "visio-no-di.bpmn").read_text(encoding="utf-8").replace('"SchoolVisit"', '"school-visit"')
+    response = world.api("analyst").put("/processes/school-visit/bpmn", data=xml.encode("utf-8"),
+                                        content_type="application/xml")
+    assert response.status_code == 422
+    details = response.get_json()["error"]["details"]
+    assert {"element": "Write_Report", "line": line_in("visio-no-di.bpmn", "Write_Report"),
+            "message": next(d["message"] for d in details if d["element"] == "Write_Report")} in details
+    assert all(set(d) == {"element", "line", "message"} for d in details)
+    assert any(d["element"] == "Archive" and "ไปถึงไม่ได้" in d["message"] for d in details)
