@@ -261,3 +261,12 @@ def test_publishing_refuses_with_the_same_problems(world: World) -> None:
             "message": next(d["message"] for d in details if d["element"] == "Write_Report")} in details
     assert all(set(d) == {"element", "line", "message"} for d in details)
     assert any(d["element"] == "Archive" and "ไปถึงไม่ได้" in d["message"] for d in details)
+
+
+def test_camunda_8_zeebe(world: World) -> None:
+    imported = do_import(world, "camunda-8-zeebe.bpmn")
+    assert imported.key == "send-reminder"  # from the name in Latin letters
+    assert set(by_element(imported)) == {"Task_Review"}  # no lane, no form: the lane problem first
+    assert any("zeebe" in note for note in imported.notes)
+    assert any("ตัวจับเวลา" in note for note in imported.notes)
+    assert draft_xml(world, imported.draft).findtext(f".//{{{BPMN}}}timeDuration") == "P3D"  # =duration("P3D")

@@ -32,6 +32,7 @@ TOOLS = (("camunda.org/schema/zeebe", "Camunda 8 (zeebe:)"), ("camunda.org/schem
          ("activiti.org", "Activiti"), ("signavio.com", "Signavio (signavio:)"), ("bizagi.com", "Bizagi (bizagi:)"),
          ("aris", "ARIS"), ("schemas.microsoft.com", "Visio"), ("flowable.org", "Flowable"))
 PROLOG = re.compile(r"\A\ufeff?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)  # declaration, comments before the root
+FEEL_TIME = re.compile(r"""^(?:cycle\(\s*)?(?:duration|date and time|date)\(\s*["']([^"']+)["']\s*\)(?:\s*\))?$""")
 STEPS = layout.ACTIVITIES | layout.GATEWAYS | layout.EVENTS
 
 
@@ -158,11 +159,13 @@ def _rename(root: etree._Element, old: str, new: str) -> None:
 
 
 def _timers(root: etree._Element, notes: list[str]) -> None:
-    """`="P7D"`, `"P7D"`, `${'P7D'}` as Camunda, Zeebe and others write them: the ISO 8601 inside."""
+    """`="P7D"`, `=duration("P7D")`, `=cycle(duration("PT1H"))`, `${'P7D'}` as Zeebe (FEEL), Camunda 7
+    (JUEL) and others write them: the ISO 8601 inside (engine.time.iso reads it)."""
     changed = 0
     for node in root.iter(*(f"{{{BPMN}}}{tag}" for tag in iso.TAGS)):
         text = (node.text or "").strip()
-        inner = re.sub(r"^(?:=\s*|\$\{\s*|#\{\s*)", "", text).rstrip("}").strip().strip("'\"")
+        inner = FEEL_TIME.sub(r"\1", re.sub(r"^(?:=|\$\{|#\{)\s*", "", text).removesuffix("}").strip())
+        inner = inner.strip().strip("'\"")
         if inner != text and iso.is_literal(inner):
             node.text = inner
             changed += 1
