@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only
 
 from . import call_graph, expressions, forms, sources
+from .authoring import rules
 from .errors import InvalidDefinition, Problem
 from .models import ProcessVersion
 from .people import lanes as lane_table
@@ -235,6 +236,7 @@ def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
             problems.append(Problem(str(err), element=task_id, line=task.get("line"), file=file))
     _check_expressions(root, problems, file or "")
     _check_decisions(process, meta, schemas, problems, file or "")
+    rules.check(process, problems, file)  # gateways' ways out, dead ends, unreachable steps
     sites = [(c.get("id", ""), c.get("calledElement", ""), c.sourceline) for c in process.iter(_q("callActivity"))]
     calls = sorted({called for _, called, _ in sites})
     return Definition(key, meta["name"], text, meta, schemas, calls, problems,

@@ -367,3 +367,20 @@ class UserLane(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     lane: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+# --- the analyst's workbench (issue 8): drafts of diagrams, saved or imported, not yet published ---
+
+
+class ProcessDraft(Base):
+    """A diagram (and its forms) saved without publishing: who saved it, when, why."""
+
+    __tablename__ = "process_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    author: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,12 +9,14 @@ or {"error": {"message", "element", "line"}}}.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from typing import Any
 
 from .errors import Problem
 
+log = logging.getLogger("khanton.spec_worker")
 PARSE_TIMEOUT_SECONDS = 30
 PARSE_MEMORY_BYTES = 1024 * 1024 * 1024  # address space of the child: a runaway parse fails, the server stays
 
@@ -34,6 +36,7 @@ def _parse_all(main: list[str], files: dict[str, str]) -> dict[str, Any]:
         ValidationException,
     )
 
+    from .authoring import translate
     from .spiff import SERIALIZER, new_parser
     from .xmlsafe import parse_xml
 
@@ -49,13 +52,11 @@ def _parse_all(main: list[str], files: dict[str, str]) -> dict[str, Any]:
                 "spec": SERIALIZER.to_dict(spec),
                 "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
             }
-        except ValidationException as err:
-            results[key] = {"error": {"message": "SpiffWorkflow ไม่รับนิยามนี้: " + str(err.args[0] if err.args else err),
-                                      "element": err.id, "line": err.line_number or None}}
+        except ValidationException as err:  # in Thai, with the element's line (engine.authoring.translate)
+            named = files.get(str(getattr(err, "file_name", "")).removesuffix(".bpmn"), files.get(key))
+            results[key] = {"error": translate.from_exception(err, named).as_dict()}
         except Exception as err:  # noqa: BLE001 - any parser failure is reported, never raised
-            results[key] = {"error": {"message": f"SpiffWorkflow อ่านนิยามไม่ได้: {type(err).__name__}: {err}",
-                                      "element": None,
-                                      "line": None}}
+            results[key] = {"error": translate.from_exception(err, files.get(key)).as_dict()}
     return results
 
 
@@ -72,14 +73,18 @@ def parse_in_child(main: list[str], files: dict[str, str],
     except subprocess.TimeoutExpired:
         problem = Problem(f"SpiffWorkflow อ่านนิยามไม่เสร็จภายใน {timeout:g} วินาที")
         return {key: {"error": problem.as_dict()} for key in main}
+    if done.stderr.strip():  # what the child logged (an untranslated message), for operators
+        log.warning("spec worker: %s", done.stderr.strip()[-4000:])
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {key: {"error": Problem(f"ตัวอ่านนิยามล้มเหลว: {last}").as_dict()} for key in main}
+        problem = Problem("ตัวอ่านแผนภาพหยุดทำงานก่อนอ่านเสร็จ (อาจใช้หน่วยความจำเกินกำหนด) "
+                          "— รายละเอียดถูกบันทึกไว้ให้ผู้ดูแลระบบ")
+        return {key: {"error": problem.as_dict()} for key in main}
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 
 def main() -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(name)s: %(message)s")
     request = json.loads(sys.stdin.read())
     json.dump(_parse_all(request["main"], request["files"]), sys.stdout)
 

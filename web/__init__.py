@@ -63,6 +63,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     client.init_app(app)
     errors.init_app(app)
+    from . import authoring_import  # issue 8: /processes/import and POST /api/v1/processes/import
+
+    authoring_import.init_app(app)
     headers.init_app(app)
     return app
 

@@ -219,6 +219,45 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     for p, d in zip(paths, checked, strict=True)})
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Open files drawn in other tools as drafts: 0 when each opened (its problems one line each),
+    1 when one could not be read at all (why, one line). Never a traceback."""
+    from engine.authoring import importing
+
+    khanton = _engine()
+    if not khanton.has_schema():
+        print("khanton import: ยังไม่มีฐานข้อมูล — สั่ง khanton init ก่อน", file=sys.stderr)
+        return 1
+    failed = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+            imported = importing.import_diagram(khanton.db, khanton.forms_dir, data, _operator().username,
+                                                args.key if len(args.files) == 1 else None, path.name)
+        except OSError as err:
+            print(f"{name}: " + ("ไม่พบไฟล์" if isinstance(err, FileNotFoundError) else
+                                 "อ่านไฟล์ไม่ได้ (เป็นโฟลเดอร์ หรือไม่มีสิทธิ์อ่าน)"))
+            failed += 1
+            continue
+        except InvalidDefinition as err:
+            reason = "; ".join(p.describe(with_file=False) for p in err.problems) or err.message
+            print(f"{name}: นำเข้าไม่ได้ — {reason}")
+            failed += 1
+            continue
+        except KhantonError as err:
+            print(f"{name}: นำเข้าไม่ได้ — {err.message}")
+            failed += 1
+            continue
+        print(f"{name}: เปิดเป็นฉบับร่างหมายเลข {imported.draft} ของกระบวนงาน {imported.key} "
+              f"(ปัญหาที่ต้องแก้ก่อนเผยแพร่ {len(imported.problems)} รายการ)")
+        for note in imported.notes:
+            print(f"{name}: หมายเหตุ: {note}")
+        for problem in imported.problems:
+            print(f"{name}: {problem.describe(with_file=False)}")
+    return 1 if failed else 0
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.files]
     missing = [p for p in paths if not p.is_file()]
@@ -298,6 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check definitions without publishing")
     validate.add_argument("files", nargs="+")
     validate.set_defaults(func=cmd_validate)
+    importing = sub.add_parser("import", help="open diagrams drawn in other tools (Camunda, Signavio, Bizagi...) "
+                               "as drafts, listing what must change before they can run")
+    importing.add_argument("files", nargs="+")
+    importing.add_argument("--key", help="the procedure key for the draft (one file only)")
+    importing.set_defaults(func=cmd_import)
     deploy = sub.add_parser("deploy", help="publish new versions")
     deploy.add_argument("files", nargs="+")
     deploy.add_argument("--actor", default="cli")
