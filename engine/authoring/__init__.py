@@ -1,0 +1,1 @@
+"""The analyst's workbench: drafts and the editor's checks, comparing versions, moving running work."""
