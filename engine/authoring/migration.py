@@ -24,7 +24,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -109,11 +109,13 @@ def _refusals(workflow: BpmnWorkflow, target: CompiledVersion) -> list[str]:
 
 def _splice_out(workflow: Any, task: Any) -> None:
     """Take a finished task whose element is gone out of the tree: its children hang from its parent."""
-    parent = task.parent
-    at = parent.children.index(task)
-    for child in task.children:
+    parent, children = task.parent, task.children
+    siblings = parent.children  # SpiffWorkflow hands out a new list: set it back whole
+    at = siblings.index(task)
+    siblings[at:at + 1] = children
+    parent.children = siblings
+    for child in children:
         child.parent = parent
-    parent.children[at:at + 1] = task.children
     task.children = []
     del workflow.tasks[task.id]
 
@@ -299,13 +301,4 @@ def _refused(db: Database, instance_id: str, target_id: int, reason: str) -> Ver
             ProcessVersion.id == instance.version_id)) if instance is not None else 0
         return Verdict(instance_id, instance.title if instance else "", source_version or 0, target.version,
                        instance.revision if instance else 0, False, (reason,))
-
-
-def running_counts(session: Session, key: str) -> dict[int, int]:
-    """How many instances run (not ended) on each version of a procedure, by version number."""
-    rows = session.execute(select(ProcessVersion.version, func.count(Instance.id))
-                           .join(Instance, Instance.version_id == ProcessVersion.id)
-                           .where(ProcessVersion.key == key, Instance.status == instances.RUNNING)
-                           .group_by(ProcessVersion.version)).all()
-    return {int(version): int(count) for version, count in rows}
 
