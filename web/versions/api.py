@@ -17,6 +17,11 @@ from ..api import _actor, _json_body, bp
 from ..client import address
 
 MAX_VERSION = 2**31 - 1
+WHAT_INSTANCES = 'แต่ละรายการต้องเป็นรหัสงาน หรือ {"id": รหัสงาน, "revision": เลขที่ได้จากการตรวจสอบ}'
+
+
+def _revision(value: object) -> bool:
+    return value is None or (type(value) is int and 0 < value <= MAX_VERSION)
 
 
 def _known(key: str, *numbers: int) -> None:
@@ -49,10 +54,10 @@ def _requests(value: Any) -> list[migration.Request]:
         if isinstance(item, str) and 0 < len(item) <= 64:
             found.append(migration.Request(item))
         elif isinstance(item, dict) and isinstance(item.get("id"), str) and 0 < len(item["id"]) <= 64 and \
-                (item.get("revision") is None or (type(item["revision"]) is int and 0 < item["revision"] <= MAX_VERSION)):
+                _revision(item.get("revision")):
             found.append(migration.Request(item["id"], item.get("revision")))
         else:
-            raise InvalidData([FieldError("instances", "แต่ละรายการต้องเป็นรหัสงาน หรือ {\"id\": รหัสงาน, \"revision\": เลข}")])
+            raise InvalidData([FieldError("instances", WHAT_INSTANCES)])
     return found
 
 
