@@ -45,7 +45,9 @@ def test_the_analyst_compares_versions_and_moves_the_safe_instances(
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
     page = context.new_page()
     _sign_in(page, base, "analyst")
-    page.goto(f"{base}/processes/{KEY}/versions")
+    page.goto(f"{base}/processes/{KEY}")
+    page.get_by_role("link", name="รุ่นและการย้ายงาน").click()
+    page.wait_for_url(f"{base}/processes/{KEY}/versions")
     history = page.locator("#versions tbody tr")
     assert history.count() == 2
     newest = page.locator("#versions tr[data-version='2']")
