@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from engine.models import AuditEntry, HumanTask, Instance
 from tests.conftest import World
-from tests.versions_world import KEY, complete, instances_at, make_world, publish_v1, publish_v2
+from tests.versions_world import DATA, KEY, complete, instances_at, make_world, publish_v1, publish_v2
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +131,27 @@ def test_a_preview_with_a_stale_revision_is_refused(moved: Any, tmp_path: Path) 
     body = {"to": 2, "instances": [{"id": instance["id"], "revision": 1}]}
     result = _by_instance(world.api("analyst").post(f"/processes/{KEY}/migrate", json=body))
     assert result[instance["id"]]["status"] == "refused"
+
+
+def test_an_instance_stopped_by_an_error_is_mended_by_moving_it_to_a_fixed_version(tmp_path: Path) -> None:
+    """v1 loops in its scripts past the engine's bound (the instance stops in `error`); v2 mends the
+    condition: moving the instance runs its automatic steps again, and it carries on to the next person."""
+    world = make_world(f"sqlite:///{tmp_path / 'khanton.db'}", tmp_path)
+    try:
+        analyst = world.api("analyst")
+        loops = (DATA / "loop-v1.bpmn").read_bytes()
+        assert analyst.put("/processes/loop-mend/bpmn", data=loops).status_code == 201
+        started = world.api("officer").post("/instances", json={"process": "loop-mend", "data": {}}).get_json()
+        stopped = complete(world, "officer", started["ready_tasks"][0]["id"], {"subject": "วน"})
+        assert stopped["status"] == "error" and stopped["ready_tasks"] == []
+        assert analyst.put("/processes/loop-mend/bpmn", data=(DATA / "loop-v2.bpmn").read_bytes()).status_code == 201
+        body = {"to": 2, "instances": [stopped["id"]]}
+        result = _by_instance(analyst.post("/processes/loop-mend/migrate", json=body))
+        assert result[stopped["id"]]["moved"] is True, result
+        after = world.api("officer").get(f"/instances/{stopped['id']}").get_json()
+        assert after["status"] == "running" and after["version"] == 2
+        assert [t["name"] for t in after["ready_tasks"]] == ["ตรวจผล"]
+        done = complete(world, "officer", after["ready_tasks"][0]["id"], {"comment": "แก้แล้ว"})
+        assert done["status"] == "completed"
+    finally:
+        world.close()

@@ -41,6 +41,9 @@ from ..spiff import SERIALIZER
 from .compare import version_id
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+# An instance in `error` stopped where its automatic steps went wrong (instances._halt); moving it to a
+# version that mends the diagram runs those steps again and, if they pass, sets it running.
+MOVABLE = (instances.RUNNING, instances.ERROR)
 MAX_INSTANCES = 500  # one action moves at most this many; the page lists as many
 ANALYST_ONLY = "เฉพาะนักวิเคราะห์กระบวนงาน (analyst) เท่านั้นที่ย้ายรุ่นของงานที่กำลังดำเนินการได้"
 
@@ -182,9 +185,9 @@ def check(session: Session, instance: Instance, target: CompiledVersion) -> Verd
     source = versions.compiled(session, instance.version_id)
     if instance.process_key != target.key:
         return _verdict(instance, source, target, ["งานนี้เป็นของกระบวนงานอื่น"], None)
-    if instance.status != instances.RUNNING:
-        return _verdict(instance, source, target, [f"งานนี้อยู่ในสถานะ {instance.status} ย้ายได้เฉพาะงานที่กำลังดำเนินการ"],
-                        None)
+    if instance.status not in MOVABLE:
+        return _verdict(instance, source, target, [f"งานนี้อยู่ในสถานะ {instance.status} ย้ายได้เฉพาะงานที่กำลังดำเนินการ "
+                                                   "หรืองานที่หยุดเพราะข้อผิดพลาด"], None)
     if instance.version_id == target.id:
         return _verdict(instance, source, target, [f"งานนี้อยู่ในรุ่นที่ {target.version} แล้ว"], None)
     workflow = state.load(source, instance.state)
@@ -217,6 +220,8 @@ def _write(session: Session, instance: Instance, target: CompiledVersion, who: a
     if halted is not None:
         raise Refused(f"เมื่อย้ายแล้วขั้นตอนอัตโนมัติหยุดทำงาน: {halted.message}")
     expected = instance.revision
+    if instance.status == instances.ERROR:  # mended: its tasks are given out again (_sync below)
+        set_committed_value(instance, "status", instances.RUNNING)
     _retag_rows(session, instance, target, workflow)
     instances._event(session, instance, who.username, "migrated",
                      data={"from": source.version, "to": target.version})
@@ -255,7 +260,7 @@ def candidates(db: Database, key: str, to: int, actor: Actor, limit: int = MAX_I
     with db.transaction(read_only=True) as session:
         target = versions.compiled(session, version_id(session, key, to))
         rows = session.scalars(select(Instance).where(Instance.process_key == key,
-                                                      Instance.status == instances.RUNNING,
+                                                      Instance.status.in_(MOVABLE),
                                                       Instance.version_id != target.id)
                                .order_by(Instance.started_at.desc()).limit(limit)).all()
         return [check(session, row, target) for row in rows]
