@@ -44,7 +44,8 @@ LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 # An instance in `error` stopped where its automatic steps went wrong (instances._halt); moving it to a
 # version that mends the diagram runs those steps again and, if they pass, sets it running.
 MOVABLE = (instances.RUNNING, instances.ERROR)
-MAX_INSTANCES = 500  # one action moves at most this many; the page lists as many
+MAX_INSTANCES = 500  # one action moves at most this many
+PAGE_CANDIDATES = 100  # the page checks and lists the newest this many (each check runs the engine)
 ANALYST_ONLY = "เฉพาะนักวิเคราะห์กระบวนงาน (analyst) เท่านั้นที่ย้ายรุ่นของงานที่กำลังดำเนินการได้"
 
 
@@ -254,7 +255,7 @@ def _require_analyst(actor: Actor) -> None:
         raise Forbidden(ANALYST_ONLY)
 
 
-def candidates(db: Database, key: str, to: int, actor: Actor, limit: int = MAX_INSTANCES) -> list[Verdict]:
+def candidates(db: Database, key: str, to: int, actor: Actor, limit: int = PAGE_CANDIDATES) -> list[Verdict]:
     """The running instances of `key` on any other version, each with whether it can move to `to`."""
     _require_analyst(actor)
     with db.transaction(read_only=True) as session:
