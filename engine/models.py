@@ -92,6 +92,8 @@ class ProcessVersion(Base):
     forms: Mapped[dict[str, Any]] = mapped_column()
     published_by: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What changed and why, in the publisher's words (migration 0014_version_notes); "" when none given.
+    note: Mapped[str] = mapped_column(String(1000), default="", server_default="")
 
 
 class Instance(Base):

@@ -28,6 +28,7 @@ from .xmlsafe import UnsafeXml, decode
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PUBLISH_ATTEMPTS = 3
+NOTE_LENGTH = 1000  # a version's note (ProcessVersion.note)
 
 
 @dataclass
@@ -121,13 +122,15 @@ class Publisher:
         made = {item.key: item for item in published}
         return [_loaded(outcome, made.get(outcome.key)) for outcome in planned]
 
-    def publish_xml(self, key: str, xml: bytes, actor: Actor) -> Published:
+    def publish_xml(self, key: str, xml: bytes, actor: Actor, note: str = "") -> Published:
+        """Publish a person's diagram; `note` (what changed and why) is kept on the version it makes."""
         if "analyst" not in actor.roles:
             raise Forbidden("เฉพาะนักวิเคราะห์กระบวนงาน (analyst) เท่านั้นที่เผยแพร่รุ่นใหม่ได้")
-        return self._publish([(f"{key}.bpmn", xml)], {f"{key}.bpmn": key}, actor.username)[0]
+        return self._publish([(f"{key}.bpmn", xml)], {f"{key}.bpmn": key}, actor.username, note=note)[0]
 
     def _publish(self, sources: list[tuple[str, str | bytes]], expected: dict[str, str], actor: str,
-                 from_files: bool = False, before: Callable[[Session], None] | None = None) -> list[Published]:
+                 from_files: bool = False, before: Callable[[Session], None] | None = None,
+                 note: str = "") -> list[Published]:
         # Check and parse before the write transaction: SpiffWorkflow's parser may take seconds, and
         # SQLite's BEGIN IMMEDIATE would hold the write lock for all of them. Publishing then checks
         # that no procedure was published meanwhile (a called one would be stale in the parsed spec).
@@ -150,6 +153,8 @@ class Publisher:
                     for definition in definitions.dependency_order(checked):
                         version, created = definitions.publish(session, definition, actor,
                                                                files.get(definition.key))
+                        if created and note:
+                            version.note = note.strip()[:NOTE_LENGTH]
                         published.append(Published(version.key, version.version, created))
                     return published
             except IntegrityError:

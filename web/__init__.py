@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _unit_of_work_per_request(app)
     from . import admin, assets, auth, client, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
+    from .versions import init_app as versions_init_app  # imported before api_bp is registered: adds its routes
 
     app.register_blueprint(api_bp)
     auth.init_app(app)
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     assets.init_app(app)
     tasks.init_app(app)
+    versions_init_app(app)
     search_page.init_app(app)
     holidays.init_app(app)
     notifications.init_app(app)

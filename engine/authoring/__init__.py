@@ -1,1 +1,2 @@
-"""The analyst's workbench in the engine: validation rules, SpiffWorkflow's messages in Thai, import."""
+"""The analyst's workbench in the engine: drafts, validation rules, SpiffWorkflow's messages in Thai,
+import of diagrams drawn elsewhere, comparing versions and moving running work."""

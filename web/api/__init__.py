@@ -152,7 +152,10 @@ def put_bpmn(key: str) -> tuple[Response, int]:
     if request.content_length and request.content_length > MAX_DEFINITION_BYTES:
         raise TooLarge(f"ไฟล์ใหญ่เกิน {MAX_DEFINITION_BYTES // (1024 * 1024)} MB")
     body = request.get_data(cache=False)
-    published = engine().publish_xml(key, body, _actor())
+    # A note on the version (what changed and why): ?note= or the X-Khanton-Note header (UTF-8).
+    note = request.args.get("note") or request.headers.get("X-Khanton-Note", "").encode(
+        "latin-1", "replace").decode("utf-8", "replace")
+    published = engine().publish_xml(key, body, _actor(), note=note)
     status = 201 if published.created else 200
     return jsonify({"key": published.key, "version": published.version, "created": published.created}), status
 

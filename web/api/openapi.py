@@ -32,6 +32,13 @@ VERSION = {"type": "object", "required": ["version", "published_at", "published_
     "version": {"type": "integer"}, "published_at": TIME, "published_by": {"type": "string"}}}
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+VERSION_NOTE = {"name": "note", "in": "query", "description": "what changed and why, kept on the new version "
+                "(or the header X-Khanton-Note, UTF-8)", "schema": {"type": "string", "maxLength": 1000}}
+ELEMENT_CHANGE = {"type": "object", "properties": {
+    "kind": {"type": "string", "enum": ["added", "removed", "changed"]}, "process": {"type": "string"},
+    "element": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"},
+    "was": {"type": "string", "nullable": True}, "attributes": {"type": "array", "items": {"type": "string"}},
+    "described": {"type": "array", "items": {"type": "string"}}}}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -42,6 +49,22 @@ OPENAPI: dict[str, Any] = {
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
+            "Comparison": {"type": "object", "properties": {
+                "key": {"type": "string"}, "from": {"type": "integer"}, "to": {"type": "integer"},
+                "added": {"type": "array", "items": ELEMENT_CHANGE},
+                "removed": {"type": "array", "items": ELEMENT_CHANGE},
+                "changed": {"type": "array", "items": ELEMENT_CHANGE},
+                "forms": {"type": "array", "items": {"type": "object", "properties": {
+                    "kind": {"type": "string"}, "form": {"type": "string"},
+                    "fields": {"type": "array", "items": {"type": "object"}}}}}}},
+            "MigrationResults": {"type": "object", "properties": {
+                "to": {"type": "integer"}, "dry_run": {"type": "boolean"},
+                "results": {"type": "array", "items": {"type": "object", "properties": {
+                    "instance": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "refused"]},
+                    "reason": {"type": "string"}, "reasons": {"type": "array", "items": {"type": "string"}},
+                    "from_version": {"type": "integer"}, "to_version": {"type": "integer"},
+                    "revision": {"type": "integer"}, "moved": {"type": "boolean"},
+                    "waiting_at": {"type": "array", "items": {"type": "string"}}}}}}},
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}},
@@ -115,12 +138,32 @@ OPENAPI: dict[str, Any] = {
                 "responses": {"200": {"description": "BPMN XML",
                                       "content": {"application/xml": {"schema": {"type": "string"}}}},
                               **_errors(400, 401, 404)}},
-            "put": {"summary": "Publish a new version (analysts)", "parameters": [KEY],
+            "put": {"summary": "Publish a new version (analysts)", "parameters": [KEY, VERSION_NOTE],
                     "requestBody": {"required": True, "content": {
                         "application/xml": {"schema": {"type": "string"}}}},
                     "responses": {"201": {"description": "new version"},
                                   "200": {"description": "identical to the latest: no new version"},
                                   **_errors(401, 403, 413, 422, 503)}}},
+        "/processes/{key}/versions/{a}/compare/{b}": {"get": {
+            "summary": "Compare two versions (analysts): elements added, removed, changed; forms field by field",
+            "parameters": [KEY, *({"name": n, "in": "path", "required": True,
+                                   "schema": {"type": "integer", "minimum": 1}} for n in ("a", "b"))],
+            "responses": {"200": _json(_ref("Comparison"), "the differences"), **_errors(401, 403, 404)}}},
+        "/processes/{key}/migrate": {"post": {
+            "summary": "Preview (dry_run) or move running instances to another version (analysts); each in its "
+                       "own transaction: ok, or refused with the reason and left as it was",
+            "parameters": [KEY],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["to", "instances"], "properties": {
+                    "to": {"type": "integer", "minimum": 1},
+                    "instances": {"type": "array", "maxItems": 500, "items": {"oneOf": [
+                        {"type": "string"},
+                        {"type": "object", "required": ["id"], "properties": {
+                            "id": {"type": "string"},
+                            "revision": {"type": "integer", "description": "as previewed: refused if it changed"}}}]}},
+                    "dry_run": {"type": "boolean", "default": False}}}}}},
+            "responses": {"200": _json(_ref("MigrationResults"), "one result per instance"),
+                          **_errors(400, 401, 403, 404, 422)}}},
         "/instances": {
             "get": {"summary": "Instances visible to the caller, newest first", "parameters": [
                 {"name": "process", "in": "query", "schema": {"type": "string"}},

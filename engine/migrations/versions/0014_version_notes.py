@@ -1,0 +1,25 @@
+"""versions: a note on each published version (what changed and why, from the analyst who published it)
+
+Revision ID: 0014_version_notes
+Revises: 0009
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014_version_notes"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("process_versions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("note", sa.String(length=1000), nullable=False, server_default=""))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("process_versions", schema=None) as batch_op:
+        batch_op.drop_column("note")
