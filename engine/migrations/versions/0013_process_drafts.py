@@ -1,6 +1,6 @@
 """process_drafts: diagrams saved (or imported) but not published, many per procedure
 
-Revision ID: 0013_process_drafts
+Revision ID: 0013
 Revises: 0009
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_process_drafts"
+revision = "0013"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
