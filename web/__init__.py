@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _unit_of_work_per_request(app)
     from . import admin, assets, auth, client, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
+    from .authoring import init_app as authoring_init_app  # adds its API routes before api_bp is registered
 
     app.register_blueprint(api_bp)
     auth.init_app(app)
@@ -61,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     holidays.init_app(app)
     notifications.init_app(app)
     admin.init_app(app)
+    authoring_init_app(app)
     client.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
