@@ -19,6 +19,7 @@ from engine.thai_calendar import iso_time
 
 from .. import engine
 from ..auth import current_actor
+from ..i18n import be_datetime
 from . import api, preview  # api: its routes join the API blueprint, before create_app registers it
 
 bp = Blueprint("authoring", __name__)
@@ -136,7 +137,10 @@ def save(key: str) -> tuple[Response, int]:
     draft_id = workbench().save(key, data.get("xml"), data.get("forms", {}), current_actor(), data.get("note", ""))
     with engine().db.transaction(read_only=True) as session:
         items = drafts.drafts(session, key)
-    return jsonify({"id": draft_id, "drafts": [summary_json(d) for d in items],
+    names = engine().display_names(*{d.author for d in items})
+    shown = [{**summary_json(d), "author_name": names.get(d.author, d.author), "saved_at_text": be_datetime(d.saved_at)}
+             for d in items]
+    return jsonify({"id": draft_id, "drafts": shown,
                     "url": url_for("authoring.edit", key=key, draft=draft_id)}), 201
 
 

@@ -80,6 +80,10 @@
     return found ? found.name : null;
   }
 
+  function formPathFor(element) {  // engine/forms.FORM_PATH: lower case, digits, _ and -
+    return data.key + '/' + element.id.toLowerCase().replace(/[^a-z0-9_-]/g, '_').replace(/^[^a-z0-9]+/, '') + '.json';
+  }
+
   function isTask(type) { return ['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:Task'].indexOf(type) >= 0; }
 
   function drawPanel(element) {
@@ -126,11 +130,11 @@
       var formInput = row(texts.form, textInput(B.getProp(element, 'formJsonSchemaFilename'), function (v) {
         B.setProp(modeler, element, 'formJsonSchemaFilename', v);
         openForm(element);
-      }, { 'data-prop': 'form', maxlength: '200', placeholder: data.key + '/' + element.id + '.json' }));
+      }, { 'data-prop': 'form', maxlength: '200', placeholder: formPathFor(element) }));
       var edit = el('button', { type: 'button', class: 'button small', 'data-prop': 'edit-form' }, texts.editForm);
       edit.addEventListener('click', function () {
         if (!B.getProp(element, 'formJsonSchemaFilename')) {
-          formInput.value = data.key + '/' + element.id + '.json';
+          formInput.value = formPathFor(element);
           B.setProp(modeler, element, 'formJsonSchemaFilename', formInput.value);
         }
         openForm(element);
@@ -242,8 +246,7 @@
     items.forEach(function (d) {
       var li = el('li');
       li.appendChild(el('a', { href: data.urls.edit + '?draft=' + d.id }, fill(texts.draft, { id: d.id })));
-      var when = new Date(d.saved_at).toLocaleString('th-TH-u-ca-buddhist', { dateStyle: 'medium', timeStyle: 'short' });
-      li.appendChild(document.createTextNode(' — ' + (data.names[d.author] || d.author) + ', ' + when + (d.note ? ' — ' + d.note : '')));
+      li.appendChild(document.createTextNode(' — ' + d.author_name + ', ' + d.saved_at_text + (d.note ? ' — ' + d.note : '')));
       list.appendChild(li);
     });
   }
@@ -251,7 +254,6 @@
   document.getElementById('editor-save').addEventListener('click', function () {
     current().then(function (body) { return post(data.urls.drafts, body); }).then(function (answer) {
       if (answer.httpStatus !== 201) { status((answer.error && answer.error.message) || texts.failed, 'error'); return; }
-      data.names[answer.drafts[0].author] = data.names[answer.drafts[0].author] || answer.drafts[0].author;
       drawDrafts(answer.drafts);
       history.replaceState(null, '', answer.url);
       status(fill(texts.saved, { id: answer.id }), 'success');
