@@ -106,3 +106,22 @@ def draft(session: Session, key: str, draft_id: int) -> Draft:
     if row is None or row.key != key:
         raise NotFound(f"ไม่พบร่างหมายเลข {draft_id} ของกระบวนงาน {key}")
     return Draft(_summary(row), row.xml, dict(row.forms or {}))
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A draft as a client sent it ({"xml", "forms", "note"}), checked to be storable."""
+
+    xml: str
+    forms: dict[str, Any]
+    note: str
+
+
+def submitted(key: str, body: dict[str, Any]) -> Submitted:
+    """The parts of a JSON body; InvalidData (every bad part) when any is not storable."""
+    xml, forms, note = body.get("xml"), body.get("forms", {}), body.get("note", "")
+    errors = refusals(key, xml, forms, note)
+    if errors:
+        raise InvalidData(errors)
+    assert isinstance(xml, str) and isinstance(forms, dict) and isinstance(note, str)
+    return Submitted(xml, forms, note)

@@ -19,6 +19,8 @@ from .. import engine
 from ..api import _actor, _json_body, bp
 
 MAX_ID = 2**31 - 1
+API_ROUTES = ("list_process_drafts", "save_process_draft", "get_process_draft", "validate_process",
+              "publish_process_draft")
 
 
 def _bench() -> Workbench:
@@ -45,8 +47,8 @@ def list_process_drafts(key: str) -> Response:
 
 @bp.post("/processes/<key>/drafts")
 def save_process_draft(key: str) -> tuple[Response, int]:
-    body = _json_body()
-    draft_id = _bench().save(key, body.get("xml"), body.get("forms", {}), _actor(), body.get("note", ""))
+    sent = drafts.submitted(key, _json_body())
+    draft_id = _bench().save(key, sent.xml, sent.forms, _actor(), sent.note)
     return jsonify({"id": draft_id, "key": key}), 201
 
 
@@ -68,8 +70,9 @@ def validate_process(key: str) -> Response:
         opening = bench.open(key, _actor(), draft_id=_id(body["draft"]))
         xml, forms = opening.xml, opening.forms
     else:
-        xml, forms = body.get("xml"), body.get("forms", {})
-    problems = bench.check(key, xml, forms, _actor())  # type: ignore[arg-type]
+        sent = drafts.submitted(key, body)
+        xml, forms = sent.xml, sent.forms
+    problems = bench.check(key, xml, forms, _actor())
     return jsonify({"problems": [p.as_dict() for p in problems]})
 
 

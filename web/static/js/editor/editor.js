@@ -219,14 +219,14 @@
         problemMarks.push(shape.id);
         var badge = el('div', { class: 'problem-badge', title: p.message }, String(index + 1));
         modeler.get('overlays').add(shape.id, 'problem', { position: { top: -10, right: 10 }, html: badge });
-        var go = el('button', { type: 'button', class: 'link-button' }, (index + 1) + '. ' + where);
+        var go = el('button', { type: 'button', class: 'link-button' }, where);
         go.addEventListener('click', function () {
           modeler.get('selection').select(shape);
           canvas.scrollToElement(shape);
         });
         item.appendChild(go);
       } else {
-        item.appendChild(el('strong', {}, (index + 1) + '. ' + where));
+        item.appendChild(el('strong', {}, where));
       }
       item.appendChild(el('span', { class: 'problem-message' }, ' ' + p.message));
       list.appendChild(item);
