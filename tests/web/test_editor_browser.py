@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from engine.authoring.drafts import save_draft
 from engine.authoring.workbench import Workbench
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing
 from tests.conftest import ROOT, USERS, World
@@ -214,6 +215,7 @@ def test_only_analysts_reach_the_editor(server: tuple[str, World]) -> None:
         for path in (f"/processes/{KEY}/edit", "/processes/new"):
             response = page.get(path)
             assert response.status_code == 403 and "เฉพาะนักวิเคราะห์กระบวนงาน" in page.html
+            assert "ไม่มีสิทธิ์เข้าถึง" in page.html
         page.get("/")
         for path in (f"/processes/{KEY}/edit/drafts", f"/processes/{KEY}/edit/check",
                      f"/processes/{KEY}/edit/publish", f"/processes/{KEY}/edit/preview"):
@@ -259,3 +261,17 @@ def test_the_api_keeps_checks_and_publishes_drafts(server: tuple[str, World]) ->
     audit.sign_in("keeper")
     audit.get("/admin/audit")
     assert "ผ่าน API" in audit.html and str(version) in audit.html
+
+
+def test_a_draft_that_cannot_be_drawn_shows_its_problem_by_line(server: tuple[str, World], chromium: Any) -> None:
+    base, world = server
+    with world.khanton.db.transaction() as session:
+        draft_id = save_draft(session, KEY, '<?xml version="1.0"?>\n<bpmn:definitions\n  broken', {}, "nipa")
+    context = chromium.new_context(locale="th-TH")
+    page = context.new_page()
+    _sign_in(page, base, "nipa")
+    page.goto(f"{base}/processes/{KEY}/edit?draft={draft_id}")
+    page.wait_for_selector("#editor-problems li")
+    assert page.locator("body").get_attribute("data-editor-ready") == "failed"
+    assert "บรรทัด" in page.locator("#editor-problems").inner_text()
+    context.close()

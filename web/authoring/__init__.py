@@ -37,7 +37,7 @@ def _wants_json() -> bool:
 
 @bp.before_request
 @login_required  # type: ignore[untyped-decorator]
-def _analysts_only() -> Response | tuple[Response, int] | None:
+def _analysts_only() -> tuple[Response | str, int] | None:
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and ("\x00" in value or len(value) > 100):
             abort(404)
@@ -45,7 +45,7 @@ def _analysts_only() -> Response | tuple[Response, int] | None:
         message = _("เฉพาะนักวิเคราะห์กระบวนงาน (analyst) เท่านั้นที่ใช้เครื่องมือแก้ไขกระบวนงานได้")
         if _wants_json():
             return jsonify({"error": {"code": "forbidden", "message": message, "details": None}}), 403
-        abort(403, description=message)
+        return render_template("error.html", title=_("ไม่มีสิทธิ์เข้าถึง"), message=message), 403
     return None
 
 

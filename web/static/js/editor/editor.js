@@ -1,10 +1,10 @@
 /* The analyst's editor: bpmn-js's modeler, a properties panel in Thai for Khanton's conventions, the
    form editor beside it, and the server's check drawn on the diagram (markers, overlays, a list).
-   Everything the page needs comes from the JSON blocks #editor-data and #editor-texts (no inline script). */
+   Everything the page needs comes from the data-json of #editor-data and #editor-texts (no inline script). */
 (function () {
   'use strict';
-  var data = JSON.parse(document.getElementById('editor-data').textContent);
-  var texts = JSON.parse(document.getElementById('editor-texts').textContent);
+  var data = JSON.parse(document.getElementById('editor-data').dataset.json);
+  var texts = JSON.parse(document.getElementById('editor-texts').dataset.json);
   var B = window.KhantonBpmn;
   var modeler = new window.BpmnJS({ container: '#editor-canvas' });
   var forms = Object.assign({}, data.forms || {});   // forms edited here: path -> schema
@@ -311,6 +311,10 @@
   }).catch(function (err) {
     status(texts.failed + ': ' + err.message, 'error');
     document.body.dataset.editorReady = 'failed';
+    // The diagram cannot be drawn (an imported file, a broken draft): the server's check says where, by line.
+    post(data.urls.check, { xml: data.xml, forms: forms }).then(function (answer) {
+      if (answer.problems) { showProblems(answer.problems); }
+    });
   });
 
   window.khantonEditor = { modeler: modeler, forms: forms, showProblems: showProblems, drawPanel: drawPanel };
