@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,9 +196,11 @@ def _check_decisions(process: etree._Element, meta: dict[str, Any], schemas: dic
 
 
 def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
-            file: str | None = None, known_lanes: Collection[str] | None = None) -> Definition:
+            file: str | None = None, known_lanes: Collection[str] | None = None,
+            form_overrides: Mapping[str, Any] | None = None) -> Definition:
     """Check everything that can be checked without SpiffWorkflow; problems are collected, not raised.
-    `known_lanes` are the office's lanes (engine.people.lanes); without a database, the seed list."""
+    `known_lanes` are the office's lanes (engine.people.lanes); without a database, the seed list;
+    `form_overrides` (form path -> schema: the editor's) stand in for files."""
     problems: list[Problem] = []
     try:
         root, text = read_xml(xml)
@@ -223,7 +225,7 @@ def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
     schemas: dict[str, Any] = {}
     form_paths = [t["form"] for t in meta["tasks"].values() if t["form"]]
     start_form = f"{key}/start.json"
-    if (forms_dir / start_form).is_file():
+    if start_form in (form_overrides or {}) or (forms_dir / start_form).is_file():
         form_paths.append(start_form)
         meta["start_form"] = start_form
     for task_id, task in list(meta["tasks"].items()) + [("start", {"form": meta.get("start_form")})]:
@@ -231,7 +233,7 @@ def inspect(xml: str | bytes, forms_dir: Path, expected_key: str | None = None,
         if not path or path in schemas:
             continue
         try:
-            schemas[path] = forms.load_form(forms_dir, path)
+            schemas[path] = forms.load_form(forms_dir, path, form_overrides)
         except ValueError as err:
             problems.append(Problem(str(err), element=task_id, line=task.get("line"), file=file))
     _check_expressions(root, problems, file or "")
@@ -271,14 +273,13 @@ def published_hashes(session: Session) -> dict[str, str]:
 
 def check_batch(sources: list[tuple[str, str | bytes]], forms_dir: Path, session: Session | None,
                 expected_keys: dict[str, str] | None = None,
-                library: dict[str, str] | None = None) -> list[Definition]:
+                library: dict[str, str] | None = None,
+                form_overrides: Mapping[str, Any] | None = None) -> list[Definition]:
     """Check several files together (so they may call each other), parsing them with SpiffWorkflow.
-
     `sources` are (file name, xml); called processes not in the batch come from published versions,
-    else from `library` (unpublished files, enough to validate against but not to publish with).
-    """
+    else from `library` (unpublished files, enough to validate against but not to publish with)."""
     known_lanes = lane_table.names(session) if session is not None else None
-    definitions = [inspect(xml, forms_dir, (expected_keys or {}).get(name), name, known_lanes)
+    definitions = [inspect(xml, forms_dir, (expected_keys or {}).get(name), name, known_lanes, form_overrides)
                    for name, xml in sources]
     by_key = {d.key: d for d in definitions if d.key}
     published = latest_versions(session) if session is not None else {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,14 @@ FormValidator = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator, {"multipleOf": _multiple_of})
 
 
-def load_form(forms_dir: Path, relative: str) -> dict[str, Any]:
-    """Read one form file; ValueError with a Thai message when it is missing or not a valid schema."""
+def load_form(forms_dir: Path, relative: str, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Read one form file; ValueError with a Thai message when it is missing or not a valid schema.
+    A form in `given` (path -> schema: the editor's, not yet a file) stands in for the file."""
     if not FORM_PATH.match(relative):
         raise ValueError(f"ชื่อไฟล์แบบฟอร์ม {relative!r} ไม่ถูกรูปแบบ (ต้องเป็น <key>/<ชื่อ>.json)")
+    if given is not None and relative in given:
+        check_schema(given[relative], relative)
+        return dict(given[relative])
     path = forms_dir / relative
     if not path.is_file():
         raise ValueError(f"ไม่พบไฟล์แบบฟอร์ม forms/{relative}")

@@ -371,18 +371,22 @@ class UserLane(Base):
     lane: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
-# --- the analyst's workbench (issue 8): drafts of diagrams, saved or imported, not yet published ---
+# --- the analyst's editor (issue 8): drafts kept on the server ----------------------------------------
 
 
 class ProcessDraft(Base):
-    """A diagram (and its forms) saved without publishing: who saved it, when, why."""
+    """A procedure as an analyst left it in the editor: its XML and the forms edited beside it.
+
+    Many per procedure, never published by being saved; they may hold problems (publishing may not).
+    """
 
     __tablename__ = "process_drafts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), index=True)
-    xml: Mapped[str] = mapped_column(Text)
-    forms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     author: Mapped[str] = mapped_column(String(64))
-    note: Mapped[str] = mapped_column(String(1000), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    xml: Mapped[str] = mapped_column(Text)
+    # form path ("budget-transfer/allocate.json") -> JSON Schema, for the forms edited in the editor
+    forms: Mapped[dict[str, Any]] = mapped_column()

@@ -7,9 +7,10 @@ take seconds, and SQLite's BEGIN IMMEDIATE would hold the write lock for all of 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from .db import Database
 from .definitions import Definition
 from .errors import Conflict, Forbidden, InvalidDefinition
 from .loading import Action, Outcome, plan
+from .people import audit
 from .people import lanes as lane_table
 from .read import statistics
 from .sources import SYSTEM
@@ -122,14 +124,18 @@ class Publisher:
         made = {item.key: item for item in published}
         return [_loaded(outcome, made.get(outcome.key)) for outcome in planned]
 
-    def publish_xml(self, key: str, xml: bytes, actor: Actor, note: str = "") -> Published:
-        """Publish a person's diagram; `note` (what changed and why) is kept on the version it makes."""
+    def publish_xml(self, key: str, xml: bytes | str, actor: Actor, forms: Mapping[str, Any] | None = None,
+                    note: str = "", address: str | None = None) -> Published:
+        """A person publishes: `forms` (path -> schema, from the editor) stand in for files of the
+        forms folder; the new version is written to the audit trail with the note."""
         if "analyst" not in actor.roles:
             raise Forbidden("เฉพาะนักวิเคราะห์กระบวนงาน (analyst) เท่านั้นที่เผยแพร่รุ่นใหม่ได้")
-        return self._publish([(f"{key}.bpmn", xml)], {f"{key}.bpmn": key}, actor.username, note=note)[0]
+        return self._publish([(f"{key}.bpmn", xml)], {f"{key}.bpmn": key}, actor.username, forms=forms,
+                             audit_as=audit.Who(actor.username, address), note=note)[0]
 
     def _publish(self, sources: list[tuple[str, str | bytes]], expected: dict[str, str], actor: str,
                  from_files: bool = False, before: Callable[[Session], None] | None = None,
+                 forms: Mapping[str, Any] | None = None, audit_as: audit.Who | None = None,
                  note: str = "") -> list[Published]:
         # Check and parse before the write transaction: SpiffWorkflow's parser may take seconds, and
         # SQLite's BEGIN IMMEDIATE would hold the write lock for all of them. Publishing then checks
@@ -137,7 +143,7 @@ class Publisher:
         for _ in range(PUBLISH_ATTEMPTS):
             with self.db.transaction(read_only=True) as session:
                 seen = definitions.published_hashes(session)
-                checked = definitions.check_batch(sources, self.forms_dir, session, expected)
+                checked = definitions.check_batch(sources, self.forms_dir, session, expected, form_overrides=forms)
             problems = [p for d in checked for p in d.problems]
             if problems:
                 keys = ", ".join(sorted({d.key for d in checked if d.problems and d.key}))
@@ -156,6 +162,9 @@ class Publisher:
                         if created and note:
                             version.note = note.strip()[:NOTE_LENGTH]
                         published.append(Published(version.key, version.version, created))
+                        if created and audit_as is not None:  # in the same transaction as the version
+                            audit.record(session, audit_as, "publish", version.key, version=version.version,
+                                         note=note[:500])
                     return published
             except IntegrityError:
                 # PostgreSQL (read committed) lets two publishers read the same latest version; the

@@ -51,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import admin, assets, auth, client, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
     from .versions import init_app as versions_init_app  # imported before api_bp is registered: adds its routes
+    from .authoring import init_app as authoring_init_app  # adds its API routes before api_bp is registered
 
     app.register_blueprint(api_bp)
     auth.init_app(app)
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     holidays.init_app(app)
     notifications.init_app(app)
     admin.init_app(app)
+    authoring_init_app(app)
     client.init_app(app)
     errors.init_app(app)
     from . import authoring_import  # issue 8: /processes/import and POST /api/v1/processes/import

@@ -37,6 +37,7 @@ MENUS: dict[str, list[Item]] = {
                 Item("tasks.delegations", _l("ผู้ปฏิบัติหน้าที่แทน"))],
     "analyst": [Item("tasks.processes", _l("กระบวนงานและรุ่น"), ("tasks.process",)),
                 Item("tasks.instances", _l("รายการกระบวนงาน"), ("tasks.instance",)),
+                Item("authoring.new", _l("แก้ไขกระบวนงาน"), ("authoring.edit",)),
                 Item("authoring_import.upload", _l("นำเข้าแผนภาพ"), ("authoring_import.result",))],
     "supervisor": [Item("tasks.instances", _l("ติดตามกระบวนงาน"), ("tasks.instance",))],
     "admin": [Item("admin.users", _l("ผู้ใช้งาน"), ("admin.user", "admin.new_user")),

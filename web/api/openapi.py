@@ -248,3 +248,53 @@ OPENAPI: dict[str, Any] = {
                                   "responses": {"200": {"description": "OpenAPI 3"}}}},
     },
 }
+
+# --- the analyst's editor (issue 8): drafts kept on the server, checking, publishing a draft ---------
+DRAFT_ID = {"name": "draft_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT}}
+_DRAFT_BODY = {"type": "object", "required": ["xml"], "properties": {
+    "xml": {"type": "string", "description": "BPMN XML (at most 5 MB); it may hold problems"},
+    "forms": {"type": "object", "description": "form path (<key>/<name>.json) -> JSON Schema, edited beside "
+                                               "the diagram; they stand in for files of the forms folder"},
+    "note": {"type": "string", "maxLength": 500}}}
+OPENAPI["components"]["schemas"].update({
+    "DraftSummary": {"type": "object", "required": ["id", "key", "author", "saved_at", "note"], "properties": {
+        "id": {"type": "integer"}, "key": {"type": "string"}, "author": {"type": "string"}, "saved_at": TIME,
+        "note": {"type": "string"}}},
+    "Draft": {"allOf": [_ref("DraftSummary"), {"type": "object", "properties": {
+        "xml": {"type": "string"}, "forms": {"type": "object"}}}]},
+    "Problems": {"type": "object", "required": ["problems"], "properties": {"problems": {
+        "type": "array", "description": "empty: the draft would publish",
+        "items": {"type": "object", "required": ["element", "line", "message"], "properties": {
+            "element": {"type": "string", "nullable": True}, "line": {"type": "integer", "nullable": True},
+            "message": {"type": "string"}}}}}},
+})
+OPENAPI["paths"].update({
+    "/processes/{key}/drafts": {
+        "get": {"summary": "Drafts of a procedure, newest first (analysts)", "parameters": [KEY],
+                "responses": {"200": _json({"type": "array", "items": _ref("DraftSummary")}, "drafts"),
+                              **_errors(401, 403)}},
+        "post": {"summary": "Save a draft (analysts); it may hold problems", "parameters": [KEY],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": _DRAFT_BODY}}},
+                 "responses": {"201": _json({"type": "object", "properties": {"id": {"type": "integer"}}}, "saved"),
+                               **_errors(400, 401, 403, 422, 503)}}},
+    "/processes/{key}/drafts/{draft_id}": {"get": {
+        "summary": "One draft with its XML and forms (analysts)", "parameters": [KEY, DRAFT_ID],
+        "responses": {"200": _json(_ref("Draft"), "draft"), **_errors(401, 403, 404)}}},
+    "/processes/{key}/validate": {"post": {
+        "summary": "Check a draft as publishing would (analysts): every problem with its element and line",
+        "parameters": [KEY], "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "oneOf": [_DRAFT_BODY, {"type": "object", "required": ["draft"], "properties": {
+                "draft": {"type": "integer", "description": "a saved draft's id"}}}]}}}},
+        "responses": {"200": _json(_ref("Problems"), "problems (empty: publishable)"),
+                      **_errors(400, 401, 403, 404)}}},
+    "/processes/{key}/drafts/{draft_id}/publish": {"post": {
+        "summary": "Publish a draft as a new version with its forms (analysts); refused while it has problems; "
+                   "written to the audit trail", "parameters": [KEY, DRAFT_ID],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "note": {"type": "string", "maxLength": 500}}}}}},
+        "responses": {"201": _json({"type": "object", "properties": {
+            "key": {"type": "string"}, "version": {"type": "integer"}, "created": {"type": "boolean"}}}, "published"),
+                      "200": {"description": "identical to the latest version: no new one"},
+                      **_errors(400, 401, 403, 404, 422, 503)}}},
+})

@@ -1,6 +1,6 @@
-"""process_drafts: diagrams saved (or imported) but not published, many per procedure
+"""editor: drafts of procedures kept on the server (key, author, when, note, XML, forms)
 
-Revision ID: 0013
+Revision ID: 0013_process_drafts
 Revises: 0009
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
+revision = "0013_process_drafts"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
@@ -20,11 +20,11 @@ def upgrade() -> None:
         "process_drafts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("author", sa.String(length=64), nullable=False),
+        sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
         sa.Column("xml", sa.Text(), nullable=False),
         sa.Column("forms", sa.JSON(), nullable=False),
-        sa.Column("author", sa.String(length=64), nullable=False),
-        sa.Column("note", sa.String(length=1000), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("process_drafts", schema=None) as batch_op:
