@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, true
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -35,6 +35,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A school user belongs to one school: they see and complete only that school's rounds.
     school: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))  # for notices by e-mail (engine.notify.mail)
 
 
 class School(Base):
@@ -316,6 +317,8 @@ class Notification(Base):
     due_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
+    # False: the person chose not to see this kind in-app (the row still marks the notice as made).
+    shown: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 # --- people and access (admin): lanes as data, the audit trail, passwords to change ----------------
@@ -367,3 +370,40 @@ class UserLane(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     lane: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+# --- notices by e-mail (issue 10): each person's choices, the outbox the polling job sends ---------
+
+
+class NotificationChoice(Base):
+    """What one person receives of one kind (new, returned, due_soon, overdue, digest): in-app, e-mail.
+    No row: the defaults of engine.notify.preferences."""
+
+    __tablename__ = "notification_choices"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(default=True)
+    email: Mapped[bool] = mapped_column(default=True)
+
+
+class MailOut(Base):
+    """One e-mail to send, unique by `key` (a notice's or a day's digest), so that it is queued once
+    however many workers poll; claimed (status sending) before it is sent, so it is sent at most once."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_status_next", "status", "next_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(String(500))
