@@ -31,7 +31,7 @@ class Settings:
     sender: str = ""
     starttls: bool = True
     ssl: bool = False
-    base_url: str = "http://localhost:8000"
+    base_url: str = "http://localhost:5000"
     digest_hour: int = 7
 
     @property
