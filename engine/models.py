@@ -36,6 +36,8 @@ class User(Base):
     # A school user belongs to one school: they see and complete only that school's rounds.
     school: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(254))  # for notices by e-mail (engine.notify.mail)
+    # What they receive: kind -> [in-app, e-mail] (engine.notify.preferences); None: the defaults.
+    notify: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class School(Base):
@@ -317,7 +319,6 @@ class Notification(Base):
     due_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
-    # False: the person chose not to see this kind in-app (the row still marks the notice as made).
     shown: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
@@ -372,28 +373,13 @@ class UserLane(Base):
     lane: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
-# --- notices by e-mail (issue 10): each person's choices, the outbox the polling job sends ---------
 
-
-class NotificationChoice(Base):
-    """What one person receives of one kind (new, returned, due_soon, overdue, digest): in-app, e-mail.
-    No row: the defaults of engine.notify.preferences."""
-
-    __tablename__ = "notification_choices"
-
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
-    in_app: Mapped[bool] = mapped_column(default=True)
-    email: Mapped[bool] = mapped_column(default=True)
-
-
+# --- notices by e-mail (issue 10): the outbox the polling job sends (engine.notify.outbox) -----------
 class MailOut(Base):
-    """One e-mail to send, unique by `key` (a notice's or a day's digest), so that it is queued once
-    however many workers poll; claimed (status sending) before it is sent, so it is sent at most once."""
+    """One e-mail to send, unique by `key` (a notice's, a day's digest): queued once; claimed before it is sent."""
 
     __tablename__ = "mail_outbox"
     __table_args__ = (Index("ix_mail_outbox_status_next", "status", "next_at"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     username: Mapped[str] = mapped_column(String(64))

@@ -1,8 +1,8 @@
 """What each person receives, per kind of notice, in-app and by e-mail; and their e-mail address.
 
-No row in notification_choices means the defaults: everything in-app, and by e-mail once the office has
-set up an SMTP server and the person has an address. The digest is by e-mail only (it lists tasks, it is
-not about one task).
+Kept in users.notify as {kind: [in_app, email]}; None (or a kind missing) means the defaults: everything
+in-app, and by e-mail once the office has set up an SMTP server and the person has an address. The digest
+is by e-mail only (it lists tasks, it is not about one task).
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import KhantonError, NotFound
-from ..models import NotificationChoice, User
+from ..models import User
 
 NEW, RETURNED, DUE_SOON, OVERDUE, DIGEST = "new", "returned", "due_soon", "overdue", "digest"
 KINDS = (NEW, RETURNED, DUE_SOON, OVERDUE, DIGEST)
@@ -41,24 +42,34 @@ def of(session: Session, username: str) -> dict[str, Choice]:
     return {kind: choice for (_user, kind), choice in of_people(session, [username]).items()}
 
 
+def _kept(kind: str, value: Any) -> Choice:
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, bool) for v in value):
+        return Choice(kind, value[0] and kind not in EMAIL_ONLY, value[1])
+    return default(kind)
+
+
 def of_people(session: Session, usernames: Iterable[str]) -> dict[tuple[str, str], Choice]:
     wanted = sorted(set(usernames))
     found = {(u, k): default(k) for u in wanted for k in KINDS}
     if wanted:
-        for row in session.scalars(select(NotificationChoice).where(NotificationChoice.username.in_(wanted))):
-            if row.kind in KINDS:
-                found[(row.username, row.kind)] = Choice(row.kind, row.in_app and row.kind not in EMAIL_ONLY,
-                                                         row.email)
+        for username, kept in session.execute(select(User.username, User.notify).where(User.username.in_(wanted))):
+            if isinstance(kept, dict):
+                found.update({(username, k): _kept(k, kept.get(k)) for k in KINDS})
     return found
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"ไม่พบผู้ใช้ {username}")
+    return user
 
 
 def save(session: Session, username: str, chosen: Mapping[str, tuple[bool, bool]]) -> None:
     """Keep this person's choices: kind -> (in_app, email); kinds not named are neither."""
-    session.execute(delete(NotificationChoice).where(NotificationChoice.username == username))
-    for kind in KINDS:
-        in_app, email = chosen.get(kind, (False, False))
-        session.add(NotificationChoice(username=username, kind=kind, in_app=in_app and kind not in EMAIL_ONLY,
-                                       email=email))
+    _user(session, username).notify = {
+        kind: [bool(chosen.get(kind, (False, False))[0]) and kind not in EMAIL_ONLY,
+               bool(chosen.get(kind, (False, False))[1])] for kind in KINDS}
 
 
 def checked_email(address: str) -> str | None:
@@ -81,8 +92,5 @@ def email_of(session: Session, username: str) -> str | None:
 def set_email(session: Session, username: str, address: str) -> str | None:
     """Set (or, with an empty string, clear) a person's address; refused in Thai if it is not one."""
     kept = checked_email(address)
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"ไม่พบผู้ใช้ {username}")
-    user.email = kept
+    _user(session, username).email = kept
     return kept

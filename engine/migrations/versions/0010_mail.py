@@ -1,4 +1,4 @@
-"""mail: users' e-mail addresses, notices hidden in-app by choice, each person's choices, the outbox
+"""mail: users' e-mail addresses, notices hidden in-app by choice, each person's choices (users.notify), the outbox
 
 Revision ID: 0010_mail
 Revises: 0009
@@ -18,16 +18,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(length=254), nullable=True))
+        batch_op.add_column(sa.Column("notify", sa.JSON(), nullable=True))
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("shown", sa.Boolean(), server_default=sa.true(), nullable=False))
-    op.create_table(
-        "notification_choices",
-        sa.Column("username", sa.String(length=64), nullable=False),
-        sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("in_app", sa.Boolean(), nullable=False),
-        sa.Column("email", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("username", "kind"),
-    )
     op.create_table(
         "mail_outbox",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,8 +47,8 @@ def downgrade() -> None:
     with op.batch_alter_table("mail_outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_mail_outbox_status_next")
     op.drop_table("mail_outbox")
-    op.drop_table("notification_choices")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_column("shown")
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("notify")
         batch_op.drop_column("email")
