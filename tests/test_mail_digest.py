@@ -67,3 +67,33 @@ def test_the_digest_goes_once_a_day_from_the_hour(world: World, mail_env: Inbox)
         ["digest:officer:2026-12-03", "digest:officer:2026-12-04"]
     with world.khanton.db.transaction(read_only=True) as session:
         assert preferences.of(session, "officer2")["digest"].email is False
+
+
+def test_three_workers_at_once_queue_one_digest_each(any_world: World, mail_env: Inbox) -> None:
+    """Three processes (each its own connections, no shared memory) poll at the same moment after the hour."""
+    import threading
+
+    from engine.db import Database
+
+    _set(any_world, "officer", "somchai@tak1.example", new=(True, False))
+    with time_machine.travel(THU_0600, tick=False) as clock:
+        start(any_world)
+        clock.move_to(THU_0705)
+        databases = [Database(any_world.khanton.db.url) for _ in range(3)]
+        barrier = threading.Barrier(3)
+
+        def work(db: Database) -> None:
+            barrier.wait()
+            Poller(db)()
+
+        threads = [threading.Thread(target=work, args=(db,)) for db in databases]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for db in databases:  # whoever lost a race queues nothing more on its next poll
+            job._digests_done.clear()  # noqa: SLF001
+            Poller(db)()
+            db.dispose()
+    assert len(mail_env.to("somchai@tak1.example")) == 1
+    assert [k for k, status, _n in _outbox(any_world)] == ["digest:officer:2026-12-03"]
