@@ -12,9 +12,11 @@ from werkzeug.wrappers import Response
 
 from engine.errors import KhantonError
 from engine.notify import inbox, mail, preferences
+from engine.people.audit import Who
 
 from . import engine
 from .auth import current_actor
+from .client import address as client_address
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -67,7 +69,7 @@ def save_choices() -> Response | tuple[str, int]:
     address = request.form.get("address", "")[:1000]
     try:
         with engine().db.transaction() as session:
-            preferences.set_email(session, username, address)
+            preferences.set_email(session, username, address, Who(username, client_address()))
             preferences.save(session, username, chosen)
     except KhantonError as err:
         shown = {kind: preferences.Choice(kind, a and kind not in preferences.EMAIL_ONLY, b)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import KhantonError, NotFound
 from ..models import User
+from ..people import audit
 
 NEW, RETURNED, DUE_SOON, OVERDUE, DIGEST = "new", "returned", "due_soon", "overdue", "digest"
 KINDS = (NEW, RETURNED, DUE_SOON, OVERDUE, DIGEST)
@@ -89,8 +90,12 @@ def email_of(session: Session, username: str) -> str | None:
     return session.scalar(select(User.email).where(User.username == username))
 
 
-def set_email(session: Session, username: str, address: str) -> str | None:
-    """Set (or, with an empty string, clear) a person's address; refused in Thai if it is not one."""
+def set_email(session: Session, username: str, address: str, who: audit.Who | None = None) -> str | None:
+    """Set (or, with an empty string, clear) a person's address; refused in Thai if it is not one. A change
+    made by `who` goes on the audit trail (user_changed, email: [before, after])."""
     kept = checked_email(address)
-    _user(session, username).email = kept
+    user = _user(session, username)
+    if who is not None and user.email != kept:
+        audit.record(session, who, "user_changed", username, email=[user.email, kept])
+    user.email = kept
     return kept

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.notify import preferences
+from engine.people import audit
 from tests.conftest import World
 
 from .conftest import PASSWORD
@@ -33,6 +34,11 @@ def test_the_admin_sets_and_clears_a_persons_address(web: World, page_as: Any) -
     assert 'value="somchai@tak1.go.th"' in admin.html and _kept(web, "officer")[0] == "somchai@tak1.go.th"
     assert admin.post("/admin/users/officer", {**form, "email": ""}).status_code == 302
     assert _kept(web, "officer")[0] is None
+    with web.khanton.db.transaction(read_only=True) as session:
+        entries, _count = audit.page(session, target="officer")
+    changes = [e.detail["email"] for e in entries if "email" in e.detail]
+    assert changes == [["somchai@tak1.go.th", None], [None, "somchai@tak1.go.th"]]  # newest first
+    assert all(e.actor == "keeper" for e in entries if "email" in e.detail)
     admin.get("/admin/users/new")
     refused = admin.post("/admin/users/new", {"username": "kanda", "display_name": "นางกานดา ใจงาม",
                                               "roles": ["officer"], "lanes": ["plan_officer"], "email": "kanda@"})

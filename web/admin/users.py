@@ -32,7 +32,7 @@ def _submitted() -> dict[str, Any]:
 
 def _keep_email(username: str, address: str) -> None:
     with engine().db.transaction() as session:
-        preferences.set_email(session, username, address)
+        preferences.set_email(session, username, address, who())
 
 
 @bp.get("/users")
