@@ -240,3 +240,12 @@ def test_the_mail_test_command_says_when_the_password_is_refused(mail_on: Inbox,
     finally:
         strict.stop()
     assert "ไม่ยอมรับชื่อผู้ใช้หรือรหัสผ่าน" in capsys.readouterr().err
+
+
+def test_a_subject_with_line_breaks_is_one_line_and_settings_fall_back_to_defaults() -> None:
+    built = mail.message(mail.Settings(host="x"), mail.Letter("a@tak1.example", "งาน\r\nBcc: x@y.z  ใหม่", "ทดสอบ"))
+    assert built["Subject"] == "งาน Bcc: x@y.z ใหม่" and built["Bcc"] is None
+    odd = mail.settings({"KHANTON_SMTP_HOST": " smtp.tak1.example ", "KHANTON_SMTP_PORT": "99999",
+                         "KHANTON_DIGEST_HOUR": "25", "KHANTON_SMTP_SSL": "yes"})
+    assert (odd.host, odd.port, odd.digest_hour, odd.ssl, odd.starttls) == ("smtp.tak1.example", 465, 7, True, False)
+    assert not mail.settings({}).enabled

@@ -97,7 +97,7 @@ def message(config: Settings, letter: Letter) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = formataddr(("ขั้นตอน Khanton", config.sender))
     mail["To"] = letter.to
-    mail["Subject"] = letter.subject
+    mail["Subject"] = " ".join(letter.subject.split())  # a task's name may hold line breaks: one line
     mail["Message-ID"] = make_msgid(domain=config.sender.rpartition("@")[2] or "localhost")
     mail.set_content(letter.body, charset="utf-8")
     return mail
@@ -145,6 +145,8 @@ def _send_one(server: smtplib.SMTP, config: Settings, letter: Letter) -> Outcome
         return Outcome(False, f"เซิร์ฟเวอร์ไม่รับที่อยู่ผู้ส่ง {config.sender} (KHANTON_SMTP_FROM)")
     except (OSError, smtplib.SMTPException) as err:
         return Outcome(False, f"ส่งไม่สำเร็จ: {err}")
+    except ValueError as err:  # a header the e-mail package refuses: trying again would not help
+        return Outcome(False, f"สร้างอีเมลไม่ได้: {err}", retry=False)
     return Outcome(True)
 
 

@@ -100,6 +100,9 @@ def send_due(db: Database, config: mail.Settings, worker: str, now: datetime | N
         outcomes = mail.send(config, [letter for _id, letter, _n in claimed])
     except mail.MailFailure as err:
         outcomes = [mail.Outcome(False, err.message)] * len(claimed)
+    except Exception as err:  # noqa: BLE001 - whatever went wrong, the claimed letters get an outcome
+        log.exception("sending mail failed unexpectedly")
+        outcomes = [mail.Outcome(False, f"ส่งไม่สำเร็จ: {err}")] * len(claimed)
     sent = 0
     with db.transaction() as session:
         for (row_id, letter, attempts), outcome in zip(claimed, outcomes, strict=True):
