@@ -68,8 +68,10 @@ def _halt(session: Session, instance: Instance, halted: Halted, actor: str, writ
     _set(instance, "status", ERROR, written_later)
     rows = ready if ready is not None else session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "ready"))
-    for row in list(rows):
+    cancelled = list(rows)
+    for row in cancelled:
         row.status = "cancelled"
+    drafts.discard(session, *(row.id for row in cancelled))
     if ready is not None:
         ready.clear()
     session.add(Event(instance_id=instance.id, actor=actor, kind="error", task_spec=halted.element,
@@ -114,12 +116,14 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
     rows: Sequence[HumanTask] = [] if new else session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "ready")).all()
     known = {row.spiff_task_id for row in rows}
-    still = []
+    still, cancelled = [], []
     for row in rows:
         if row.spiff_task_id not in ready:
             row.status = "cancelled"
+            cancelled.append(row.id)
         else:
             still.append(row)
+    drafts.discard(session, *cancelled)  # a round taken away (a deadline, a closed round) keeps no draft
     now = now or utcnow()
     added = [(spiff_id, task, _task_meta(version, task) or {}) for spiff_id, task in ready.items()
              if spiff_id not in known]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from engine.service import Khanton
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "pass-1234"  # every test user's, in worlds copied from the template
 POSTGRES_ADMIN_URL = os.environ.get("KHANTON_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -133,16 +136,39 @@ class World:
         self.khanton = make_khanton(url, processes_dir, forms_dir)
         if load:
             self.khanton.load_directory()
-        self.app: Flask = create_app({"TESTING": True, "DATABASE_URL": url,
-                                      "PROCESSES_DIR": self.khanton.processes_dir,
-                                      "FORMS_DIR": self.khanton.forms_dir})
-        self.app.extensions["khanton"] = self.khanton
+        self._make_app(url)
         self.tokens: dict[str, str] = {}
+        self.passwords_set = False
         for code, school_name, district in SCHOOLS:
             self.khanton.add_school(code, school_name, district)
         for name, (roles, lanes) in USERS.items():
             self.khanton.add_user(name, roles, lanes, school=SCHOOL_OF.get(name))
             self.tokens[name] = self.khanton.issue_token(name)
+
+    @classmethod
+    def copied(cls, template: WorldTemplate, path: Path) -> World:
+        """A world on a copy of the template's SQLite file: the same procedures, schools, users,
+        passwords and tokens, without publishing 18 procedures and hashing 12 passwords again."""
+        shutil.copyfile(template.path, path)
+        world = cls.__new__(cls)
+        url = f"sqlite:///{path}"
+        world.khanton = Khanton(url, ROOT / "processes", ROOT / "forms")
+        world._make_app(url)
+        world.tokens = dict(template.tokens)
+        world.passwords_set = True
+        return world
+
+    def _make_app(self, url: str) -> None:
+        self.app: Flask = create_app({"TESTING": True, "DATABASE_URL": url,
+                                      "PROCESSES_DIR": self.khanton.processes_dir,
+                                      "FORMS_DIR": self.khanton.forms_dir})
+        self.app.extensions["khanton"] = self.khanton
+
+    def set_passwords(self) -> None:
+        if not self.passwords_set:
+            for name in USERS:
+                self.khanton.set_password(name, PASSWORD)
+            self.passwords_set = True
 
     def api(self, user: str) -> Api:
         return Api(self.app.test_client(), self.tokens[user])
@@ -151,9 +177,28 @@ class World:
         self.khanton.db.dispose()
 
 
+class WorldTemplate:
+    """A world built once per test session, on a SQLite file that each `world` copies."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "template.db"
+        world = World(f"sqlite:///{self.path}")
+        world.set_passwords()
+        self.tokens = dict(world.tokens)
+        world.close()
+        conn = sqlite3.connect(self.path)  # everything in the main file: nothing left in the WAL to copy
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> WorldTemplate:
+    return WorldTemplate(tmp_path_factory.mktemp("template"))
+
+
 @pytest.fixture
-def world(sqlite_url: str) -> Iterator[World]:
-    w = World(sqlite_url)
+def world(world_template: WorldTemplate, tmp_path: Path) -> Iterator[World]:
+    w = World.copied(world_template, tmp_path / "khanton.db")
     yield w
     w.close()
 

@@ -68,6 +68,33 @@ def test_column_functions_are_written_out_for_the_restricted_evaluator() -> None
         "sum([each_line.get('amount') or 0 for each_line in lines]) - spent")
 
 
+SPLIT = json.loads((Path(__file__).parent / "data" / "figures" / "forms" / "categories-demo" / "split.json")
+                   .read_text(encoding="utf-8"))
+
+
+def test_a_total_per_category_adds_only_the_rows_of_its_category() -> None:
+    assert computed.expand("sum_where(lines.amount, lines.kind, kind)") == (
+        "sum([each_line.get('amount') or 0 for each_line in lines if each_line.get('kind') == kind])")
+    data: dict[str, Any] = {
+        "lines": [{"budget_category": "งบลงทุน", "amount": 100.25}, {"budget_category": "งบดำเนินงาน", "amount": 7},
+                  {"budget_category": "งบลงทุน", "amount": 0.5}],
+        "category_totals": [{"budget_category": "งบดำเนินงาน"}, {"budget_category": "งบลงทุน"}]}
+    computed.fill(SPLIT, data, {})
+    assert [row["amount"] for row in data["category_totals"]] == [7.0, 100.75]
+    data["category_totals"][1]["amount"] = 100.25
+    [refusal] = computed.refusals(SPLIT, data, {})
+    assert refusal.field == "category_totals.1.amount" and "100.75" in refusal.message
+
+
+def test_a_total_per_category_must_name_one_table() -> None:
+    # Columns of two tables cannot be paired row by row: left unexpanded, the check names the function.
+    with pytest.raises(ValueError, match="sum_where"):
+        check_schema({"type": "object", "properties": {
+            "a": {"type": "array", "items": {"type": "object", "properties": {"x": {"type": "number"}}}},
+            "b": {"type": "array", "items": {"type": "object", "properties": {"y": {"type": "string"}}}},
+            "total": {"type": "number", "x-computed": "sum_where(a.x, b.y, 'k')"}}}, "x/y.json")
+
+
 @pytest.mark.parametrize(("rule", "why"), [
     ({"type": "number", "x-computed": "__import__('os').system('x')"}, "ไม่อนุญาต"),
     ({"type": "number", "x-computed": "open('/etc/passwd')"}, "ไม่อนุญาต"),

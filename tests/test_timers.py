@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from engine.models import HumanTask, Instance, Timer
+from engine.models import Draft, HumanTask, Instance, Timer
 from engine.time.firing import Poller, fire_due
 from tests.conftest import World
 
@@ -90,6 +90,8 @@ def test_a_deadline_passing_escalates_to_the_head_once(any_world: World, clock: 
     world = any_world
     instance = start(world)
     task_id = ready(world, instance["id"])[0]["id"]
+    saved = world.api("officer").put(f"/tasks/{task_id}/draft", json={"data": {"note": "ยังไม่เสร็จ"}})
+    assert saved.status_code == 200, saved.get_json()
     clock.shift(timedelta(days=10, minutes=1))  # both the reminder and the deadline are due
     assert fire_due(world.khanton.db) >= 1  # one firing runs the instance: both due timers fire in it
     assert fire_due(world.khanton.db) == 0
@@ -98,6 +100,8 @@ def test_a_deadline_passing_escalates_to_the_head_once(any_world: World, clock: 
     assert [(t["name"], t["lane"]) for t in tasks] == [("หัวหน้ากลุ่มติดตามงานที่เกินกำหนด", "plan_head")]
     late = world.api("officer").post(f"/tasks/{task_id}/complete", json={"data": {}})
     assert late.status_code == 409  # the deadline took the task away
+    with world.khanton.db.transaction(read_only=True) as session:  # the round taken away keeps no draft
+        assert session.scalar(select(func.count()).select_from(Draft).where(Draft.task_id == task_id)) == 0
     kinds = [e["kind"] for e in timeline(world, instance["id"])]
     assert kinds.count("timer") == 2
     assert pending(world, instance["id"]) == []

@@ -84,6 +84,7 @@ def test_an_api_completion_reads_each_row_once_and_writes_the_instance_once(any_
     assert counted.matching(r"SELECT .*\sFROM process_versions") == []  # compiled once, at the start
     assert len(counted.matching(r"SELECT .*\sFROM instances")) == 1
     assert len(counted.matching(r"SELECT users\.id")) == 1  # token and user in one statement
+    assert len(counted.matching(r"SELECT .*\sFROM lanes")) == 1  # once per unit of work, for every caller
     # 9 when this was written; since then the person's lanes (user_lanes), the office's outside lanes (lanes),
     # the names and schools the answer shows each cost a statement: a ceiling that catches the next one.
     assert len(counted.statements) <= 14, counted.statements
@@ -138,6 +139,8 @@ def test_the_task_page_is_one_unit_of_work_in_at_most_two_transactions(world: Wo
     assert shown.status_code == 200
     assert instance["ready_tasks"][0]["name"] in page.html and 'name="csrf_token"' in page.html
     assert counted.transactions <= 2, counted.transactions
+    # The actor, the case file and the header's counts each need the lanes: read once for all of them.
+    assert len(counted.matching(r"SELECT .*\sFROM lanes")) == 1, counted.matching(r"SELECT .*\sFROM lanes")
 
 
 def test_a_failed_write_in_a_request_leaves_the_next_request_a_clean_session(world: World) -> None:

@@ -1,7 +1,8 @@
 """Figures a form computes (`x-computed`) and ceilings it keeps (`x-at-most`), on number fields.
 
 An expression sees the instance's earlier data, the form's own data and, for a field inside a table
-row, that row's fields; `sum(lines.amount)` is the total of a table column (also min, max, len). It
+row, that row's fields; `sum(lines.amount)` is the total of a table column (also min, max, len), and
+`sum_where(lines.amount, lines.category, category)` the total of the rows whose category is the given one. It
 runs in the same restricted evaluator as the diagrams' conditions, with the same check at publish
 time. The server is the one that counts: a missing figure is filled in, a different one refused.
 """
@@ -19,6 +20,7 @@ from ..expressions import ExpressionRefused, check_expression, evaluate
 
 COMPUTED, AT_MOST = "x-computed", "x-at-most"
 _COLUMN_FUNCTIONS = {"sum", "min", "max", "len"}
+SUM_WHERE = "sum_where"
 _ROW = "each_line"  # the comprehension's name for one table row; a plain name the safety check accepts
 CENT = Decimal("0.01")
 
@@ -40,20 +42,43 @@ class Rule:
         return f"{self.table}[].{self.key}" if self.table else self.key
 
 
+def _cell(column: str) -> ast.expr:
+    """each_line.get('amount') or 0"""
+    return ast.BoolOp(op=ast.Or(), values=[
+        ast.Call(func=ast.Attribute(value=ast.Name(id=_ROW, ctx=ast.Load()), attr="get", ctx=ast.Load()),
+                 args=[ast.Constant(column)], keywords=[]),
+        ast.Constant(0)])
+
+
+def _table_column(node: ast.expr) -> tuple[str, str] | None:
+    """("lines", "amount") for `lines.amount`, else None."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id, node.attr
+    return None
+
+
 class _Columns(ast.NodeTransformer):
-    """sum(lines.amount) -> sum([each_line.get('amount') or 0 for each_line in lines])."""
+    """sum(lines.amount) -> sum([each_line.get('amount') or 0 for each_line in lines]);
+    sum_where(lines.amount, lines.category, c) -> the same sum over the rows whose category equals c."""
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == SUM_WHERE and len(node.args) == 3:
+            total, key = _table_column(node.args[0]), _table_column(node.args[1])
+            if total is None or key is None or total[0] != key[0]:
+                return node  # left as written: the safety check refuses the unknown function, naming it
+            row_key = ast.Call(func=ast.Attribute(value=ast.Name(id=_ROW, ctx=ast.Load()), attr="get",
+                                                  ctx=ast.Load()), args=[ast.Constant(key[1])], keywords=[])
+            matches = ast.Compare(left=row_key, ops=[ast.Eq()], comparators=[node.args[2]])
+            return ast.Call(func=ast.Name(id="sum", ctx=ast.Load()), keywords=[], args=[ast.ListComp(
+                elt=_cell(total[1]), generators=[ast.comprehension(
+                    target=ast.Name(id=_ROW, ctx=ast.Store()), iter=ast.Name(id=total[0], ctx=ast.Load()),
+                    ifs=[matches], is_async=0)])])
         if (isinstance(node.func, ast.Name) and node.func.id in _COLUMN_FUNCTIONS and len(node.args) == 1
                 and isinstance(node.args[0], ast.Attribute) and isinstance(node.args[0].value, ast.Name)):
             column = node.args[0]
             assert isinstance(column.value, ast.Name)
-            cell = ast.BoolOp(op=ast.Or(), values=[
-                ast.Call(func=ast.Attribute(value=ast.Name(id=_ROW, ctx=ast.Load()), attr="get", ctx=ast.Load()),
-                         args=[ast.Constant(column.attr)], keywords=[]),
-                ast.Constant(0)])
-            node.args = [ast.ListComp(elt=cell, generators=[ast.comprehension(
+            node.args = [ast.ListComp(elt=_cell(column.attr), generators=[ast.comprehension(
                 target=ast.Name(id=_ROW, ctx=ast.Store()), iter=ast.Name(id=column.value.id, ctx=ast.Load()),
                 ifs=[], is_async=0)])]
         return node

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,14 +33,29 @@ def _seed() -> dict[str, LaneInfo]:
     return {key: LaneInfo(key, name, key in OUTSIDE_BODIES) for key, name in LANES.items()}
 
 
+# Lanes are read once per unit of work (its Session.info), not per caller: one request checks the actor,
+# the assignments, the inbox and the case file, each needing them. They are never kept per process: an
+# admin may rename one at any moment. Writing a lane through this module forgets the session's copy.
+_READ = "khanton_lanes"
+
+
 def all_lanes(session: Session) -> list[LaneInfo]:
     """Every known lane: the seed's order first, then those added in the app, by key."""
-    lanes = _seed()
-    # Plain rows, not ORM objects: every request reads this (Actor.of, lane names).
-    for key, name, outside in session.execute(select(Lane.key, Lane.name, Lane.outside)):
-        lanes[key] = LaneInfo(key, name, outside)
-    seeded = [lanes.pop(key) for key in LANES]
-    return seeded + sorted(lanes.values(), key=lambda lane: lane.key)
+    read: tuple[LaneInfo, ...] | None = session.info.get(_READ)
+    if read is None:
+        lanes = _seed()
+        # Plain rows, not ORM objects: every request reads this (Actor.of, lane names).
+        for key, name, outside in session.execute(select(Lane.key, Lane.name, Lane.outside)):
+            lanes[key] = LaneInfo(key, name, outside)
+        seeded = [lanes.pop(key) for key in LANES]
+        read = session.info[_READ] = (*seeded, *sorted(lanes.values(), key=lambda lane: lane.key))
+        if not event.contains(session, "after_rollback", _forget):  # a rolled-back write is not kept
+            event.listen(session, "after_rollback", _forget)
+    return list(read)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_READ, None)
 
 
 def names(session: Session) -> dict[str, str]:
@@ -49,10 +64,7 @@ def names(session: Session) -> dict[str, str]:
 
 
 def outside_bodies(session: Session) -> frozenset[str]:
-    outside = dict.fromkeys(OUTSIDE_BODIES, True)
-    for key, is_outside in session.execute(select(Lane.key, Lane.outside)):
-        outside[key] = is_outside
-    return frozenset(key for key, is_outside in outside.items() if is_outside)
+    return frozenset(lane.key for lane in all_lanes(session) if lane.outside)
 
 
 def seed(session: Session) -> int:
@@ -65,6 +77,7 @@ def seed(session: Session) -> int:
                 session.add(Lane(key=lane.key, name=lane.name, outside=lane.outside))
         except IntegrityError:
             continue
+    _forget(session)
     return len(missing)
 
 
@@ -83,6 +96,7 @@ def add_lane(session: Session, key: str, name: str, outside: bool = False) -> La
         raise KhantonError(f"มี lane รหัส {key} อยู่แล้ว (เปลี่ยนชื่อที่แสดงได้ที่หน้า จัดการ lane)")
     session.add(Lane(key=key, name=name, outside=outside))
     session.flush()
+    _forget(session)
     return LaneInfo(key, name, outside)
 
 
@@ -98,4 +112,5 @@ def rename(session: Session, key: str, name: str) -> tuple[str, str]:
         session.add(row)
     row.name = name
     session.flush()
+    _forget(session)
     return known[key].name, name

@@ -72,6 +72,7 @@ def of(session: Session, task_id: str, username: str) -> Draft | None:
     return Draft(dict(row.data), row.saved_at) if row is not None else None
 
 
-def discard(session: Session, task_id: str) -> None:
-    """Every draft of a task (it was completed: the drafts would only mislead)."""
-    session.execute(delete(DraftRow).where(DraftRow.task_id == task_id))
+def discard(session: Session, *task_ids: str) -> None:
+    """Every draft of these tasks (completed or cancelled: the drafts would only mislead)."""
+    if task_ids:
+        session.execute(delete(DraftRow).where(DraftRow.task_id.in_(task_ids)))

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import USERS, World
+from tests.conftest import PASSWORD, World
 
-PASSWORD = "pass-1234"
+__all__ = ["PASSWORD"]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -47,8 +47,7 @@ class Page:
 
 @pytest.fixture
 def web(world: World) -> World:
-    for name in USERS:
-        world.khanton.set_password(name, PASSWORD)
+    world.set_passwords()
     return world
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from engine.signin import MAX_FAILURES
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, sign_in
 from tests.conftest import ROOT, USERS, World
 
 from .conftest import PASSWORD
@@ -66,12 +66,6 @@ def _page(browser: Any) -> Any:
     return browser.new_context(viewport=WIDE, locale="th-TH").new_page()
 
 
-def _sign_in(page: Any, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("ชื่อผู้ใช้").fill(username)
-    page.get_by_label("รหัสผ่าน").fill(password)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-
 
 def _menu(page: Any) -> Any:
     return page.get_by_role("navigation", name="เมนูหลัก")
@@ -81,7 +75,7 @@ def test_an_admin_adds_a_person_who_then_sets_their_own_password(server: tuple[s
                                                                   shots: Path) -> None:
     base, world = server
     admin = _page(browser)
-    _sign_in(admin, base, "admin_demo")
+    sign_in(admin, base, "admin_demo", wait=False)
     _menu(admin).get_by_role("link", name="ผู้ใช้งาน").click()
     admin.get_by_role("link", name="เพิ่มผู้ใช้").click()
     admin.get_by_label("ชื่อผู้ใช้ (ใช้ลงชื่อเข้าใช้").fill("kanda")
@@ -95,7 +89,7 @@ def test_an_admin_adds_a_person_who_then_sets_their_own_password(server: tuple[s
     assert world.khanton.actor("kanda").works_lanes >= {"plan_officer"}
 
     person = _page(browser)
-    _sign_in(person, base, "kanda", temporary)
+    sign_in(person, base, "kanda", temporary, wait=False)
     person.wait_for_url(base + "/account/password")
     assert "ตั้งรหัสผ่านของคุณเองก่อนใช้งาน" in person.locator("main").inner_text()
     person.get_by_label("รหัสผ่านปัจจุบัน").fill(temporary)
@@ -128,21 +122,21 @@ def test_a_lock_out_says_when_and_the_admin_unlocks_resets_revokes_and_deactivat
     base, world = server
     someone = _page(browser)
     for _ in range(MAX_FAILURES):
-        _sign_in(someone, base, "malee", "wrong-guess")
-    _sign_in(someone, base, "malee")
+        sign_in(someone, base, "malee", "wrong-guess", wait=False)
+    sign_in(someone, base, "malee", wait=False)
     message = someone.get_by_role("alert").inner_text()
     assert "ลงชื่อเข้าใช้ผิดหลายครั้งเกินไป กรุณาลองใหม่ได้ตั้งแต่" in message and " 25" in message
     someone.screenshot(path=str(shots / "login-locked.png"))
 
     admin = _page(browser)
-    _sign_in(admin, base, "admin_demo")
+    sign_in(admin, base, "admin_demo", wait=False)
     admin.goto(base + "/admin/users?q=malee")
     assert "ถูกล็อกถึง" in admin.locator("#users").inner_text()
     admin.get_by_role("link", name="malee").click()
     admin.screenshot(path=str(shots / "admin-user.png"), full_page=True)
     admin.get_by_role("button", name="ปลดล็อกบัญชี").click()
     assert "ปลดล็อกบัญชีแล้ว" in admin.locator(".flash-success").inner_text()
-    _sign_in(someone, base, "malee")
+    sign_in(someone, base, "malee", wait=False)
     someone.wait_for_url(base + "/")
 
     world.khanton.issue_token("malee", 30)
@@ -159,7 +153,7 @@ def test_a_lock_out_says_when_and_the_admin_unlocks_resets_revokes_and_deactivat
     admin.get_by_role("button", name="เปิดใช้งานบัญชีอีกครั้ง").click()
     admin.get_by_role("button", name="ตั้งรหัสผ่านใหม่").click()
     temporary = admin.locator("#temporary-password").inner_text()
-    _sign_in(someone, base, "malee", temporary)
+    sign_in(someone, base, "malee", temporary, wait=False)
     someone.wait_for_url(base + "/account/password")
 
 
@@ -167,7 +161,7 @@ def test_lanes_and_schools_are_managed_in_the_browser(server: tuple[str, World],
                                                       shots: Path) -> None:
     base, world = server
     admin = _page(browser)
-    _sign_in(admin, base, "admin_demo")
+    sign_in(admin, base, "admin_demo", wait=False)
     _menu(admin).get_by_role("link", name="lane").click()
     admin.get_by_label("ชื่อที่แสดงของ esa_board").fill("คณะกรรมการเขตพื้นที่การศึกษา")
     admin.locator("#lanes tr", has=admin.get_by_label("ชื่อที่แสดงของ esa_board")).get_by_role(
@@ -205,7 +199,7 @@ def test_each_role_sees_its_own_menu(server: tuple[str, World], browser: Any, us
                                      absent: list[str]) -> None:
     base, _ = server
     page = _page(browser)
-    _sign_in(page, base, user)
+    sign_in(page, base, user, wait=False)
     page.goto(base + "/account/password")
     links = [text.split("\n")[0].strip() for text in _menu(page).get_by_role("link").all_inner_texts()]
     # In this order, and nothing else (the inbox's link carries its count of waiting tasks).

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser import sign_in
 from tests.conftest import ROOT, USERS, World
 
 from .conftest import PASSWORD
@@ -107,19 +108,12 @@ def _no_csp_violations(browser: WatchedBrowser) -> Iterator[None]:
     assert browser.missing == [], "a page asked for something the app does not serve"
 
 
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("ชื่อผู้ใช้").fill(username)
-    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    page.wait_for_url(base + "/")
-
 
 def test_start_refuse_fill_table_and_next_task(server: tuple[str, World], browser: Any, shots: Path) -> None:
     base, world = server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "somchai")
+    sign_in(page, base, "somchai")
 
     # Start a budget transfer from the list of published procedures.
     page.get_by_role("link", name="เริ่มกระบวนงาน").first.click()
@@ -181,7 +175,7 @@ def test_start_refuse_fill_table_and_next_task(server: tuple[str, World], browse
     # The committee's secretary sees the next task, and goes step by step through the committee's.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "secretary")
+    sign_in(page, base, "secretary")
     page.screenshot(path=str(shots / "inbox.png"), full_page=True)
     # Typed markup is shown as text, never as markup.
     assert page.locator("tr", has_text="โอนเงินเหลือจ่าย ครั้งที่ 1 <ทดสอบ>").count() == 1
@@ -229,7 +223,7 @@ def test_phone_width_pages_read_without_sideways_scrolling(server: tuple[str, Wo
                                   world.khanton.actor("officer"))
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "officer")
+    sign_in(page, base, "officer")
     page.screenshot(path=str(shots / "inbox-phone.png"), full_page=True)
     for path in ("/", f"/tasks/{started['ready_tasks'][0]['id']}", f"/instances/{started['id']}", "/instances",
                  "/processes/budget-transfer", "/delegations"):

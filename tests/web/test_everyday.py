@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.browser import signed_in_page
 from tests.conftest import USERS, World
 from tests.drive import budget_transfer_at_study
 from web.i18n import current_fiscal_year
@@ -57,20 +57,11 @@ def _no_csp_violations(browser: WatchedBrowser) -> Iterator[None]:
     assert browser.missing == [], "a page asked for something the app does not serve"
 
 
-def _sign_in(browser: WatchedBrowser, base: str, username: str, width: int = 1280) -> Any:
-    page = browser.new_context(viewport={"width": width, "height": 800}, locale="th-TH").new_page()
-    page.goto(base + "/login")
-    page.get_by_label("ชื่อผู้ใช้").fill(username)
-    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    page.wait_for_url(base + "/")
-    return page
-
 
 def test_the_header_search_finds_by_part_of_a_word_and_only_what_one_may_see(
         server: tuple[str, World], browser: WatchedBrowser, shots: Path) -> None:  # noqa: F811
     base, _ = server
-    page = _sign_in(browser, base, "officer", 360)
+    page = signed_in_page(browser, base, "officer", 360)
     page.get_by_role("button", name="เมนู").click()
     page.get_by_role("searchbox", name="ค้นหากระบวนงาน").fill("อมแซมอาคาร")
     page.keyboard.press("Enter")
@@ -85,7 +76,7 @@ def test_the_header_search_finds_by_part_of_a_word_and_only_what_one_may_see(
     assert page.locator("#search-q-error").inner_text() == "พิมพ์คำค้นอย่างน้อย 2 ตัวอักษร"
     page.context.close()
     # A school's user does not see the office's budget work: no result, said plainly.
-    school = _sign_in(browser, base, "school")
+    school = signed_in_page(browser, base, "school")
     school.get_by_role("searchbox", name="ค้นหากระบวนงาน").fill("ซ่อมแซม")
     school.get_by_role("button", name="ค้นหา", exact=True).first.click()
     school.wait_for_url("**/search?q=*")
@@ -98,7 +89,7 @@ def test_a_wrongly_attached_document_is_removed_by_whoever_attached_it(
     base, _ = server
     letter = tmp_path / "หนังสือผิดฉบับ.pdf"
     letter.write_bytes(b"%PDF-1.4 the wrong letter")
-    page = _sign_in(browser, base, "officer")
+    page = signed_in_page(browser, base, "officer")
     page.locator("table.inbox tbody tr", has_text=REPAIR).get_by_role("link").first.click()
     page.locator("#attach-file").set_input_files(str(letter))
     page.get_by_role("button", name="แนบไฟล์").click()
@@ -115,7 +106,7 @@ def test_a_wrongly_attached_document_is_removed_by_whoever_attached_it(
 def test_starting_from_last_years_asks_for_this_years_title(server: tuple[str, World],
                                                             browser: WatchedBrowser) -> None:
     base, world = server
-    page = _sign_in(browser, base, "officer")
+    page = signed_in_page(browser, base, "officer")
     page.goto(base + "/processes/budget-transfer")
     page.get_by_role("link", name="โอนเปลี่ยนแปลงงบประมาณ ครั้งที่ 3 ปีที่แล้ว").click()
     title = page.get_by_label("ชื่อเรื่อง")
@@ -134,7 +125,7 @@ def test_starting_from_last_years_asks_for_this_years_title(server: tuple[str, W
 def test_a_long_text_counts_what_is_left_as_one_types(server: tuple[str, World], browser: WatchedBrowser) -> None:
     base, world = server
     study = budget_transfer_at_study(world)["ready_tasks"][0]  # the officer's study: a long text with a limit
-    page = _sign_in(browser, base, "officer", 360)
+    page = signed_in_page(browser, base, "officer", 360)
     page.goto(f"{base}/tasks/{study['id']}")
     summary = page.get_by_label("สรุปผลการใช้จ่ายงบประมาณ")
     counter = page.locator("#f-spending_summary-count")

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from engine.models import Draft, HumanTask, User, WebSession
+from tests.browser import sign_in, signed_in_page
 from tests.conftest import USERS, World
 from tests.drive import advance_to, attach_signed, data_for, scenario, start, user_for
 
@@ -25,7 +26,7 @@ from .conftest import PASSWORD
 
 # The browser, the screenshot folder and the CSP watch of tests/web/test_browser.py, shared as fixtures
 # (the tests below name them as parameters: F811).
-from .test_browser import _no_csp_violations, _sign_in, browser, shots  # noqa: F401
+from .test_browser import _no_csp_violations, browser, shots  # noqa: F401
 
 NAMES = {"officer": "นายสมชาย ใจดี", "committee": "นางสาวสุดา รักงาน", "head": "นายวิชัย หัวหน้า"}
 
@@ -47,12 +48,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     http.shutdown()
     world.close()
 
-
-def _page(chromium: Any, base: str, username: str, width: int = 1280) -> Any:
-    context = chromium.new_context(viewport={"width": width, "height": 900}, locale="th-TH")
-    page = context.new_page()
-    _sign_in(page, base, username)
-    return page
 
 
 def _ready(world: World, instance_id: str) -> dict[str, Any]:
@@ -77,7 +72,7 @@ def test_a_return_needs_a_reason_asks_first_and_stands_out_to_whom_it_returns(
     board = instance["ready_tasks"][0]
     api = world.api(user_for(board))
     attach_signed(api, api.get(f"/tasks/{board['id']}").get_json())  # the board's resolution, required
-    page = _page(browser, base, user_for(board))
+    page = signed_in_page(browser, base, user_for(board))
     page.goto(f"{base}/tasks/{board['id']}")
     page.get_by_label("ส่งกลับแก้ไข").check()
     page.get_by_label("มติที่ประชุมคณะกรรมการเขตพื้นที่การศึกษา (ครั้งที่ / วาระ)").fill("ครั้งที่ 9/2569 วาระ 4.1")
@@ -107,7 +102,7 @@ def test_a_return_needs_a_reason_asks_first_and_stands_out_to_whom_it_returns(
 
     # The committee's secretary sees it marked in the inbox, who and why, and the reason first on the task.
     back = _ready(world, instance["id"])
-    page = _page(browser, base, user_for(back))
+    page = signed_in_page(browser, base, user_for(back))
     row = page.locator("tr", has_text="โอนเงินเหลือจ่าย ครั้งที่ 3/2570")
     assert row.locator(".tag.returned").inner_text() == "ส่งกลับแก้ไข"
     assert NAMES["officer"] in row.inner_text() and reason in row.inner_text()
@@ -127,7 +122,7 @@ def test_a_return_needs_a_reason_asks_first_and_stands_out_to_whom_it_returns(
     assert world.api(user_for(back)).post(f"/tasks/{back['id']}/complete", json={"data": revised}).status_code == 200
     now = world.api("officer").get(f"/instances/{instance['id']}").get_json()
     again = advance_to(world, now, "board_approval")["ready_tasks"][0]  # signed again by the director first
-    page = _page(browser, base, user_for(again))
+    page = signed_in_page(browser, base, user_for(again))
     page.goto(f"{base}/tasks/{again['id']}")
     for choice in ("เห็นชอบ / อนุมัติ", "ส่งกลับแก้ไข", "ไม่เห็นชอบ"):
         assert not page.get_by_label(choice).is_checked()
@@ -149,7 +144,7 @@ def test_a_draft_is_kept_restored_and_gone_when_someone_else_completes_the_task(
                           "consider_leftover")
     task = instance["ready_tasks"][0]
     assert user_for(task) == "committee"
-    page = _page(browser, base, "committee")
+    page = signed_in_page(browser, base, "committee")
     page.goto(f"{base}/tasks/{task['id']}")
     page.get_by_label("เลขที่คำสั่งแต่งตั้งคณะกรรมการ").fill("412/2569")
     page.get_by_label("ลงวันที่คำสั่ง").fill("ยังไม่ทราบ")  # not a date yet: a draft keeps it as typed
@@ -159,7 +154,7 @@ def test_a_draft_is_kept_restored_and_gone_when_someone_else_completes_the_task(
     assert world.khanton.task(task["id"], world.khanton.actor("supervisor"))["status"] == "ready"
     # Away and back: the values are there, from the server.
     page.context.clear_cookies()
-    _sign_in(page, base, "committee")
+    sign_in(page, base, "committee")
     page.goto(f"{base}/tasks/{task['id']}")
     assert page.get_by_label("เลขที่คำสั่งแต่งตั้งคณะกรรมการ").input_value() == "412/2569"
     assert page.get_by_label("ลงวันที่คำสั่ง").input_value() == "ยังไม่ทราบ"
@@ -184,7 +179,7 @@ def test_a_form_sent_after_the_session_expired_comes_back_with_every_value(
     started = start(world, "budget-transfer", {"fiscal_year": 2570, "title": "หมดเวลากลางคัน"})
     instance = advance_to(world, started, "consider_leftover")
     task = instance["ready_tasks"][0]
-    page = _page(browser, base, "committee")
+    page = signed_in_page(browser, base, "committee")
     page.goto(f"{base}/tasks/{task['id']}")
     page.get_by_label("เลขที่คำสั่งแต่งตั้งคณะกรรมการ").fill("413/2569")
     page.get_by_label("ลงวันที่คำสั่ง").fill("1/10/2569")
@@ -218,7 +213,7 @@ def test_a_session_ends_after_the_idle_time_not_a_fixed_time_after_signing_in(
         server: tuple[str, World], browser: Any) -> None:  # noqa: F811
     base, world = server
     idle = world.app.config["SESSION_IDLE"]
-    page = _page(browser, base, "head")
+    page = signed_in_page(browser, base, "head")
     _idle_for(world, "head", idle - timedelta(minutes=2))  # signed in a day ago, last used just within
     page.goto(base + "/instances")
     assert page.url == base + "/instances"

@@ -86,6 +86,34 @@ def test_figures_appear_as_the_officer_types_and_the_server_stores_its_own(site:
     assert data["total_leftover"] == 55000.25
 
 
+def test_totals_per_category_appear_as_the_officer_types(site: tuple[str, World, Any]) -> None:
+    base, world, page = site
+    instance = world.khanton.start("categories-demo", {}, world.khanton.actor("officer"))
+    page.goto(f"{base}/tasks/{instance['ready_tasks'][0]['id']}")
+    add_line = page.locator('fieldset[data-table="lines"] [data-add-row]')
+    for index, (category, amount) in enumerate([("งบลงทุน", "1,000.50"), ("งบดำเนินงาน", "200"),
+                                                 ("งบลงทุน", "99.50")]):
+        if index:
+            add_line.click()
+        page.locator(f'[name="lines.{index}.budget_category"]').select_option(category)
+        page.locator(f'[name="lines.{index}.amount"]').fill(amount)
+    page.locator('[name="category_totals.0.budget_category"]').select_option("งบลงทุน")
+    invest = page.locator('[name="category_totals.0.amount"]')
+    assert invest.get_attribute("readonly") is not None
+    assert invest.input_value() == "1,100.00"
+    page.locator('fieldset[data-table="category_totals"] [data-add-row]').click()
+    page.locator('[name="category_totals.1.budget_category"]').select_option("งบดำเนินงาน")
+    assert page.locator('[name="category_totals.1.amount"]').input_value() == "200.00"
+    page.locator('[name="lines.1.budget_category"]').select_option("งบลงทุน")  # moved: both totals follow
+    assert invest.input_value() == "1,300.00"
+    assert page.locator('[name="category_totals.1.amount"]').input_value() == "0.00"
+    page.locator('[name="lines.1.budget_category"]').select_option("งบดำเนินงาน")
+    with page.expect_navigation():
+        page.get_by_role("button", name="บันทึกและส่งต่อ").click()
+    data = world.khanton.instance(instance["id"], world.khanton.actor("supervisor"))["data"]
+    assert [row["amount"] for row in data["category_totals"]] == [1100.0, 200.0]
+
+
 def test_a_total_over_the_budget_received_is_refused_beside_the_field(site: tuple[str, World, Any]) -> None:
     base, world, page = site
     instance = _start(world, 1_000)

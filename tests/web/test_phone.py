@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser import signed_in_page
 from tests.conftest import ROOT, World
 from web.demo import PASSWORD, load_demo
 
@@ -66,16 +67,6 @@ def browser() -> Iterator[WatchedBrowser]:
         chromium.close()
 
 
-def sign_in(browser: WatchedBrowser, base: str, username: str, width: int) -> Any:
-    context = browser.new_context(viewport={"width": width, "height": 740}, locale="th-TH")
-    page = context.new_page()
-    page.goto(base + "/login")
-    page.get_by_label("ชื่อผู้ใช้").fill(username)
-    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    page.wait_for_url(base + "/")
-    return page
-
 
 def _pattern(path: str) -> str:
     split = urlsplit(path)
@@ -117,7 +108,7 @@ def test_every_reachable_page_fits_and_every_field_is_usable(demo_server: tuple[
                                                               username: str, width: int) -> None:
     base, world = demo_server
     waiting = world.khanton.inbox(world.khanton.actor(username)).rows  # what their inbox links to
-    page = sign_in(browser, base, username, width)
+    page = signed_in_page(browser, base, username, width, height=740, password=PASSWORD)
     visited = crawl(page, base)
     print(f"{username} at {width} px: {len(visited)} pages checked")  # noqa: T201 - the -s record
     assert "/" in visited and any(p.startswith("/search") for p in visited)
@@ -132,7 +123,7 @@ def test_every_reachable_page_fits_and_every_field_is_usable(demo_server: tuple[
 def test_a_phone_shows_the_work_on_the_first_screen_and_the_menu_on_demand(
         demo_server: tuple[str, World], browser: WatchedBrowser, shots: Path) -> None:
     base, _ = demo_server
-    page = sign_in(browser, base, "somchai", 360)
+    page = signed_in_page(browser, base, "somchai", 360, height=740, password=PASSWORD)
     header = page.locator(".topbar").bounding_box()
     first_row = page.locator("table.inbox tbody tr").first.bounding_box()
     assert header is not None and first_row is not None
@@ -158,7 +149,8 @@ def test_a_phone_shows_the_work_on_the_first_screen_and_the_menu_on_demand(
 def test_an_item_table_on_a_phone_is_a_card_per_row_each_field_named(
         demo_server: tuple[str, World], browser: WatchedBrowser, shots: Path) -> None:
     base, world = demo_server
-    page = sign_in(browser, base, "suda", 360)  # the committee's secretary: step 5 waits for her
+    # The committee's secretary: step 5 waits for her.
+    page = signed_in_page(browser, base, "suda", 360, height=740, password=PASSWORD)
     page.locator("table.inbox tbody tr", has_text="ครั้งที่ 1/2570").get_by_role("link").first.click()
     page.wait_for_selector("fieldset.table-field")
     cell = page.locator("fieldset.table-field tbody tr").first.locator("td").nth(1)

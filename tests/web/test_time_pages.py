@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from engine.models import Holiday
 from engine.time.firing import fire_due
+from tests.browser import sign_in
 from tests.conftest import USERS, World
 
 from .conftest import PASSWORD
@@ -154,20 +155,13 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("ชื่อผู้ใช้").fill(username)
-    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    page.wait_for_url(base + "/")
-
 
 def test_in_a_browser_the_admin_adds_a_holiday_and_an_officer_sees_overdue(server: tuple[str, World],
                                                                            chromium: Any) -> None:
     base, world = server
     context = chromium.new_context(locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "keeper")
+    sign_in(page, base, "keeper")
     page.get_by_role("link", name="วันหยุดราชการ").click()
     page.wait_for_url(base + "/admin/holidays")
     page.get_by_label("วันที่", exact=True).fill("30/02/2569")
@@ -187,7 +181,7 @@ def test_in_a_browser_the_admin_adds_a_holiday_and_an_officer_sees_overdue(serve
     time.sleep(1.1)
     context = chromium.new_context(locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "officer")
+    sign_in(page, base, "officer")
     row = page.locator("tr", has_text="ตรวจเอกสาร")
     assert row.locator(".tag.overdue").inner_text() == "เกินกำหนด"
     row.get_by_role("link", name="ตรวจเอกสาร").click()

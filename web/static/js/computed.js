@@ -1,6 +1,7 @@
 // Figures a form computes (x-computed): recomputed live as a person types, shown read-only.
 // The server computes them again and alone decides (engine/form_rules/computed.py); this only shows
-// the figure early. Understands + - * / ( ), numbers, field names and sum/min/max/len(table.column).
+// the figure early. Understands + - * / ( ), numbers, field names, sum/min/max/len(table.column) and
+// sum_where(table.column, table.key, name): the total of the rows whose key is the value of `name`.
 (function () {
   'use strict';
   var form = document.querySelector('form.task-form');
@@ -46,6 +47,34 @@
     return values;
   }
 
+  function raw(name, prefix) {
+    var own = prefix ? field(prefix + name) : null;
+    if (own) { return own.value; }
+    var top = field(name);
+    if (top) { return top.value; }
+    return known[name] === undefined ? null : known[name];
+  }
+
+  function columnWhere(totalPath, keyPath, wanted) {
+    var total = totalPath.split('.'), key = keyPath.split('.');
+    if (total.length !== 2 || key.length !== 2 || total[0] !== key[0]) { return null; }
+    var re = new RegExp('^' + total[0] + '\\.([0-9]+)\\.' + total[1] + '$');
+    var sum = 0, rows = false;
+    form.querySelectorAll('[name^="' + total[0] + '."]').forEach(function (el) {
+      var match = re.exec(el.name);
+      if (!match) { return; }
+      rows = true;
+      var cell = field(total[0] + '.' + match[1] + '.' + key[1]);
+      if (cell && String(cell.value) === String(wanted)) { sum += number(el.value) || 0; }
+    });
+    if (!rows && Array.isArray(known[total[0]])) {
+      known[total[0]].forEach(function (row) {
+        if (row && String(row[key[1]]) === String(wanted)) { sum += number(row[total[1]]) || 0; }
+      });
+    }
+    return sum;
+  }
+
   var FUNCTIONS = {
     sum: function (v) { return v.reduce(function (a, b) { return a + b; }, 0); },
     min: function (v) { return v.length ? Math.min.apply(null, v) : null; },
@@ -86,6 +115,13 @@
       if (t === undefined) { throw new Error('end'); }
       if (t === '(') { var v = expr(); if (next() !== ')') { throw new Error(')'); } return v; }
       if (/^[0-9]/.test(t)) { return parseFloat(t); }
+      if (t === 'sum_where' && peek() === '(') {
+        next();
+        var totalPath = next(), comma1 = next(), keyPath = next(), comma2 = next(), name = next();
+        if (comma1 !== ',' || comma2 !== ',' || next() !== ')') { throw new Error('sum_where'); }
+        var wanted = /^[0-9]/.test(name) ? name : raw(name, prefix);
+        return (wanted === null || wanted === '') ? null : columnWhere(totalPath, keyPath, wanted);
+      }
       if (peek() === '(' && FUNCTIONS[t]) {
         next();
         var values = [];
