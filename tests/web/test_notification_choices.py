@@ -14,18 +14,15 @@ import pytest
 
 from engine.notify import preferences
 from engine.time.firing import Poller
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, sign_in
 from tests.conftest import ROOT, USERS, World
 from tests.drive import data_for, user_for
 from tests.test_rounds import _at_board
 
 from .conftest import PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium", allow_module_level=True)
+if chromium_missing():
+    pytest.skip(str(chromium_missing()), allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
@@ -62,7 +59,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -79,11 +76,7 @@ def test_a_person_sees_a_returned_notice_and_keeps_their_choices(server: Any, ch
     context = chromium.new_context(locale="th-TH", viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(base + "/login")
-    page.get_by_label("ชื่อผู้ใช้").fill(who)
-    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    page.wait_for_url(base + "/")
+    sign_in(page, base, who)
 
     page.locator(".notify-link").click()
     page.wait_for_url(base + "/notifications")
