@@ -39,6 +39,8 @@ def test_the_admin_sets_and_clears_a_persons_address(web: World, page_as: Any) -
     changes = [e.detail["email"] for e in entries if "email" in e.detail]
     assert changes == [["somchai@tak1.go.th", None], [None, "somchai@tak1.go.th"]]  # newest first
     assert all(e.actor == "keeper" for e in entries if "email" in e.detail)
+    admin.get("/admin/users/officer")  # its recent history, in words
+    assert "somchai@tak1.go.th → —" in admin.html and "— → somchai@tak1.go.th" in admin.html
     admin.get("/admin/users/new")
     refused = admin.post("/admin/users/new", {"username": "kanda", "display_name": "นางกานดา ใจงาม",
                                               "roles": ["officer"], "lanes": ["plan_officer"], "email": "kanda@"})

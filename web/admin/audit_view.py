@@ -21,7 +21,8 @@ def _labels() -> dict[str, str]:
             "name": _("ชื่อ"), "outside": _("หน่วยงานภายนอก"), "district": _("อำเภอ"),
             "after_reset": _("หลังผู้ดูแลระบบตั้งรหัสผ่านชั่วคราว"), "sessions_ended": _("เครื่องที่ออกจากระบบ"),
             "tokens_revoked": _("โทเค็นที่ยกเลิก"), "failures_cleared": _("ครั้งที่ผิดที่ล้าง"),
-            "token": _("โทเค็นหมายเลข"), "created_at": _("ออกเมื่อ"), "days": _("อายุ (วัน)")}
+            "token": _("โทเค็นหมายเลข"), "created_at": _("ออกเมื่อ"), "days": _("อายุ (วัน)"),
+            "email": _("อีเมล")}
 
 
 def _value(key: str, value: Any) -> str:
