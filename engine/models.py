@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, true
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -35,6 +35,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A school user belongs to one school: they see and complete only that school's rounds.
     school: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))  # for notices by e-mail (engine.notify.mail)
+    # What they receive: kind -> [in-app, e-mail] (engine.notify.preferences); None: the defaults.
+    notify: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class School(Base):
@@ -318,6 +321,7 @@ class Notification(Base):
     due_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
+    shown: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 # --- people and access (admin): lanes as data, the audit trail, passwords to change ----------------
@@ -371,22 +375,7 @@ class UserLane(Base):
     lane: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
-# --- the analyst's editor (issue 8): drafts kept on the server ----------------------------------------
-
-
-class ProcessDraft(Base):
-    """A procedure as an analyst left it in the editor: its XML and the forms edited beside it.
-
-    Many per procedure, never published by being saved; they may hold problems (publishing may not).
-    """
-
-    __tablename__ = "process_drafts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), index=True)
-    author: Mapped[str] = mapped_column(String(64))
-    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
-    note: Mapped[str] = mapped_column(String(500), default="")
-    xml: Mapped[str] = mapped_column(Text)
-    # form path ("budget-transfer/allocate.json") -> JSON Schema, for the forms edited in the editor
-    forms: Mapped[dict[str, Any]] = mapped_column()
+# Tables of later features live beside their code; imported here so that every table is on Base.metadata
+# (Alembic, create_all) and `from engine.models import ...` finds them all.
+from .authoring.model import ProcessDraft  # noqa: E402, F401
+from .notify.model import MailOut  # noqa: E402, F401

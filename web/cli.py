@@ -20,6 +20,8 @@ from engine.people.office import People
 from engine.service import Khanton
 from engine.thai_calendar import thai_datetime
 
+from . import mail_cli
+
 
 def _engine() -> Khanton:
     return Khanton()
@@ -346,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("files", nargs="+")
     deploy.add_argument("--actor", default="cli")
     deploy.set_defaults(func=cmd_deploy)
+    mail_cli.add_commands(sub)
     return parser
 
 

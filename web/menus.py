@@ -67,3 +67,9 @@ def init_app(app: Flask) -> None:
         if not current_user.is_authenticated or request.blueprint == "api":
             return {}
         return {"menus": menus_for(current_user.actor.roles)}
+
+
+# Everyone's own notification choices (web/notifications.py), at the end of whichever menu they see first.
+NOTIFICATION_CHOICES = Item("notification_choices.choices", _l("ตั้งค่าการแจ้งเตือน"))
+for _items in MENUS.values():
+    _items.append(NOTIFICATION_CHOICES)

@@ -27,6 +27,7 @@ from ..db import Database
 from ..errors import WorkflowFailure
 from ..models import Instance, ProcessVersion, Timer
 from ..notify import inbox
+from ..notify import job as mail_job
 from ..runner import Halted, run_engine
 from ..runtime import versions
 from . import starts
@@ -135,6 +136,7 @@ class Poller:
                 pass  # another worker added the same schedule first: look again next time
         fired = fire_due(self.db, self.worker)
         self._notify()
+        mail_job.run(self.db, self.worker)  # e-mail: digests, then the outbox (engine.notify.job)
         return fired
 
     def _notify(self) -> None:

@@ -22,7 +22,7 @@ def _labels() -> dict[str, str]:
             "after_reset": _("หลังผู้ดูแลระบบตั้งรหัสผ่านชั่วคราว"), "sessions_ended": _("เครื่องที่ออกจากระบบ"),
             "tokens_revoked": _("โทเค็นที่ยกเลิก"), "failures_cleared": _("ครั้งที่ผิดที่ล้าง"),
             "token": _("โทเค็นหมายเลข"), "created_at": _("ออกเมื่อ"), "days": _("อายุ (วัน)"),
-            "version": _("รุ่น"), "note": _("หมายเหตุ")}
+            "version": _("รุ่น"), "note": _("หมายเหตุ"), "email": _("อีเมล")}
 
 
 def _value(key: str, value: Any) -> str:

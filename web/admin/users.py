@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.errors import KhantonError
+from engine.notify import preferences
 from engine.roles import ROLES
 
+from .. import engine
 from .common import PAGE_SIZE, bp, page_number, people, who
 
 
@@ -24,7 +26,13 @@ def _choices() -> dict[str, Any]:
 def _submitted() -> dict[str, Any]:
     form = request.form
     return {"username": form.get("username", "").strip(), "display_name": form.get("display_name", ""),
-            "roles": form.getlist("roles"), "lanes": form.getlist("lanes"), "school": form.get("school") or None}
+            "roles": form.getlist("roles"), "lanes": form.getlist("lanes"), "school": form.get("school") or None,
+            "email": form.get("email", "")[:1000]}
+
+
+def _keep_email(username: str, address: str) -> None:
+    with engine().db.transaction() as session:
+        preferences.set_email(session, username, address, who())
 
 
 @bp.get("/users")
@@ -43,8 +51,10 @@ def new_user() -> str | tuple[str, int]:
     if request.method == "POST":
         form = _submitted()
         try:
+            preferences.checked_email(form["email"])  # refused before anything is added
             temporary = people().add_user(who(), form["username"], form["display_name"], form["roles"],
                                           form["lanes"], form["school"])
+            _keep_email(form["username"], form["email"])
         except KhantonError as err:
             return render_template("admin/user_form.html", form=form, error=err.message, new=True,
                                    **_choices()), 400
@@ -59,11 +69,15 @@ def user(username: str) -> str | tuple[str, int] | Response:
     person = access.person
     form: dict[str, Any] = {"username": person.username, "display_name": person.display_name,
                             "roles": list(person.roles), "lanes": list(person.lanes), "school": person.school}
+    with engine().db.transaction(read_only=True) as session:
+        form["email"] = preferences.email_of(session, username) or ""
     error = ""
     if request.method == "POST":
         form = {**_submitted(), "username": username}
         try:
+            preferences.checked_email(form["email"])  # refused before anything is changed
             people().update_user(who(), username, form["display_name"], form["roles"], form["lanes"], form["school"])
+            _keep_email(username, form["email"])
         except KhantonError as err:
             error = err.message
         else:

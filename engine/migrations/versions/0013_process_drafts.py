@@ -1,7 +1,7 @@
 """editor: drafts of procedures kept on the server (key, author, when, note, XML, forms)
 
-Revision ID: 0013_process_drafts
-Revises: 0009
+Revision ID: 0013
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_process_drafts"
-down_revision = "0009"
+revision = "0013"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
