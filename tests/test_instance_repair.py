@@ -212,6 +212,32 @@ def test_the_openapi_describes_the_repairs(world: World) -> None:
     assert "get" in paths["/instances/{id}/steps"]
 
 
+def _race(world: World, round_: int) -> tuple[dict[str, int], str]:
+    """The director completes the waiting round while the admin terminates with the revision both saw."""
+    instance = _at_sign_notice(world)
+    revision = _row(world, instance["id"])[1]
+    task = instance["ready_tasks"][0]
+    barrier = threading.Barrier(2)
+    answers: dict[str, int] = {}
+
+    def complete() -> None:
+        barrier.wait()
+        answers["complete"] = world.api("director").post(f"/tasks/{task['id']}/complete", json={"data": {
+            "decision": "approved", "reference": f"ศธ {round_}/2570", "decided_on": "2026-12-01"}}).status_code
+
+    def terminate() -> None:
+        barrier.wait()
+        answers["terminate"] = world.api("keeper").post(
+            f"/instances/{instance['id']}/terminate", json={"reason": "แข่งกัน", "revision": revision}).status_code
+
+    threads = [threading.Thread(target=complete), threading.Thread(target=terminate)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return answers, instance["id"]
+
+
 def test_on_postgresql_a_completion_and_a_repair_racing_give_one_winner(postgres_url: str) -> None:
     url, drop = _fresh_postgres(postgres_url)
     world = World(url)
@@ -219,31 +245,10 @@ def test_on_postgresql_a_completion_and_a_repair_racing_give_one_winner(postgres
         world.khanton.add_user("keeper", ["admin"], [])
         world.tokens["keeper"] = world.khanton.issue_token("keeper")
         for round_ in range(3):
-            instance = _at_sign_notice(world)
-            revision = _row(world, instance["id"])[1]
-            task = instance["ready_tasks"][0]
-            barrier = threading.Barrier(2)
-            answers: dict[str, int] = {}
-
-            def complete() -> None:
-                barrier.wait()
-                answers["complete"] = world.api("director").post(f"/tasks/{task['id']}/complete", json={"data": {
-                    "decision": "approved", "reference": f"ศธ {round_}/2570", "decided_on": "2026-12-01"}}).status_code
-
-            def terminate() -> None:
-                barrier.wait()
-                answers["terminate"] = world.api("keeper").post(
-                    f"/instances/{instance['id']}/terminate",
-                    json={"reason": "แข่งกัน", "revision": revision}).status_code
-
-            threads = [threading.Thread(target=complete), threading.Thread(target=terminate)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(60)
+            answers, instance_id = _race(world, round_)
             assert sorted(answers.values()) == [200, 409], answers
-            status = _row(world, instance["id"])[0]
-            kinds = _kinds(world, instance["id"])
+            status = _row(world, instance_id)[0]
+            kinds = _kinds(world, instance_id)
             if answers["terminate"] == 200:
                 assert status == "terminated" and kinds[-1] == "terminated" and kinds.count("completed") == 3
             else:
