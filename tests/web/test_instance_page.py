@@ -111,6 +111,14 @@ def test_the_page_shows_steps_chart_and_repairs_for_admins_only(server: tuple[st
     assert bad_value.status_code == 422 and "ตัวเลข" in admin.html
     admin.get(f"/instances/{instance_id}")
     assert admin.post(f"/instances/{instance_id}/repair/nothing", {"confirm": "yes"}).status_code == 404
+    # An instance in error says why, in words, and offers the admin a retry.
+    xml = (ROOT / "tests/data/repair-loop.bpmn").read_bytes()
+    assert world.api("analyst").put("/processes/repair-loop/bpmn", data=xml,
+                                    content_type="application/xml").status_code in (200, 201)
+    stuck = world.api("officer").post("/instances", json={"process": "repair-loop", "data": {}}).get_json()
+    admin.get(f"/instances/{stuck['id']}")
+    assert 'id="error"' in admin.html and "กระบวนงานนี้ขัดข้อง" in admin.html and "ระบบหยุดกระบวนงานนี้ไว้" in admin.html
+    assert 'data-repair="retry"' in admin.html and 'data-repair="suspend"' not in admin.html
     assert world.api("supervisor").get(f"/instances/{instance_id}").get_json()["status"] == "running"
 
 
