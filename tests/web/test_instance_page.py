@@ -157,7 +157,7 @@ def test_a_supervisor_sees_the_diagram_marked(server: tuple[str, World, str], br
     box = page.locator(".diagram-box").bounding_box()
     assert box is not None and box["width"] <= 390
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
-    page.screenshot(path=str(shots / "instance-phone.png"))
+    page.locator("#diagram").screenshot(path=str(shots / "instance-phone.png"))
     phone.close()
 
 
