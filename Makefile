@@ -41,7 +41,8 @@ test: setup browser lint
 
 # Re-take the officers' guide screenshots (docs/screenshots/) from the browser tests.
 screenshots: setup browser
-	KHANTON_SCREENSHOTS=docs $(BIN)/pytest -q tests/web/test_browser.py tests/web/test_everyday_browser.py
+	KHANTON_SCREENSHOTS=docs $(BIN)/pytest -q tests/web/test_browser.py tests/web/test_everyday_browser.py \
+		tests/web/test_instance_page.py
 
 # Ratios measured in one run -> docs/performance.json and .png; KHANTON_BENCH_SCALE=0.01 for a quick look.
 bench: setup

@@ -278,6 +278,9 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     if row.status != "ready":
         raise Conflict(_done_message(row), {"task": row.id, "status": row.status})
     assert instance is not None
+    if instance.status == "suspended":  # an admin stopped it (engine/repair): nothing moves until resumed
+        raise Conflict("กระบวนงานนี้ถูกผู้ดูแลระบบระงับไว้ชั่วคราว ยังดำเนินการขั้นตอนนี้ไม่ได้จนกว่าจะให้ดำเนินการต่อ",
+                       {"status": instance.status})
     if instance.status != RUNNING:
         raise Conflict(f"กระบวนงานนี้อยู่ในสถานะ {instance.status} แล้ว")
     version = versions.compiled(session, instance.version_id)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,17 +19,22 @@ from . import (
     casefile,
     instances,
     queries,
+    school_scope,
     schools,
     signin,
     web_sessions,
     worklist,
 )
 from .accounts import Actor
-from .errors import FieldError
+from .errors import FieldError, NotFound
 from .models import User
 from .publishing import Publisher
+from .read import diagram as diagram_read
 from .read import instance_list, procedures
+from .read import timeline as timeline_read
 from .read.rows import Count, InboxPage, InstanceListPage
+from .read.timeline import Timeline
+from .repair import actions as repair
 from .rounds import drafts
 from .rounds.view import rounds_view
 from .runtime import answers
@@ -36,6 +42,16 @@ from .runtime import answers
 # Tries of one completion when other completions keep writing the same instance (parallel rounds).
 COMPLETE_ATTEMPTS = 5
 OPTIMISTIC_ATTEMPTS = 2  # of those, run without waiting for the instance's row
+REPAIRS: dict[str, Any] = {"suspend": repair.suspend, "resume": repair.resume, "terminate": repair.terminate,
+                           "send_back": repair.send_back, "correct": repair.correct, "retry": repair.retry}
+
+
+@dataclass(frozen=True)
+class RepairChoices:
+    revision: int
+    steps: list[tuple[str, str]]  # (step id, name) it can be sent back to
+    fields: dict[str, dict[str, Any]]  # field -> schema, that can be corrected
+    data: dict[str, Any]
 
 
 class Khanton(Publisher):
@@ -313,3 +329,34 @@ class Khanton(Publisher):
     def instance_file(self, instance_id: str, actor: Actor, latest_events: int | None = None) -> dict[str, Any]:
         with self.db.transaction(read_only=True) as session:
             return casefile.instance_file(session, actor, instance_id, latest_events)
+
+    # --- the instance page and repairs (issue 9: engine/read/timeline.py, diagram.py, engine/repair/) ---
+    def step_timeline(self, instance_id: str, actor: Actor, now: datetime | None = None) -> Timeline:
+        """Every round of every step, with waits in office hours and the returns as loops."""
+        with self.db.transaction(read_only=True) as session:
+            working = assignments.effective_actor(session, actor)
+            instance = queries.visible_instance(session, working, instance_id)
+            hidden = school_scope.hidden_rounds(session, working, instance.id)
+            return timeline_read.build(session, instance, now, hidden)
+
+    def diagram_marks(self, instance_id: str, actor: Actor) -> list[dict[str, Any]]:
+        """The procedure's diagram and its called ones, with the elements done, current and overdue."""
+        with self.db.transaction(read_only=True) as session:
+            instance = queries.visible_instance(session, assignments.effective_actor(session, actor), instance_id)
+            return [m.as_json() for m in diagram_read.marks(session, instance)]
+
+    def repair_choices(self, instance_id: str, actor: Actor) -> RepairChoices:
+        """What an admin's repair forms offer: the steps to send back to, the fields to correct."""
+        with self.db.transaction(read_only=True) as session:
+            instance = queries.visible_instance(session, actor, instance_id)
+            return RepairChoices(instance.revision, repair.steps_to_send_back(session, instance),
+                                 repair.correctable_fields(session, instance), dict(instance.data or {}))
+
+    def repair(self, action: str, instance_id: str, actor: Actor, **given: Any) -> repair.Outcome:
+        """One repair (suspend, resume, terminate, send_back, correct, retry) in one transaction."""
+        do = REPAIRS.get(action)
+        if do is None:
+            raise NotFound(f"ไม่มีการแก้ไขแบบ {action}")
+        with self.db.transaction() as session:
+            done: repair.Outcome = do(session, actor, instance_id, **given)
+            return done

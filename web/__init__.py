@@ -50,8 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _unit_of_work_per_request(app)
     from . import admin, assets, auth, client, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
-    from .versions import init_app as versions_init_app  # imported before api_bp is registered: adds its routes
     from .authoring import init_app as authoring_init_app  # adds its API routes before api_bp is registered
+    from .versions import init_app as versions_init_app  # imported before api_bp is registered: adds its routes
 
     app.register_blueprint(api_bp)
     auth.init_app(app)

@@ -46,6 +46,8 @@ def _fire_in_instance(session: Session, row: Timer, now: datetime, worker: str) 
                            with_for_update={"key_share": True, "skip_locked": True})
     if instance is None:
         return False
+    if instance.status == "suspended":  # an admin suspended it (engine/repair): the timer waits for the resume
+        return False
     if instance.status != instances.RUNNING:
         row.status = CANCELLED
         return True

@@ -258,3 +258,6 @@ def download_attachment(attachment_id: str) -> Response:
 def remove_attachment(attachment_id: str) -> Response:
     """Remove a document one added, while its task is open (on the timeline as attachment_removed)."""
     return jsonify(_attachment(engine().remove_attachment(attachment_id, _actor())))
+
+
+from . import repair as _repair  # noqa: E402,F401 - its routes join this blueprint

@@ -298,3 +298,38 @@ OPENAPI["paths"].update({
                       "200": {"description": "identical to the latest version: no new one"},
                       **_errors(400, 401, 403, 404, 422, 503)}}},
 })
+
+# --- issue 9: admins' repairs and the timeline of steps (web/api/repair.py) ------------------------
+_REPAIR_BODY: dict[str, Any] = {"type": "object", "properties": {
+    "reason": {"type": "string", "maxLength": 2000, "description": "why; required for suspend, terminate, "
+                                                                  "send-back and correct"},
+    "revision": {"type": "integer", "description": "the instance's revision the admin saw: 409 if it moved"}}}
+_OUTCOME = {"type": "object", "properties": {"id": {"type": "string"}, "status": {"type": "string"},
+                                             "revision": {"type": "integer"}, "event": {"type": "string"}}}
+
+
+def _repair_path(summary: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = {**_REPAIR_BODY, "properties": {**_REPAIR_BODY["properties"], **(extra or {})}}
+    return {"post": {"summary": summary + " (admin only; recorded on the timeline)", "parameters": [ID],
+                     "requestBody": {"content": {"application/json": {"schema": body}}},
+                     "responses": {"200": _json(_OUTCOME, "the instance's status and revision after it"),
+                                   **_errors(401, 403, 404, 409, 422)}}}
+
+
+OPENAPI["paths"].update({
+    "/instances/{id}/suspend": _repair_path("Suspend a running instance: no completion, no timer until resumed"),
+    "/instances/{id}/resume": _repair_path("Resume a suspended instance"),
+    "/instances/{id}/terminate": _repair_path("Terminate an instance with a reason; its open rounds are cancelled"),
+    "/instances/{id}/send-back": _repair_path("Send the instance back to a step done earlier",
+                                              {"step": {"type": "string", "description": "the step's BPMN id"}}),
+    "/instances/{id}/correct": _repair_path("Correct one field of the instance's data, validated by its form",
+                                            {"field": {"type": "string"}, "value": {}}),
+    "/instances/{id}/retry": _repair_path("Run again the automatic steps of an instance in error"),
+    "/instances/{id}/steps": {"get": {
+        "summary": "Every round of every step: ready, done, waited (office minutes), decision, document numbers, "
+                   "attachments; returns for revision as loops", "parameters": [ID],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "steps": {"type": "array", "items": {"type": "object"}},
+            "loops": {"type": "array", "items": {"type": "object"}}}}, "the timeline of steps"),
+            **_errors(401, 403, 404)}}},
+})

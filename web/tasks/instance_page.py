@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import Response, jsonify, render_template, request
 
 from .. import engine
 from ..auth import current_actor
 from ..downloads import attachment_response
 from ..i18n import STATUS_NAMES
+from . import gantt
 from .common import bp
 from .inbox import PAGE_SIZE, page_number
+from .instance_repair import repair_fields
 
 
 @bp.get("/instances")
@@ -32,8 +34,20 @@ def instances() -> str:
 
 @bp.get("/instances/<instance_id>")
 def instance(instance_id: str) -> str:
-    case = engine().instance_file(instance_id, current_actor())
-    return render_template("tasks/instance.html", case=case)
+    actor = current_actor()
+    case = engine().instance_file(instance_id, actor)
+    steps = engine().step_timeline(instance_id, actor)
+    errors = [r for r in steps.repairs if r.kind == "error"]
+    choices = engine().repair_choices(instance_id, actor) if "admin" in actor.roles else None
+    return render_template("tasks/instance.html", case=case, steps=steps, chart=gantt.build(steps),
+                           error=errors[-1] if errors and case["status"] == "error" else None, repair=choices,
+                           repair_fields=repair_fields(choices) if choices else [])
+
+
+@bp.get("/instances/<instance_id>/diagram.json")
+def diagram(instance_id: str) -> Response:
+    """The diagrams (the procedure's, then those it calls) and what to mark on them (instance_diagram.js)."""
+    return jsonify({"processes": engine().diagram_marks(instance_id, current_actor())})
 
 
 @bp.get("/attachments/<attachment_id>")

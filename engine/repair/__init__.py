@@ -1,0 +1,1 @@
+"""Repairs of running instances, for admins (engine.repair.actions)."""
