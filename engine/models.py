@@ -367,3 +367,10 @@ class UserLane(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     lane: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+# --- the supervisor's list (/monitor, engine/read/monitor.py): its sorts and filters read in order ----
+
+Index("ix_instances_monitor_updated", Instance.updated_at, Instance.id)
+Index("ix_instances_monitor_process", Instance.process_key, Instance.started_at, Instance.id)
+Index("ix_instances_monitor_status", Instance.status, Instance.started_at, Instance.id)
