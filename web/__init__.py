@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _unit_of_work_per_request(app)
     from . import admin, assets, auth, client, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
+    from .monitor import init_app as init_monitor
 
     app.register_blueprint(api_bp)
     auth.init_app(app)
@@ -64,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     client.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    init_monitor(app)  # after the API's blueprint: its read-only guard follows the bearer token
     return app
 
 
