@@ -28,6 +28,7 @@ from tests.drive import scenario
 NOW = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)  # 5 ธ.ค. 2569 10:00 in Bangkok
 SCHOOL = SCHOOLS[0][0]
 STATUS_NAMES = {"running": "กำลังดำเนินการ", "error": "ขัดข้อง"}
+EVERYTHING = MonitorFilter()
 
 
 def _at(text: str) -> datetime:
@@ -85,7 +86,7 @@ def known(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, dic
     world.close()
 
 
-def _page(known: tuple[World, dict[str, str]], f: MonitorFilter = MonitorFilter(), number: int = 1,
+def _page(known: tuple[World, dict[str, str]], f: MonitorFilter = EVERYTHING, number: int = 1,
           size: int = 50, who: str = "supervisor") -> monitor.MonitorPage:
     world, _ = known
     with world.khanton.db.transaction(read_only=True) as session:
@@ -167,7 +168,7 @@ def test_formula_starts_are_quoted(value: str) -> None:
     assert table.safe("ปกติ") == "ปกติ" and table.safe(2570) == 2570 and table.safe(None) is None
 
 
-def _csv(known: tuple[World, dict[str, str]], f: MonitorFilter = MonitorFilter()) -> str:
+def _csv(known: tuple[World, dict[str, str]], f: MonitorFilter = EVERYTHING) -> str:
     world, _ = known
     with world.khanton.db.transaction(read_only=True) as session:
         rows = monitor.export_chunks(session, world.khanton.actor("supervisor"), f, now=NOW, chunk=2)

@@ -1,10 +1,10 @@
 """The supervisor's list (/monitor): every instance, where it stands and who holds it, filtered, sorted
 and paged — SQL over instances, human_tasks and events, never an instance's state or data.
 
-A page costs the same few statements whatever the page size or the number of instances: the page of
-instances (one row more tells whether another follows), their count, the ready tasks of just those
-instances, the display names of their holders, the lanes' and the schools' names, and the error
-message of those in `error`. Filters on the current work (lane, school, overdue) are EXISTS over
+A page costs the same few statements whatever the page size or the number of instances: the count,
+the page of instances, the ready tasks of just those instances with their holders' and schools' names,
+the error events of those instances, and the names the filters offer (procedures, lanes, schools).
+Filters on the current work (lane, school, overdue) are EXISTS over
 ix_human_tasks_instance_status; the sorts read ix_instances_monitor_* (migration 0015_monitor).
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session
 
-from ..accounts import Actor, names
+from ..accounts import Actor
 from ..errors import Forbidden
-from ..models import Event, HumanTask, Instance, ProcessVersion, School
+from ..models import Event, HumanTask, Instance, ProcessVersion, School, User
 from ..people import lanes as lane_table
 from ..thai_calendar import BANGKOK
 from .procedures import names as procedure_names
@@ -168,34 +168,28 @@ def _check(actor: Actor) -> None:
 
 
 def _rows(session: Session, found: list[Any], now: datetime, lane_names: dict[str, str]) -> list[MonitorRow]:
-    """The page's instances with their current steps, holders and errors: four statements at most."""
+    """The page's instances with their current steps, holders and errors: two statements, always."""
     ids = [r.id for r in found]
     if not ids:
         return []
     tasks = list(session.execute(
         select(HumanTask.instance_id, HumanTask.name, HumanTask.lane, HumanTask.assignee, HumanTask.school,
-               HumanTask.due_at)
+               HumanTask.due_at, User.display_name, School.name.label("school_name"))
+        .outerjoin(User, User.username == HumanTask.assignee).outerjoin(School, School.code == HumanTask.school)
         .where(HumanTask.instance_id.in_(ids), HumanTask.status == "ready")
         .order_by(HumanTask.created_at, HumanTask.id)))
-    people = names(session, [t.assignee for t in tasks])
-    codes = sorted({t.school for t in tasks if t.school})
-    schools = dict(session.execute(select(School.code, School.name).where(School.code.in_(codes))).all()) \
-        if codes else {}
     errors: dict[str, str] = {}
-    broken = [r.id for r in found if r.status == "error"]
-    if broken:
-        for instance_id, data, task_name in session.execute(
-                select(Event.instance_id, Event.data, Event.task_name)
-                .where(Event.instance_id.in_(broken), Event.kind == "error").order_by(Event.id)):
-            message = data.get("message") if isinstance(data, dict) else None
-            errors[instance_id] = f"{task_name or ''}: {message}" if task_name and message else \
-                str(message or task_name or "")
+    for instance_id, data, task_name in session.execute(
+            select(Event.instance_id, Event.data, Event.task_name)
+            .where(Event.instance_id.in_(ids), Event.kind == "error").order_by(Event.id)):
+        message = data.get("message") if isinstance(data, dict) else None
+        errors[instance_id] = f"{task_name}: {message}" if task_name and message else str(message or task_name or "")
     steps: dict[str, list[Step]] = {}
     for t in tasks:
         if t.assignee:
-            holder, claimed = people.get(t.assignee, t.assignee), True
+            holder, claimed = t.display_name or t.assignee, True
         elif t.school:
-            holder, claimed = schools.get(t.school, t.school), False
+            holder, claimed = t.school_name or t.school, False
         else:
             holder, claimed = lane_names.get(t.lane, t.lane), False
         due = _aware(t.due_at) if t.due_at else None
@@ -203,7 +197,7 @@ def _rows(session: Session, found: list[Any], now: datetime, lane_names: dict[st
             Step(t.name, t.lane, holder, claimed, due, due is not None and due < now))
     return [MonitorRow(r.id, r.process_key, r.name, r.title, r.status, r.fiscal_year, r.started_by,
                        _aware(r.started_at), _aware(r.updated_at), steps.get(r.id, []),
-                       errors.get(r.id) or ("ขัดข้อง (ไม่มีรายละเอียด)" if r.status == "error" else None))
+                       (errors.get(r.id) or "ขัดข้อง (ไม่มีรายละเอียด)") if r.status == "error" else None)
             for r in found]
 
 
