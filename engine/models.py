@@ -374,3 +374,4 @@ class UserLane(Base):
 Index("ix_instances_monitor_updated", Instance.updated_at, Instance.id)
 Index("ix_instances_monitor_process", Instance.process_key, Instance.started_at, Instance.id)
 Index("ix_instances_monitor_status", Instance.status, Instance.started_at, Instance.id)
+Index("ix_human_tasks_monitor_due", HumanTask.status, HumanTask.due_at, HumanTask.instance_id)

@@ -100,7 +100,7 @@ def _names(known: tuple[World, dict[str, str]], found: monitor.MonitorPage) -> l
 
 def test_every_instance_newest_first_with_its_steps_and_holders(known: tuple[World, dict[str, str]]) -> None:
     found = _page(known)
-    assert found.total == 5 and found.pages == 1
+    assert found.total.n == 5 and not found.total.more and found.pages == 1 and not found.has_next
     assert _names(known, found) == ["error", "claimed", "overdue", "school", "old"]
     rows = {name: row for name, row in zip(_names(known, found), found.rows, strict=True)}
     assert [s.holder for s in rows["school"].steps] == [SCHOOLS[0][1]]  # a school's round: the school
@@ -132,15 +132,23 @@ def test_every_instance_newest_first_with_its_steps_and_holders(known: tuple[Wor
 ])
 def test_filters_and_sorts(known: tuple[World, dict[str, str]], f: MonitorFilter, expected: list[str]) -> None:
     found = _page(known, f)
-    assert _names(known, found) == expected and found.total == len(expected)
+    assert _names(known, found) == expected and found.total.n == len(expected)
 
 
 def test_pages_with_a_total(known: tuple[World, dict[str, str]]) -> None:
     pages = [_page(known, number=n, size=2) for n in (1, 2, 3)]
-    assert [p.total for p in pages] == [5, 5, 5] and pages[0].pages == 3
+    assert [p.total.n for p in pages] == [5, 5, 5] and pages[0].pages == 3
     assert [_names(known, p) for p in pages] == [["error", "claimed"], ["overdue", "school"], ["old"]]
     assert pages[0].has_next and not pages[2].has_next
     assert _names(known, _page(known, number=99, size=2)) == ["old"]  # past the end: the last page
+
+
+def test_a_large_total_is_more_than_the_cap(known: tuple[World, dict[str, str]],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(monitor, "COUNT_CAP", 3)
+    first, last = _page(known, size=2), _page(known, number=3, size=2)
+    assert first.total == monitor.Count(3, more=True) and first.pages is None and first.has_next
+    assert _names(known, last) == ["old"] and not last.has_next  # pages on without a last page number
 
 
 def test_officers_and_schools_may_not_monitor(known: tuple[World, dict[str, str]]) -> None:

@@ -4,8 +4,9 @@ and paged — SQL over instances, human_tasks and events, never an instance's st
 A page costs the same few statements whatever the page size or the number of instances: the count,
 the page of instances, the ready tasks of just those instances with their holders' and schools' names,
 the error events of those instances, and the names the filters offer (procedures, lanes, schools).
-Filters on the current work (lane, school, overdue) are EXISTS over
-ix_human_tasks_instance_status; the sorts read ix_instances_monitor_* (migration 0015_monitor).
+Filters on the current work (lane, school, overdue) are sets of instance ids read from the task
+indexes (ix_human_tasks_inbox, ix_human_tasks_school, ix_human_tasks_monitor_due); the sorts read
+ix_instances_monitor_* (migration 0015_monitor).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from ..accounts import Actor
@@ -24,8 +25,11 @@ from ..models import Event, HumanTask, Instance, ProcessVersion, School, User
 from ..people import lanes as lane_table
 from ..thai_calendar import BANGKOK
 from .procedures import names as procedure_names
+from .rows import Count
 
 MAX_PAGE = 200
+MAX_PAGE_NUMBER = 10_000
+COUNT_CAP = 2_000
 EXPORT_MAX = 100_000  # an export stops here (and says so): a bounded file, read in chunks
 EXPORT_CHUNK = 500
 STATUSES = ("running", "completed", "rejected", "terminated", "suspended", "error")
@@ -104,8 +108,12 @@ class MonitorRow:
 
 @dataclass(frozen=True)
 class MonitorPage:
+    """A page, whether another follows, and how many instances the filter selects — exactly up to
+    COUNT_CAP, beyond it "more than" (counting 100,000 rows on every page would cost more than the page)."""
+
     rows: list[MonitorRow]
-    total: int
+    has_next: bool
+    total: Count
     page: int
     page_size: int
     procedures: list[tuple[str, str]]
@@ -113,12 +121,9 @@ class MonitorPage:
     schools: list[tuple[str, str]]
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def pages(self) -> int | None:
+        """The number of pages, when the total is known exactly."""
+        return None if self.total.more else max(1, -(-self.total.n // self.page_size))
 
 
 def _aware(moment: datetime) -> datetime:
@@ -148,8 +153,8 @@ def _conditions(f: MonitorFilter, now: datetime) -> list[ColumnElement[bool]]:
         current.append(HumanTask.school == f.school)
     if f.overdue:
         current.append(HumanTask.due_at < now)
-    if current:
-        where.append(exists().where(HumanTask.instance_id == Instance.id, HumanTask.status == "ready", *current))
+    if current:  # the set of instances with such work, read from the task indexes (few or many)
+        where.append(Instance.id.in_(select(HumanTask.instance_id).where(HumanTask.status == "ready", *current)))
     return where
 
 
@@ -203,19 +208,22 @@ def _rows(session: Session, found: list[Any], now: datetime, lane_names: dict[st
 
 def page(session: Session, actor: Actor, f: MonitorFilter, number: int, size: int = 50,
          now: datetime | None = None) -> MonitorPage:
-    """One page of the list, its total, and what the filters offer."""
+    """One page of the list (one row more than asked tells whether another follows), the count of what
+    the filter selects (capped), and what the filters offer."""
     _check(actor)
     now = now or datetime.now(UTC)
     size = max(1, min(size, MAX_PAGE))
-    listed = _listed(f, now)
-    total = session.scalar(select(func.count()).select_from(listed.order_by(None).subquery())) or 0
-    last = max(1, -(-total // size))
-    number = max(1, min(number, last))
+    number = max(1, min(number, MAX_PAGE_NUMBER))
+    where = _conditions(f, now)
+    counted = select(Instance.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = Count.capped(session.scalar(select(func.count()).select_from(counted)) or 0, COUNT_CAP)
+    if not total.more:  # past the last page: the last page
+        number = min(number, max(1, -(-total.n // size)))
     lane_names = lane_table.names(session)
-    found = list(session.execute(listed.limit(size).offset((number - 1) * size)))
+    found = list(session.execute(_listed(f, now).limit(size + 1).offset((number - 1) * size)))
     schools = [(c, n) for c, n in session.execute(select(School.code, School.name).order_by(School.code).limit(2000))]
-    return MonitorPage(_rows(session, found, now, lane_names), total, number, size, procedure_names(session),
-                       lane_names, schools)
+    return MonitorPage(_rows(session, found[:size], now, lane_names), len(found) > size, total, number, size,
+                       procedure_names(session), lane_names, schools)
 
 
 def export_chunks(session: Session, actor: Actor, f: MonitorFilter, now: datetime | None = None,

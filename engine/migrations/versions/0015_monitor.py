@@ -1,4 +1,4 @@
-"""monitor: indexes for the supervisor's list, sorted by last move and filtered by procedure or status
+"""monitor: indexes for the supervisor's list: sorted by last move, filtered by procedure, status, overdue
 
 Revision ID: 0015_monitor
 Revises: 0009
@@ -13,18 +13,20 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-INDEXES = {
-    "ix_instances_monitor_updated": ["updated_at", "id"],
-    "ix_instances_monitor_process": ["process_key", "started_at", "id"],
-    "ix_instances_monitor_status": ["status", "started_at", "id"],
+INDEXES = {  # name: (table, columns)
+    "ix_instances_monitor_updated": ("instances", ["updated_at", "id"]),
+    "ix_instances_monitor_process": ("instances", ["process_key", "started_at", "id"]),
+    "ix_instances_monitor_status": ("instances", ["status", "started_at", "id"]),
+    # "overdue": ready tasks past their due time
+    "ix_human_tasks_monitor_due": ("human_tasks", ["status", "due_at", "instance_id"]),
 }
 
 
 def upgrade() -> None:
-    for name, columns in INDEXES.items():
-        op.create_index(name, "instances", columns, unique=False)
+    for name, (table, columns) in INDEXES.items():
+        op.create_index(name, table, columns, unique=False)
 
 
 def downgrade() -> None:
-    for name in INDEXES:
-        op.drop_index(name, table_name="instances")
+    for name, (table, _) in INDEXES.items():
+        op.drop_index(name, table_name=table)
