@@ -13,12 +13,15 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-INDEXES = {  # name: (table, columns)
+INDEXES = {  # name: (table, columns) — one per sort of the list (engine/read/monitor.py SORTS)
+    "ix_instances_monitor_started": ("instances", ["started_at", "id"]),
     "ix_instances_monitor_updated": ("instances", ["updated_at", "id"]),
     "ix_instances_monitor_process": ("instances", ["process_key", "started_at", "id"]),
     "ix_instances_monitor_status": ("instances", ["status", "started_at", "id"]),
-    # "overdue": ready tasks past their due time
-    "ix_human_tasks_monitor_due": ("human_tasks", ["status", "due_at", "instance_id"]),
+    "ix_instances_monitor_year": ("instances", ["fiscal_year", "started_at", "id"]),
+    "ix_instances_monitor_title": ("instances", ["title", "started_at", "id"]),
+    # "overdue": tasks past their due time (a range of due_at; few are)
+    "ix_human_tasks_monitor_due": ("human_tasks", ["due_at", "instance_id"]),
 }
 
 
