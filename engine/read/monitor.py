@@ -4,8 +4,9 @@ and paged — SQL over instances, human_tasks and events, never an instance's st
 A page costs the same few statements whatever the page size or the number of instances: the count,
 the page of instances, the ready tasks of just those instances with their holders' and schools' names,
 the error events of those instances, and the names the filters offer (procedures, lanes, schools).
-Filters on the current work (lane, school, overdue) are sets of instance ids read from the task
-indexes (ix_human_tasks_inbox, ix_human_tasks_school, ix_human_tasks_monitor_due); the sorts read
+Filters on the current work: a lane (much work) is checked per instance (EXISTS on
+ix_human_tasks_instance_status) while the sort's index is read; a school or overdue work (little)
+is a set of instance ids read from ix_human_tasks_school and ix_human_tasks_monitor_due. The sorts read
 ix_instances_monitor_* (migration 0015_monitor).
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from ..accounts import Actor
@@ -161,15 +162,16 @@ def _conditions(f: MonitorFilter, now: datetime) -> list[ColumnElement[bool]]:
         where.append(Instance.started_at >= _day_start(f.started_from))
     if f.started_to:
         where.append(Instance.started_at < _day_start(f.started_to + timedelta(days=1)))
-    current: list[ColumnElement[bool]] = []
-    if f.lane:
-        current.append(HumanTask.lane == f.lane)
+    if f.lane:  # a lane holds much of the work: checked per instance as the sort's index is read
+        where.append(exists().where(HumanTask.instance_id == Instance.id, HumanTask.status == "ready",
+                                    HumanTask.lane == f.lane))
+    few: list[ColumnElement[bool]] = []  # a school's rounds and overdue work are few: the set of their ids
     if f.school:
-        current.append(HumanTask.school == f.school)
+        few.append(HumanTask.school == f.school)
     if f.overdue:
-        current.append(HumanTask.due_at < now)
-    if current:  # the set of instances with such work, read from the task indexes (few or many)
-        where.append(Instance.id.in_(select(HumanTask.instance_id).where(HumanTask.status == "ready", *current)))
+        few.append(HumanTask.due_at < now)
+    if few:
+        where.append(Instance.id.in_(select(HumanTask.instance_id).where(HumanTask.status == "ready", *few)))
     return where
 
 
