@@ -30,7 +30,7 @@ from .rows import Count
 
 MAX_PAGE = 200
 MAX_PAGE_NUMBER = 10_000
-COUNT_CAP = 2_000
+COUNT_CAP = 1_000  # as the inbox counts (engine/read/inbox.py)
 EXPORT_MAX = 100_000  # an export stops here (and says so): a bounded file, read in chunks
 EXPORT_CHUNK = 500
 STATUSES = ("running", "completed", "rejected", "terminated", "suspended", "error")
