@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import event, update
 
 from engine.models import Instance
+from engine.read import monitor
 from tests.conftest import SCHOOLS, USERS, World
 from tests.drive import scenario, start
 from tests.test_monitor import build_known
+from web import monitor as monitor_page
 
 from .conftest import PASSWORD, Page
 
@@ -180,3 +182,12 @@ def test_a_page_costs_the_same_statements_with_few_or_many_instances(web: World,
     assert f"พบ {before + 55} รายการ" in supervisor.html and "หน้า 1 จาก 2" in supervisor.html
     assert many == few, counted
     assert statements("/monitor?page=2&status=running&sort=moved") == few
+
+
+def test_a_total_past_the_cap_says_more_than(web: World, page_as: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(monitor, "COUNT_CAP", 3)
+    monkeypatch.setattr(monitor_page, "PAGE_SIZE", 2)
+    supervisor = page_as("supervisor")
+    supervisor.get("/monitor?page=2")
+    assert "พบมากกว่า 3 รายการ" in supervisor.html and "<span>หน้า 2</span>" in supervisor.html
+    assert "ถัดไป" in supervisor.html and "ก่อนหน้า" in supervisor.html
