@@ -22,7 +22,7 @@ from engine.export import table
 from engine.models import Event, HumanTask, Instance
 from engine.read import monitor
 from engine.read.monitor import MonitorFilter
-from tests.conftest import SCHOOLS, World
+from tests.conftest import SCHOOLS, World, _fresh_postgres
 from tests.drive import scenario
 
 NOW = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)  # 5 ธ.ค. 2569 10:00 in Bangkok
@@ -79,11 +79,20 @@ def build_known(world: World) -> dict[str, str]:
     return ids
 
 
-@pytest.fixture(scope="module")
-def known(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, dict[str, str]]]:
-    world = World(f"sqlite:///{tmp_path_factory.mktemp('monitor') / 'khanton.db'}")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def known(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[tuple[World, dict[str, str]]]:
+    """The same known instances on SQLite and on PostgreSQL (one suite, two databases)."""
+    drop = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('monitor') / 'khanton.db'}"
+    else:
+        url, drop = _fresh_postgres(request.getfixturevalue("postgres_url"))
+    world = World(url)
     yield world, build_known(world)
     world.close()
+    if drop is not None:
+        drop()
 
 
 def _page(known: tuple[World, dict[str, str]], f: MonitorFilter = EVERYTHING, number: int = 1,
