@@ -51,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import admin, assets, auth, client, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
     from .authoring import init_app as authoring_init_app  # adds its API routes before api_bp is registered
+    from .monitor import init_app as init_monitor
     from .versions import init_app as versions_init_app  # imported before api_bp is registered: adds its routes
 
     app.register_blueprint(api_bp)
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     authoring_import.init_app(app)
     headers.init_app(app)
+    init_monitor(app)  # after the API's blueprint: its read-only guard follows the bearer token
     return app
 
 

@@ -39,12 +39,14 @@ MENUS: dict[str, list[Item]] = {
                 Item("tasks.instances", _l("รายการกระบวนงาน"), ("tasks.instance",)),
                 Item("authoring.new", _l("แก้ไขกระบวนงาน"), ("authoring.edit",)),
                 Item("authoring_import.upload", _l("นำเข้าแผนภาพ"), ("authoring_import.result",))],
-    "supervisor": [Item("tasks.instances", _l("ติดตามกระบวนงาน"), ("tasks.instance",))],
+    "supervisor": [Item("tasks.instances", _l("ติดตามกระบวนงาน"), ("tasks.instance",)),
+                   Item("monitor.monitor_list", _l("ติดตามงาน"))],
     "admin": [Item("admin.users", _l("ผู้ใช้งาน"), ("admin.user", "admin.new_user")),
               Item("admin.lanes", _l("lane")),
               Item("admin.schools", _l("สถานศึกษา")),
               Item("admin_holidays.holidays", _l("วันหยุดราชการ")),
-              Item("admin.audit", _l("บันทึกการเปลี่ยนแปลง"))],
+              Item("admin.audit", _l("บันทึกการเปลี่ยนแปลง")),
+              Item("monitor.monitor_list", _l("ติดตามงาน"))],
 }
 
 

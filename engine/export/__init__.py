@@ -1,0 +1,1 @@
+"""Tables written for people to open elsewhere: CSV for Excel and .xlsx, bounded and safe."""
