@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     client.init_app(app)
     errors.init_app(app)
+    from . import dashboard; dashboard.init_app(app)  # noqa: E702 - the supervisor's /monitor/dashboard
     headers.init_app(app)
     return app
 

@@ -1,0 +1,54 @@
+"""`/monitor/dashboard`: the supervisor's figures for one procedure and fiscal year (engine/read/dashboard.py),
+with charts drawn as SVG on the server. Supervisors and admins only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template, request
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from engine.read import dashboard, procedures
+
+from .. import engine
+from ..auth import current_actor
+from ..i18n import STATUS_NAMES
+from . import charts
+
+bp = Blueprint("dashboard", __name__)
+
+MAX_ARG = 100  # a procedure's key is at most 100 characters
+
+
+def _refused(title: str, message: str, status: int) -> tuple[str, int]:
+    return render_template("error.html", title=title, message=message), status
+
+
+@bp.get("/monitor/dashboard")
+@login_required  # type: ignore[untyped-decorator]
+def dashboard_page() -> tuple[str, int]:
+    if not current_actor().reads_all:
+        return _refused(_("ไม่มีสิทธิ์เข้าถึง"),
+                        _("หน้าภาพรวมการดำเนินงานเปิดให้เฉพาะผู้กำกับติดตามและผู้ดูแลระบบ"), 403)
+    process_arg = request.args.get("process", "")[:MAX_ARG + 1]
+    year_arg = request.args.get("fiscal_year", "")
+    with engine().db.transaction(read_only=True) as session:
+        listed = procedures.names(session)
+        known = dict(listed)
+        process = process_arg or (listed[0][0] if listed else "")
+        if process not in known:
+            return _refused(_("ไม่พบกระบวนงาน"), _("ไม่พบกระบวนงานที่เลือก กรุณาเลือกจากรายการ"), 404)
+        if year_arg and not (year_arg.isdigit() and len(year_arg) == 4):
+            return _refused(_("ปีงบประมาณไม่ถูกต้อง"),
+                            _("ปีงบประมาณต้องเป็นปีพุทธศักราช 4 หลัก เช่น 2570"), 400)
+        year = int(year_arg) if year_arg else None
+        years = dashboard.years(session, process)
+        board = dashboard.build(session, process, year)
+    status_bars, status_height = charts.count_chart(board.statuses, {k: _(v) for k, v in STATUS_NAMES.items()})
+    return render_template(
+        "dashboard/dashboard.html", board=board, procedures=listed, years=years,
+        steps=charts.spread_chart(board.steps), lanes=charts.spread_chart(board.lanes),
+        status_bars=status_bars, status_height=status_height, duration=charts.duration), 200
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
