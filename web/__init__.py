@@ -50,6 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _unit_of_work_per_request(app)
     from . import admin, assets, auth, client, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
+    from .dashboard import bp as dashboard_bp
+    from .record import bp as record_bp
 
     app.register_blueprint(api_bp)
     auth.init_app(app)
@@ -63,7 +65,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     client.init_app(app)
     errors.init_app(app)
-    from . import dashboard; dashboard.init_app(app)  # noqa: E702 - the supervisor's /monitor/dashboard
+    app.register_blueprint(dashboard_bp)  # the supervisor's /monitor/dashboard
+    app.register_blueprint(record_bp)  # /instances/{id}/record.pdf
     headers.init_app(app)
     return app
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, DateTime, Integer, and_, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -127,7 +127,7 @@ def percentile(ranked: dict[int, int], count: int, p: Fraction) -> float:
 MEDIAN, P90 = Fraction(1, 2), Fraction(9, 10)
 
 
-def _spreads(session: Session, key: ColumnElement[str], seconds: ColumnElement[int],
+def _spreads(session: Session, key: ColumnElement[str] | InstrumentedAttribute[str], seconds: ColumnElement[int],
              where: list[ColumnElement[bool]]) -> dict[str, tuple[int, float, float]]:
     """key -> (rounds, median, p90), reading only the ranks the two percentiles need."""
     ranked = (select(key.label("k"), seconds.label("d"),

@@ -22,10 +22,10 @@ def duration(seconds: float) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return _("%(d)s วัน %(h)s ชม.", d=days, h=hours) if hours else _("%(d)s วัน", d=days)
+        return str(_("%(d)s วัน %(h)s ชม.", d=days, h=hours) if hours else _("%(d)s วัน", d=days))
     if hours:
-        return _("%(h)s ชม. %(m)s นาที", h=hours, m=minutes) if minutes else _("%(h)s ชม.", h=hours)
-    return _("%(m)s นาที", m=minutes)
+        return str(_("%(h)s ชม. %(m)s นาที", h=hours, m=minutes) if minutes else _("%(h)s ชม.", h=hours))
+    return str(_("%(m)s นาที", m=minutes))
 
 
 @dataclass(frozen=True)
