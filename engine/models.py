@@ -367,3 +367,15 @@ class UserLane(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     lane: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+# --- the supervisor's dashboard (engine/read/dashboard.py) ----------------------------------------
+
+# A procedure's instances of a year, their statuses and ids read from the index alone (an instance row
+# carries ~6 KB of state); their rounds read from one index with every column the figures use; the
+# overdue rounds in due order.
+Index("ix_instances_dashboard", Instance.process_key, Instance.fiscal_year, Instance.status, Instance.id)
+Index("ix_human_tasks_dashboard", HumanTask.instance_id, HumanTask.status, HumanTask.lane, HumanTask.task_spec,
+      HumanTask.created_at, HumanTask.completed_at, HumanTask.due_at, HumanTask.assignee, HumanTask.school,
+      HumanTask.completed_by)
+Index("ix_human_tasks_due", HumanTask.status, HumanTask.due_at)

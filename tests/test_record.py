@@ -1,7 +1,7 @@
 """/instances/{id}/record.pdf: a budget transfer the governor returned once, then approved, printed as a
 บันทึกข้อความ — its text (pdftotext) shows the memo's parts, Buddhist-era dates and Thai digits, every
-decision with its document numbers, the return as a second round; A4, Laksaman (TH Sarabun's metrics) embedded. Only those
-who may open the instance page may download it."""
+decision with its document numbers, the return as a second round; A4, Laksaman (TH Sarabun's metrics)
+embedded. Only those who may open the instance page may download it."""
 
 from __future__ import annotations
 

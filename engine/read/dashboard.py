@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Integer, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, DateTime, Integer, and_, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -43,7 +43,7 @@ class seconds_between(FunctionElement[int]):  # noqa: N801 - an SQL function's n
 @compiles(seconds_between, "sqlite")
 def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
     end, begin = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {begin}) AS INTEGER))"
+    return f"CAST(ROUND((julianday({end}) - julianday({begin})) * 86400) AS INTEGER)"
 
 
 @compiles(seconds_between)
@@ -176,22 +176,27 @@ def build(session: Session, process: str, fiscal_year: int | None, now: datetime
         HumanTask.id, HumanTask.instance_id, Instance.title, HumanTask.name, HumanTask.lane, HumanTask.assignee,
         HumanTask.school, HumanTask.created_at, HumanTask.due_at).where(late)
         .order_by(HumanTask.due_at, HumanTask.id).limit(OVERDUE_SHOWN)).all()
-    overdue_count = session.scalar(in_scope.add_columns(func.count()).where(late)) or 0
-    done = func.sum(case((HumanTask.status == "completed", 1), else_=0))
-    waiting = func.sum(case((HumanTask.status == "ready", 1), else_=0))
-    overdue = func.sum(case((late, 1), else_=0))
+    # One pass for the counts: rounds grouped by status, lateness, holder, who did it and school (as
+    # many groups as people and schools, not rounds); per person, per school and overdue from those.
+    counts = session.execute(in_scope.add_columns(
+        HumanTask.status, late.label("late"), HumanTask.assignee, HumanTask.completed_by, HumanTask.school,
+        func.count()).where(HumanTask.status.in_(("ready", "completed")))
+        .group_by(HumanTask.status, late, HumanTask.assignee, HumanTask.completed_by, HumanTask.school)).all()
+    overdue_count = 0
     by_person: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for who, count in session.execute(in_scope.add_columns(HumanTask.completed_by, func.count()).where(
-            HumanTask.status == "completed", HumanTask.completed_by.is_not(None)).group_by(HumanTask.completed_by)):
-        by_person[who][0] = int(count)
-    for who, count, late_count in session.execute(in_scope.add_columns(HumanTask.assignee, waiting, overdue).where(
-            HumanTask.status == "ready", HumanTask.assignee.is_not(None)).group_by(HumanTask.assignee)):
-        by_person[who][1:] = [int(count or 0), int(late_count or 0)]
-    school_rows = session.execute(in_scope.add_columns(HumanTask.school, done, waiting, overdue).where(
-        HumanTask.school.is_not(None)).group_by(HumanTask.school)).all()
+    by_school: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for status, is_late, holder, done_by, school, count in counts:
+        ready, overdue = status == "ready", bool(is_late)
+        overdue_count += count if overdue else 0
+        person = holder if ready else done_by
+        for key, table in ((person, by_person), (school, by_school)):
+            if key is not None:
+                row = table[key]
+                row[1 if ready else 0] += count
+                row[2] += count if overdue else 0
     who = user_names(session, [*by_person, *(r.assignee for r in overdue_rows)])
     school_names = dict(session.execute(select(School.code, School.name).where(
-        School.code.in_(sorted({r.school for r in school_rows} | {r.school for r in overdue_rows if r.school})))).all())
+        School.code.in_(sorted({*by_school, *(r.school for r in overdue_rows if r.school)})))).all())
     process_name = session.scalars(select(ProcessVersion.name).where(ProcessVersion.key == process)
                                    .order_by(ProcessVersion.version.desc()).limit(1)).first() or process
 
@@ -201,8 +206,8 @@ def build(session: Session, process: str, fiscal_year: int | None, now: datetime
 
     people = sorted((Load(k, who.get(k, k), *v) for k, v in by_person.items()),
                     key=lambda p: (-p.waiting - p.done, p.key))[:PEOPLE_SHOWN]
-    schools = sorted((Load(r.school, school_names.get(r.school, r.school), int(r[1] or 0), int(r[2] or 0),
-                           int(r[3] or 0)) for r in school_rows), key=lambda s: (-s.overdue, -s.waiting, s.key))
+    schools = sorted((Load(k, school_names.get(k, k), *v) for k, v in by_school.items()),
+                     key=lambda s: (-s.overdue, -s.waiting, s.key))
     return Dashboard(
         process=process, process_name=process_name, fiscal_year=fiscal_year, now=now, statuses=statuses,
         steps=spread_list(steps, step_names), lanes=spread_list(lanes, lane_names),
