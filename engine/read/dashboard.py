@@ -130,11 +130,11 @@ MEDIAN, P90 = Fraction(1, 2), Fraction(9, 10)
 def _spreads(session: Session, key: ColumnElement[str] | InstrumentedAttribute[str], seconds: ColumnElement[int],
              where: list[ColumnElement[bool]]) -> dict[str, tuple[int, float, float]]:
     """key -> (rounds, median, p90), reading only the ranks the two percentiles need."""
-    ranked = (select(key.label("k"), seconds.label("d"),
-                     (func.row_number().over(partition_by=key, order_by=seconds) - 1).label("r"),
-                     func.count().over(partition_by=key).label("n"))
-              .select_from(HumanTask).join(Instance, Instance.id == HumanTask.instance_id).where(*where)
-              .subquery())
+    durations = (select(key.label("k"), seconds.label("d")).select_from(HumanTask)
+                 .join(Instance, Instance.id == HumanTask.instance_id).where(*where).subquery())
+    k, d = durations.c.k, durations.c.d  # each duration computed once, then ranked
+    ranked = select(k, d, (func.row_number().over(partition_by=k, order_by=d) - 1).label("r"),
+                    func.count().over(partition_by=k).label("n")).subquery()
     r, n = ranked.c.r, ranked.c.n
     wanted = ((r == (n - 1) // 2) | (r == n // 2) | (r == (9 * (n - 1)) // 10) | (r == (9 * (n - 1) + 9) // 10))
     values: dict[str, dict[int, int]] = defaultdict(dict)

@@ -3,7 +3,11 @@ with charts drawn as SVG on the server. Supervisors and admins only."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template, request
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Blueprint, Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -17,6 +21,30 @@ from . import charts
 bp = Blueprint("dashboard", __name__)
 
 MAX_ARG = 100  # a procedure's key is at most 100 characters
+# Figures are kept per procedure and year for a minute (per process): at 100,000 instances of one
+# procedure and year a computation reads every round's index entry (docs/performance.md), and a
+# supervisor reloading or several supervisors at once need not repeat it. The page says when.
+CACHE_SECONDS = 60.0
+CACHE_SIZE = 64
+_lock = threading.Lock()
+
+
+def _figures(process: str, year: int | None) -> dashboard.Dashboard:
+    seconds = float(current_app.config.get("DASHBOARD_CACHE_SECONDS", CACHE_SECONDS))
+    kept: OrderedDict[tuple[str, int | None], tuple[float, dashboard.Dashboard]]
+    kept = current_app.extensions.setdefault("dashboard_figures", OrderedDict())
+    with _lock:
+        found = kept.get((process, year))
+    if found is not None and time.monotonic() - found[0] < seconds:
+        return found[1]
+    with engine().db.transaction(read_only=True) as session:
+        board = dashboard.build(session, process, year)
+    with _lock:
+        kept[(process, year)] = (time.monotonic(), board)
+        kept.move_to_end((process, year))
+        while len(kept) > CACHE_SIZE:
+            kept.popitem(last=False)
+    return board
 
 
 def _refused(title: str, message: str, status: int) -> tuple[str, int]:
@@ -42,7 +70,7 @@ def dashboard_page() -> tuple[str, int]:
                             _("ปีงบประมาณต้องเป็นปีพุทธศักราช 4 หลัก เช่น 2570"), 400)
         year = int(year_arg) if year_arg else None
         years = dashboard.years(session, process)
-        board = dashboard.build(session, process, year)
+    board = _figures(process, year)
     status_bars, status_height = charts.count_chart(board.statuses, {k: _(v) for k, v in STATUS_NAMES.items()})
     return render_template(
         "dashboard/dashboard.html", board=board, procedures=listed, years=years,
