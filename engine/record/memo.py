@@ -127,7 +127,7 @@ def build(session: Session, actor: Actor, instance_id: str, now: datetime | None
             continue
         by = _name_and_position(who.get(event.actor, event.actor))[0]
         step = thai_digits(event.task_name or event.task_spec or "")
-        steps.append(StepDone(step, by, thai_digits(thai_datetime(event.at))))
+        steps.append(StepDone(step, by, thai_digits(thai_datetime(event.at).replace(":", "."))))
         data = event.data or {}
         made = decision.of(data)
         if made is None:
@@ -143,7 +143,8 @@ def build(session: Session, actor: Actor, instance_id: str, now: datetime | None
             documents=documents.get(event.task_id or "", []) if detailed else []))
     starter = who.get(instance.started_by, instance.started_by)
     name, position = _name_and_position(starter)
-    year = f" ปีงบประมาณ {thai_digits(str(instance.fiscal_year))}" if instance.fiscal_year else ""
+    year = f" ปีงบประมาณ {instance.fiscal_year}" if instance.fiscal_year else ""
+    year = "" if str(instance.fiscal_year) in instance.title else year  # the title often names it already
     if instance.ended_at is not None:
         standing = (f"การดำเนินการ{STATUS_WORDS.get(instance.status, instance.status)} "
                     f"เมื่อวันที่ {memo_moment(instance.ended_at)}")
@@ -156,8 +157,8 @@ def build(session: Session, actor: Actor, instance_id: str, now: datetime | None
     printed = now or utcnow()
     return Memo(
         office=OFFICE, number=f"{NUMBER_PREFIX}/", date=memo_date(bangkok(instance.ended_at or printed).date()),
-        subject=thai_digits(f"รายงานผลการดำเนินงาน{version.name} เรื่อง {instance.title}"), to=ADDRESSEE,
-        opening=thai_digits(f"ตามที่ {name} ได้เริ่มดำเนินการ{version.name} เรื่อง {instance.title}{year}")
+        subject=thai_digits(f"รายงานผลการดำเนินการ เรื่อง {instance.title}"), to=ADDRESSEE,
+        opening=thai_digits(f"ตามที่ {name} ได้เริ่มกระบวนงาน “{version.name}” เรื่อง {instance.title}{year}")
         + f" เมื่อวันที่ {memo_moment(instance.started_at)} นั้น",
         steps=steps, decisions=decisions, standing=standing, closing="จึงเรียนมาเพื่อโปรดทราบ",
         signer_name=name, signer_position=position,
