@@ -43,3 +43,18 @@ def test_hostile_selectors_are_refused(web: World, page_as: Any) -> None:
         assert response.status_code == status, query
         assert words in page.html
     assert page.get("/monitor/dashboard").status_code == 200  # the first procedure, every year
+
+
+def test_admins_read_it_and_figures_are_kept_a_minute(web: World, page_as: Any) -> None:
+    web.khanton.add_user("keeper", ["admin"], [], "pass-1234", "นางสาวนิภา ดูแลระบบ")
+    start(web, "budget-transfer", {"fiscal_year": 2570})
+    page = page_as("keeper")
+    path = "/monitor/dashboard?process=budget-transfer&fiscal_year=2570"
+    assert page.get(path).status_code == 200
+    assert 'id="dash-instances">1</strong>' in page.html
+    start(web, "budget-transfer", {"fiscal_year": 2570})
+    page.get(path)
+    assert 'id="dash-instances">1</strong>' in page.html  # the figures of a minute ago
+    web.app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    page.get(path)
+    assert 'id="dash-instances">2</strong>' in page.html
