@@ -40,12 +40,14 @@ def _fonts_only(allowed: set[str]) -> Any:
 
 
 def render_pdf(content: memo.Memo) -> bytes:
-    from weasyprint import HTML  # imported on first use: the rest of the app starts without it
+    from weasyprint import CSS, HTML  # imported on first use: the rest of the app starts without it
 
     font_dir = Path(current_app.config.get("RECORD_FONT_DIR") or FONT_DIR)
     fonts = {style: (font_dir / name).resolve().as_uri() for style, name in FONT_FILES.items()}
-    html = render_template("record/memo.html", memo=content, fonts=fonts)
-    pdf: bytes = HTML(string=html, url_fetcher=_fonts_only(set(fonts.values()))).write_pdf()
+    fetcher = _fonts_only(set(fonts.values()))
+    style = CSS(string=render_template("record/memo.css", fonts=fonts), url_fetcher=fetcher)
+    html = render_template("record/memo.html", memo=content)
+    pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=[style])
     return pdf
 
 
