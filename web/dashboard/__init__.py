@@ -29,22 +29,25 @@ CACHE_SIZE = 64
 _lock = threading.Lock()
 
 
-def _figures(process: str, year: int | None) -> dashboard.Dashboard:
+Figures = tuple[list[int], dashboard.Dashboard]  # the procedure's fiscal years, the figures
+
+
+def _figures(process: str, year: int | None) -> Figures:
     seconds = float(current_app.config.get("DASHBOARD_CACHE_SECONDS", CACHE_SECONDS))
-    kept: OrderedDict[tuple[str, int | None], tuple[float, dashboard.Dashboard]]
+    kept: OrderedDict[tuple[str, int | None], tuple[float, Figures]]
     kept = current_app.extensions.setdefault("dashboard_figures", OrderedDict())
     with _lock:
         found = kept.get((process, year))
     if found is not None and time.monotonic() - found[0] < seconds:
         return found[1]
     with engine().db.transaction(read_only=True) as session:
-        board = dashboard.build(session, process, year)
+        figures = (dashboard.years(session, process), dashboard.build(session, process, year))
     with _lock:
-        kept[(process, year)] = (time.monotonic(), board)
+        kept[(process, year)] = (time.monotonic(), figures)
         kept.move_to_end((process, year))
         while len(kept) > CACHE_SIZE:
             kept.popitem(last=False)
-    return board
+    return figures
 
 
 def _refused(title: str, message: str, status: int) -> tuple[str, int]:
@@ -69,8 +72,7 @@ def dashboard_page() -> tuple[str, int]:
             return _refused(_("ปีงบประมาณไม่ถูกต้อง"),
                             _("ปีงบประมาณต้องเป็นปีพุทธศักราช 4 หลัก เช่น 2570"), 400)
         year = int(year_arg) if year_arg else None
-        years = dashboard.years(session, process)
-    board = _figures(process, year)
+    years, board = _figures(process, year)
     status_bars, status_height = charts.count_chart(board.statuses, {k: _(v) for k, v in STATUS_NAMES.items()})
     return render_template(
         "dashboard/dashboard.html", board=board, procedures=listed, years=years,
