@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench setup browser screenshots clean
+.PHONY: run test lint bench setup browser pdf screenshots clean
 
 setup: $(STAMP) node_modules/.installed
 
@@ -27,7 +27,14 @@ browser:
 	  echo "installing Debian's chromium"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
-run: setup
+# Debian's Laksaman (fonts-thai-tlwg, metric-compatible with TH Sarabun) for the official record PDF,
+# and poppler-utils (pdftotext, pdftoppm) for the tests that read it.
+pdf:
+	@{ fc-list | grep -q Laksaman && command -v pdftotext >/dev/null 2>&1; } || { \
+	  echo "installing Debian's fonts-thai-tlwg and poppler-utils"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-thai-tlwg poppler-utils; }
+
+run: setup pdf
 	$(BIN)/khanton init
 	$(BIN)/khanton demo
 	$(BIN)/khanton serve --host $(HOST) --port $(PORT)
@@ -36,7 +43,7 @@ lint: setup
 	$(BIN)/ruff check engine web tests scripts
 	$(BIN)/mypy
 
-test: setup browser lint
+test: setup browser pdf lint
 	$(BIN)/pytest -q
 
 # Re-take the officers' guide screenshots (docs/screenshots/) from the browser tests.

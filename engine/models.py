@@ -379,13 +379,4 @@ class UserLane(Base):
 # (Alembic, create_all) and `from engine.models import ...` finds them all.
 from .authoring.model import ProcessDraft as ProcessDraft  # noqa: E402
 from .notify.model import MailOut as MailOut  # noqa: E402
-
-# --- the supervisor's list (/monitor, engine/read/monitor.py): its sorts and filters read in order ----
-
-Index("ix_instances_monitor_started", Instance.started_at, Instance.id)
-Index("ix_instances_monitor_updated", Instance.updated_at, Instance.id)
-Index("ix_instances_monitor_process", Instance.process_key, Instance.started_at, Instance.id)
-Index("ix_instances_monitor_status", Instance.status, Instance.started_at, Instance.id)
-Index("ix_instances_monitor_year", Instance.fiscal_year, Instance.started_at, Instance.id)
-Index("ix_instances_monitor_title", Instance.title, Instance.started_at, Instance.id)
-Index("ix_human_tasks_monitor_due", HumanTask.due_at, HumanTask.instance_id)
+from .read import indexes as indexes  # noqa: E402 - the supervisor's list and dashboard

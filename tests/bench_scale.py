@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests import bench_monitor
+from tests import bench_dashboard
 from tests.bench_cycle import Cycle
 from tests.bench_data import generate
 from tests.bench_round_trip import TRIVIAL_PATH, completions
@@ -86,4 +87,5 @@ def run(world: World, cycle: Cycle, scale: float, samples: int, completion_at_0:
     results.update(bench_monitor.run(world, get, samples, side_by_side))  # the supervisor's /monitor
     results["completion_at_scale_per_at_0"] = ratio(completions(cycle, samples), completion_at_0, goal=1.5)
     print(line(f"completion at {count:,} instances ÷ at 0", results["completion_at_scale_per_at_0"]), flush=True)
+    results.update(bench_dashboard.run(world, samples, get))  # the supervisor's /monitor/dashboard
     return results

@@ -53,6 +53,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .authoring import init_app as authoring_init_app  # adds its API routes before api_bp is registered
     from .monitor import init_app as init_monitor
     from .versions import init_app as versions_init_app  # imported before api_bp is registered: adds its routes
+    from .dashboard import bp as dashboard_bp
+    from .record import bp as record_bp
 
     app.register_blueprint(api_bp)
     auth.init_app(app)
@@ -71,6 +73,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import authoring_import  # issue 8: /processes/import and POST /api/v1/processes/import
 
     authoring_import.init_app(app)
+    app.register_blueprint(dashboard_bp)  # the supervisor's /monitor/dashboard
+    app.register_blueprint(record_bp)  # /instances/{id}/record.pdf
     headers.init_app(app)
     init_monitor(app)  # after the API's blueprint: its read-only guard follows the bearer token
     return app
