@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests import bench_monitor
-from tests import bench_dashboard
+from tests import bench_dashboard, bench_monitor
 from tests.bench_cycle import Cycle
 from tests.bench_data import generate
 from tests.bench_round_trip import TRIVIAL_PATH, completions

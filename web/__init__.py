@@ -51,10 +51,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import admin, assets, auth, client, errors, headers, holidays, i18n, notifications, search_page, tasks
     from .api import bp as api_bp
     from .authoring import init_app as authoring_init_app  # adds its API routes before api_bp is registered
-    from .monitor import init_app as init_monitor
-    from .versions import init_app as versions_init_app  # imported before api_bp is registered: adds its routes
     from .dashboard import bp as dashboard_bp
+    from .monitor import init_app as init_monitor
     from .record import bp as record_bp
+    from .versions import init_app as versions_init_app  # imported before api_bp is registered: adds its routes
 
     app.register_blueprint(api_bp)
     auth.init_app(app)
