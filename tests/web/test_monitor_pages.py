@@ -130,6 +130,8 @@ def test_supervisors_and_admins_read_every_instance_and_change_nothing(web: Worl
         refused = api.post(path, json=body)
         assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden", path
     assert api.put("/processes/budget-transfer/bpmn", data=b"<x/>").status_code == 403
+    # Each endpoint refuses by its own rule, in api.md's order: an unknown task is a 404 before any 403.
+    assert api.post("/tasks/no-such-task/complete", json={"data": {}}).status_code == 404
     with web.khanton.db.transaction(read_only=True) as session:
         row = session.get(Instance, instance["id"])
         assert row is not None and row.revision == 1  # nothing changed

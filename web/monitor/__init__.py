@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, jsonify, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Flask, Response, g, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -149,9 +149,10 @@ def _forbidden(err: Forbidden) -> tuple[str, int]:
 
 
 def read_only_guard() -> Response | tuple[Any, int] | None:
-    """A supervisor who is nothing else reads everything and changes nothing: any request that would
-    change something is refused with 403 before its view runs (the API's as JSON, a page's as a page)."""
-    if request.method in READ_METHODS or request.endpoint in PERSONAL:
+    """A supervisor who is nothing else reads everything and changes nothing: any page request that would
+    change something is refused with 403 before its view runs. Not the API: there each endpoint refuses
+    by its own rule, so that an unknown task or instance is a 404 before the 403 (api.md's order)."""
+    if request.method in READ_METHODS or request.endpoint in PERSONAL or request.blueprint == "api":
         return None
     actor = g.get("actor")
     if actor is None and current_user.is_authenticated:
@@ -159,13 +160,10 @@ def read_only_guard() -> Response | tuple[Any, int] | None:
     if actor is None or not monitor.reads_only(actor):
         return None
     message = _("ผู้กำกับติดตามดูได้ทุกกระบวนงาน แต่ไม่เปลี่ยนแปลงข้อมูลใด ๆ")
-    if request.blueprint == "api":
-        return jsonify({"error": {"code": "forbidden", "message": message, "details": None}}), 403
     return render_template("error.html", title=_("ไม่มีสิทธิ์เข้าถึง"), message=message), 403
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request(read_only_guard)  # pages: the signed-in person
-    app.before_request_funcs.setdefault("api", []).append(read_only_guard)  # after the API's bearer token
 
