@@ -29,7 +29,8 @@ from .models import User
 from .publishing import Publisher
 from .read import instance_list, procedures
 from .read.rows import Count, InboxPage, InstanceListPage
-from .rounds import drafts
+from .rounds import answer_by, drafts
+from .rounds.answer_by import AnswerRounds
 from .rounds.view import rounds_view
 from .runtime import answers
 
@@ -313,3 +314,15 @@ class Khanton(Publisher):
     def instance_file(self, instance_id: str, actor: Actor, latest_events: int | None = None) -> dict[str, Any]:
         with self.db.transaction(read_only=True) as session:
             return casefile.instance_file(session, actor, instance_id, latest_events)
+
+    # --- answer-by dates of per-school rounds (engine/rounds/answer_by.py) ----------------------
+    def answer_rounds(self, instance_id: str, actor: Actor) -> list[AnswerRounds]:
+        """Each per-school step of a visible instance with an answer-by date: who answered, who not yet."""
+        with self.db.transaction(read_only=True) as session:
+            queries.visible_instance(session, actor, instance_id)
+            return [] if actor.school_only else answer_by.summaries(session, instance_id)
+
+    def close_late_rounds(self, instance_id: str, task_spec: str, actor: Actor, revision: int | None) -> int:
+        """After the answer-by date: close the rounds still open and go on with the answers received."""
+        with self.db.transaction() as session:
+            return answer_by.close_late(session, instance_id, task_spec, actor, revision)
