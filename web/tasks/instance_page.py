@@ -32,8 +32,11 @@ def instances() -> str:
 
 @bp.get("/instances/<instance_id>")
 def instance(instance_id: str) -> str:
-    case = engine().instance_file(instance_id, current_actor())
-    return render_template("tasks/instance.html", case=case)
+    actor = current_actor()
+    case = engine().instance_file(instance_id, actor)
+    answer_rounds = [step.as_json() for step in engine().answer_rounds(instance_id, actor)]
+    return render_template("tasks/instance.html", case=case, answer_rounds=answer_rounds, instance_id=instance_id,
+                           may_close_rounds=not actor.school_only)
 
 
 @bp.get("/attachments/<attachment_id>")
