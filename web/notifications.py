@@ -16,6 +16,7 @@ from .auth import current_actor
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 KIND_NAMES = {inbox.NEW: "งานใหม่", inbox.DUE_SOON: "ใกล้ครบกำหนด", inbox.OVERDUE: "เกินกำหนด"}
+KIND_NAMES["reminder"] = "เตือน: ยังรอผล"  # engine.time.reminders
 
 
 @bp.get("")

@@ -60,7 +60,7 @@ def schedules(version: ProcessVersion) -> list[Schedule]:
             text = ast.literal_eval(definition.get("expression") or "")
         except (ValueError, SyntaxError):
             continue  # an expression, not a literal: there is no instance yet to evaluate it in
-        if isinstance(text, str):
+        if isinstance(text, str) and iso.repeat(text) is None:  # R/P7D has no first date to start from
             found.append(Schedule(version.key, spec["bpmn_id"], spec.get("bpmn_name") or spec["bpmn_id"], text))
     return found
 

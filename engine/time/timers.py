@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Event, HumanTask, Instance, Timer
 from ..thai_calendar import iso_time
+from . import reminders
 
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
 # What a timer is for, as the timeline and the docs name it.
@@ -112,6 +113,8 @@ def _timeline(session: Session, instance: Instance, workflow: BpmnWorkflow, row:
                       task_name=task_row.name if task_row else None, lane=task_row.lane if task_row else None,
                       data={"element": row.element, "name": row.name, "kind": row.kind,
                             "due_at": iso_time(row.due_at)}))
+    if row.kind == REMINDER and task_row is not None and task_row.status == "ready":
+        reminders.notify(session, task_row, row, datetime.now(UTC))
 
 
 def sync(session: Session, instance: Instance, workflow: BpmnWorkflow) -> None:
