@@ -4,6 +4,7 @@ and goes on with the answer received (the compiling step shows who answered and 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,10 +14,10 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.conftest import USERS, World
+from tests.conftest import ROOT, USERS, World
 
 from .conftest import PASSWORD
-from .test_browser import ARGS, CHROMIUM, WatchedBrowser, _sign_in, shots  # noqa: F401 - shots is a fixture
+from .test_browser import ARGS, CHROMIUM, WatchedBrowser, _sign_in
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -52,6 +53,23 @@ def browser() -> Iterator[WatchedBrowser]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield WatchedBrowser(chromium)
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """docs/screenshots/ with KHANTON_SCREENSHOTS=docs (make screenshots), a temporary folder otherwise."""
+    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
+        return ROOT / "docs" / "screenshots"
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(browser: WatchedBrowser) -> Iterator[None]:
+    browser.csp_violations.clear()
+    browser.missing.clear()
+    yield
+    assert browser.csp_violations == [], "the page broke the Content-Security-Policy"
+    assert browser.missing == [], "a page asked for something the app does not serve"
 
 
 def test_the_officer_goes_on_without_the_late_school(server: tuple[str, World], browser: WatchedBrowser,
