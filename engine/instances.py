@@ -344,4 +344,6 @@ def _done_message(row: HumanTask) -> str:
     if row.status == "completed" and row.completed_by:
         when = f"เมื่อ {thai_datetime(row.completed_at)}" if row.completed_at else ""
         return f"งานนี้ดำเนินการไปแล้วโดย {row.completed_by} {when}".strip()
+    if row.status == answer_by.LATE:
+        return answer_by.CLOSED_MESSAGE
     return "งานนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว (อาจถูกส่งกลับแก้ไขหรือยกเลิก)"

@@ -102,4 +102,6 @@ def test_a_late_school_is_closed_and_the_officer_goes_on(world: World, clock: ti
         khanton.close_late_rounds(instance["id"], "school_spending_report", officer, None)
     late = next(r for r in rounds(world, instance["id"]) if r.school == SCHOOL_OF["school2"])
     assert late.status == "late"
+    with pytest.raises(Conflict, match="เลยวันกำหนดตอบแล้ว"):  # the late school's answer comes too late
+        khanton.complete(late.id, SPENDING, khanton.actor("school2"))
     assert timedelta(0) <= datetime.now(UTC) - late.completed_at.replace(tzinfo=UTC) < timedelta(seconds=5)

@@ -17,7 +17,6 @@ round, answered or not.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,11 +30,12 @@ from ..errors import Conflict, Forbidden, NotFound
 from ..models import Event, HumanTask, Instance, School
 from ..thai_calendar import BANGKOK, iso_time
 from ..time import due_rules
+from ..time.timers import find_task
 from ..time.working_days import OFFICE_CLOSES
 
 LATE = "late"  # a round closed after its answer-by date, unanswered (HumanTask.status)
 ANSWER_BY = "answer_by"  # the timeline's timer event kind for a closed round
-TIMER_ACTOR = "timer"
+CLOSED_MESSAGE = "เลยวันกำหนดตอบแล้ว เจ้าหน้าที่ปิดรอบนี้และดำเนินการต่อด้วยคำตอบที่ได้รับ จึงบันทึกไม่ได้ (ติดต่อเจ้าหน้าที่)"
 
 
 def _properties(task: Any) -> dict[str, str]:
@@ -204,7 +204,7 @@ def close_late(session: Session, instance_id: str, task_spec: str, actor: Actor,
     parents: dict[str, Any] = {}
     late: list[tuple[HumanTask, Any]] = []
     for row in rows:
-        task = workflow.get_task_from_id(uuid.UUID(row.spiff_task_id))
+        task = find_task(workflow, row.spiff_task_id)
         if task is None or task.state != TaskState.READY or task.parent is None:
             raise Conflict("ข้อมูลเปลี่ยนไปแล้ว กรุณาโหลดหน้าใหม่")
         parents[str(task.parent.id)] = task.parent
