@@ -142,3 +142,49 @@ def test_the_officer_goes_on_without_the_late_school(server: tuple[str, World], 
     assert page.locator(".answer-answered").count() == 1 and page.locator(".answer-late").count() == 1
     page.screenshot(path=str(shots / "answer-by-closed.png"), full_page=True)
     officer_context.close()
+
+
+def test_hostile_or_stale_closes_are_refused_and_change_nothing(web: World, page_as: Any) -> None:
+    khanton = web.khanton
+    officer_actor = khanton.actor("officer")
+    started = khanton.start("budget-transfer", {"fiscal_year": 2570}, officer_actor)
+    sent = khanton.complete(started["ready_tasks"][0]["id"], {
+        "report_request_no": "ศธ 04173/9", "report_requested_on": "2020-01-01", "report_due_on": "2020-01-02",
+        "schools": [{"code": "1063010001", "name": "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)"}]}, officer_actor)
+    instance_id = sent["id"]
+    url = f"/instances/{instance_id}/rounds/school_spending_report/close"
+
+    def open_rounds() -> int:
+        return sum(step.open for step in khanton.answer_rounds(instance_id, officer_actor))
+
+    school = page_as("school")
+    school.get("/")
+    assert school.post(url, {"revision": "1"}).status_code == 302
+    school.get(f"/instances/{instance_id}")
+    assert "close-late" not in school.html  # a school's user sees no button, and is refused without one
+    officer = page_as("officer")
+    officer.get(f"/instances/{instance_id}")
+    assert "ปิดรอบที่ยังไม่ตอบ และดำเนินการต่อ" in officer.html
+    current = str(khanton.answer_rounds(instance_id, officer_actor)[0].revision)
+    for data, path, words in [
+        ({"revision": "abc"}, url, "ข้อมูลจากหน้าเว็บไม่ครบ"),
+        ({"revision": "9" * 30}, url, "ข้อมูลจากหน้าเว็บไม่ครบ"),
+        ({"revision": str(int(current) - 1)}, url, "โหลดหน้าใหม่"),  # the page was older than the rounds
+        ({"revision": current}, f"/instances/{instance_id}/rounds/{'<script>' * 3}/close", "ไม่มีรอบของสถานศึกษาที่ยังค้าง"),
+    ]:
+        assert officer.post(path, data).status_code == 302
+        officer.get(f"/instances/{instance_id}")
+        assert words in officer.html, words
+        assert "<script><script>" not in officer.html
+        assert open_rounds() == 1
+    officer.get(f"/instances/{instance_id}")
+    huge = officer.post(f"/instances/{instance_id}/rounds/{'x' * 5000}/close", {"revision": current})
+    assert huge.status_code in (302, 404)
+    assert open_rounds() == 1
+    officer.get(f"/instances/{instance_id}")
+    assert officer.post("/instances/no-such-instance/rounds/x/close", {"revision": "1"}).status_code == 302
+    officer.get(f"/instances/{instance_id}")
+    revision = khanton.answer_rounds(instance_id, officer_actor)[0].revision
+    assert officer.post(url, {"revision": str(revision)}).status_code == 302
+    assert open_rounds() == 0
+    assert khanton.instance(instance_id, officer_actor)["ready_tasks"][0]["lane"] == "plan_officer"
