@@ -26,7 +26,7 @@ from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, Work
 from .form_rules import signed
 from .forms import validate_data
 from .models import Event, HumanTask, Instance, utcnow
-from .rounds import drafts, per_school, returned
+from .rounds import answer_by, drafts, per_school, returned
 from .runner import Halted, ready_user_tasks, run_engine
 from .runtime import versions
 from .runtime.versions import CompiledVersion
@@ -128,6 +128,7 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
     added = [(spiff_id, task, _task_meta(version, task) or {}) for spiff_id, task in ready.items()
              if spiff_id not in known]
     school_of = per_school.schools_of_rounds(session, [(task, meta) for _, task, meta in added])
+    answer_dates = answer_by.deadlines(session, [task for _, task, _ in added if id(task) in school_of], now)
     for spiff_id, task, meta in added:
         school = school_of.get(id(task))
         row = HumanTask(
@@ -137,7 +138,7 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
                              school.name if school else None),
             lane=meta.get("lane") or "", form=meta.get("form"), status="ready",
             school=school.code if school else None, created_at=now,
-            due_at=due_rules.due_at(session, meta.get("due_in")),
+            due_at=answer_dates.get(id(task)) or due_rules.due_at(session, meta.get("due_in")),
         )
         session.add(row)
         still.append(row)
@@ -350,4 +351,6 @@ def _done_message(row: HumanTask) -> str:
     if row.status == "completed" and row.completed_by:
         when = f"เมื่อ {thai_datetime(row.completed_at)}" if row.completed_at else ""
         return f"งานนี้ดำเนินการไปแล้วโดย {row.completed_by} {when}".strip()
+    if row.status == answer_by.LATE:
+        return answer_by.CLOSED_MESSAGE
     return "งานนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว (อาจถูกส่งกลับแก้ไขหรือยกเลิก)"

@@ -35,7 +35,8 @@ from .read import timeline as timeline_read
 from .read.rows import Count, InboxPage, InstanceListPage
 from .read.timeline import Timeline
 from .repair import actions as repair
-from .rounds import drafts
+from .rounds import answer_by, drafts
+from .rounds.answer_by import AnswerRounds
 from .rounds.view import rounds_view
 from .runtime import answers
 
@@ -360,3 +361,15 @@ class Khanton(Publisher):
         with self.db.transaction() as session:
             done: repair.Outcome = do(session, actor, instance_id, **given)
             return done
+
+    # --- answer-by dates of per-school rounds (engine/rounds/answer_by.py) ----------------------
+    def answer_rounds(self, instance_id: str, actor: Actor) -> list[AnswerRounds]:
+        """Each per-school step of a visible instance with an answer-by date: who answered, who not yet."""
+        with self.db.transaction(read_only=True) as session:
+            queries.visible_instance(session, actor, instance_id)
+            return [] if actor.school_only else answer_by.summaries(session, instance_id)
+
+    def close_late_rounds(self, instance_id: str, task_spec: str, actor: Actor, revision: int | None) -> int:
+        """After the answer-by date: close the rounds still open and go on with the answers received."""
+        with self.db.transaction() as session:
+            return answer_by.close_late(session, instance_id, task_spec, actor, revision)

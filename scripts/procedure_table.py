@@ -127,6 +127,53 @@ class Procedure:
     steps: list[Step] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    times: list[str] = field(default_factory=list)  # timers, answer-by dates, due rules, scheduled starts
+
+
+TIMER_TAGS = {"timeDate": "วันเวลา", "timeDuration": "ระยะเวลา", "timeCycle": "รอบเวลา"}
+
+
+def timer_text(node: Any) -> str | None:
+    """A timer event's ISO 8601 text as the diagram writes it (`R/P7D`), or None if it is no timer."""
+    definition = node.find("bpmn:timerEventDefinition", NS)
+    if definition is None:
+        return None
+    for tag in TIMER_TAGS:
+        text = one_line(definition.findtext(f"bpmn:{tag}", "", NS))
+        if text:
+            return f"{TIMER_TAGS[tag]} `{cell(text)}`"
+    return "(ไม่ระบุเวลา)"
+
+
+def timing(node: Any, nodes: dict[str, Any]) -> list[str]:
+    """What keeps time at this node, one line each, for the section under the procedure's table."""
+    kind, name, node_id = local(node.tag), cell(one_line(node.get("name"))), node.get("id")
+    timer = timer_text(node)
+    found = []
+    if kind == "startEvent" and timer:
+        filled = "ปีงบประมาณ พ.ศ." if "P1Y" in timer else "ปีงบประมาณ พ.ศ. และไตรมาส"
+        found.append(f"เริ่มเองตามกำหนดเวลา: {name} {timer} `{node_id}` (หนึ่งกระบวนงานต่อหนึ่งรอบ "
+                     f"ระบบใส่{filled}ให้)")
+    elif kind == "boundaryEvent" and timer:
+        task = nodes.get(node.get("attachedToRef"))
+        task_name = cell(one_line(task.get("name"))) if task is not None else node.get("attachedToRef")
+        what = ("เตือน (งานยังอยู่ที่เดิม)" if node.get("cancelActivity") == "false"
+                else "เกินกำหนด (งานถูกยกเลิกและส่งต่อตามแผนภาพ)")
+        found.append(f"{what}: {name} {timer} `{node_id}` บนขั้นตอน {task_name} `{node.get('attachedToRef')}`")
+    elif kind == "intermediateCatchEvent" and timer:
+        found.append(f"รอ: {name} {timer} `{node_id}`")
+    elif kind in ("userTask", "manualTask"):
+        due = spiff_property(node, "dueIn")
+        if due:
+            found.append(f"กำหนดเสร็จ: {name} `{node_id}` ภายใน {cell(due)}")
+        answer_by, chosen = spiff_property(node, "answerBy"), spiff_property(node, "answerByField")
+        if answer_by or chosen:
+            source = f"วันที่เจ้าหน้าที่เลือกในช่อง `{chosen}` เมื่อส่งรอบ" if chosen else ""
+            default = f"ค่าเริ่มต้น {cell(answer_by)}" if answer_by else ""
+            found.append(f"กำหนดตอบของแต่ละสถานศึกษา: {name} `{node_id}` — "
+                         + (f"{source} หรือ{default} หากไม่ได้เลือก" if source and default else source or default)
+                         + " เลยกำหนดแล้วเจ้าหน้าที่ปิดรอบที่ยังไม่ตอบและดำเนินการต่อได้")
+    return found
 
 
 def parse_xml(path: Path) -> Any:
@@ -193,6 +240,7 @@ def walk(container: Any, lanes: dict[str, tuple[str, str]], proc: Procedure) -> 
             continue
         kind = local(node.tag)
         lane_id, lane_name = lanes.get(node_id, ("", ""))
+        proc.times += timing(node, nodes)
         if kind == "userTask":
             proc.steps.append(
                 Step(
@@ -312,6 +360,10 @@ def render_procedure(proc: Procedure) -> list[str]:
             f"`{call.called}`" + (f" ในช่อง `{call.lane_id}`" if call.lane_id else "")
         )
     if proc.calls:
+        out.append("")
+    if proc.times:
+        out += ["เวลาในกระบวนงาน (ตัวจับเวลา กำหนดตอบ กำหนดเสร็จ และการเริ่มเอง):", ""]
+        out += [f"- {line}" for line in proc.times]
         out.append("")
     if proc.decisions:
         out += ["การตัดสินใจ (exclusive gateway) ผลแต่ละทาง และถ้อยคำของคู่มือ:", ""]

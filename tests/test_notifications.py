@@ -40,9 +40,10 @@ def test_notices_for_a_task_new_then_due_soon_then_overdue_each_once(any_world: 
     assert notices(world) == [("officer", "new"), ("officer2", "new")]  # the lane's people, not the head
     clock.move_to(datetime(2026, 12, 8, 10, 0, tzinfo=UTC))  # Tue 17:00 Bangkok: due within a day
     poll()
-    assert notices(world) == [("officer", "due_soon"), ("officer", "new"), ("officer2", "due_soon"),
-                              ("officer2", "new")]
+    # The task's 3-day reminder (a non-interrupting timer) fired too: its notice goes to the same people.
+    assert notices(world) == [("officer", "due_soon"), ("officer", "new"), ("officer", "reminder"),
+                              ("officer2", "due_soon"), ("officer2", "new"), ("officer2", "reminder")]
     clock.move_to(datetime(2026, 12, 9, 10, 0, tzinfo=UTC))
     Poller(world.khanton.db)()  # a restarted worker makes no second copy either
     Poller(world.khanton.db)()
-    assert [k for u, k in notices(world) if u == "officer"] == ["due_soon", "new", "overdue"]
+    assert [k for u, k in notices(world) if u == "officer"] == ["due_soon", "new", "overdue", "reminder"]

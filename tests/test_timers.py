@@ -155,14 +155,17 @@ def test_a_yearly_start_makes_one_instance_per_fiscal_year_across_restarts(any_w
             Poller(world.khanton.db)()
         assert _instances(world, "timer-yearly") == [(2570, "timer")]
         clock.move_to(datetime(2027, 6, 1, tzinfo=UTC))
-        assert Poller(world.khanton.db)() == 0
+        Poller(world.khanton.db)()  # (the office's own quarterly monitoring starts too: counted apart)
+        assert _instances(world, "timer-yearly") == [(2570, "timer")]
         # Nothing ran from June 2027 to November 2028: the two missed starts fire, one per fiscal year.
         clock.move_to(datetime(2028, 11, 1, tzinfo=UTC))
-        assert Poller(world.khanton.db)() == 2
+        Poller(world.khanton.db)()
+        assert len(_instances(world, "timer-yearly")) == 3
         assert Poller(world.khanton.db)() == 0
     assert _instances(world, "timer-yearly") == [(2570, "timer"), (2571, "timer"), (2572, "timer")]
     with world.khanton.db.transaction(read_only=True) as session:
-        drafts = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.status == "ready"))
+        drafts = session.scalar(select(func.count()).select_from(HumanTask).join(Instance).where(
+            HumanTask.status == "ready", Instance.process_key == "timer-yearly"))
         assert drafts == 3  # each instance passed its start event once: one draft each, no repeats inside
         row = session.scalars(select(Timer).where(Timer.start_key == "timer-yearly/start")).one()
         assert (row.occurrence, row.status) == (3, "pending")

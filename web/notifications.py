@@ -27,6 +27,7 @@ KIND_NAMES = {inbox.NEW: "งานใหม่", inbox.DUE_SOON: "ใกล้�
 KIND_HELP = {inbox.NEW: "งานที่เข้ามาในกล่องงานของคุณ", inbox.RETURNED: "งานที่ถูกส่งกลับมาให้แก้ไข พร้อมเหตุผล",
              inbox.DUE_SOON: "งานที่จะครบกำหนดภายใน 1 วัน", inbox.OVERDUE: "งานที่เกินกำหนดแล้ว",
              preferences.DIGEST: "อีเมลวันละฉบับ: งานที่ครบกำหนดภายใน 7 วันและงานที่เกินกำหนด"}
+KIND_NAMES["reminder"] = "เตือน: ยังรอผล"  # engine.time.reminders
 
 
 @bp.get("")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts import Actor
 from ..models import HumanTask
-from . import drafts, returned
+from . import answer_by, drafts, returned
 
 
 def rounds_view(session: Session, task_id: str, actor: Actor, form: Mapping[str, Any]) -> dict[str, Any]:
@@ -20,8 +20,10 @@ def rounds_view(session: Session, task_id: str, actor: Actor, form: Mapping[str,
     assert row is not None
     draft = drafts.of(session, task_id, actor.username) if row.status == "ready" else None
     if actor.school_only and not actor.may_work(row):
-        return {"returned": None, "draft": draft.as_json() if draft else None, "earlier_rounds": []}
+        return {"returned": None, "draft": draft.as_json() if draft else None, "earlier_rounds": [],
+                "answer_rounds": []}
     back = returned.of_task(session, task_id)
-    return {"returned": back.as_json() if back else None,
+    answers = [] if actor.school_only else [a.as_json() for a in answer_by.summaries(session, row.instance_id)]
+    return {"returned": back.as_json() if back else None, "answer_rounds": answers,
             "draft": draft.as_json() if draft else None,
             "earlier_rounds": [r.as_json() for r in returned.earlier_rounds(session, row, form)]}

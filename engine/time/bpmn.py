@@ -32,6 +32,8 @@ def expression_for(kind: str, text: str) -> str:
         return text
     if kind == "timeDate":
         return repr(iso.moment(text).isoformat())
+    if kind == "timeCycle" and iso.repeat(text) is not None:
+        return repr(text)  # R/P7D: SpiffWorkflow counts from when the event begins to wait
     if kind == "timeCycle":
         iso.cycle(text)  # checked; SpiffWorkflow reads the parts itself
         repetitions, first, step = text.split("/")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import socket
-import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +29,7 @@ from ..notify import inbox
 from ..notify import job as mail_job
 from ..runner import Halted, run_engine
 from ..runtime import versions
-from . import starts
+from . import starts, timers
 from .timers import CANCELLED, FIRED, PENDING, TIMER_ACTOR
 
 MAX_PER_PASS = 10_000  # a pass ends when nothing is due; this only bounds a pathological backlog
@@ -53,7 +52,7 @@ def _fire_in_instance(session: Session, row: Timer, now: datetime, worker: str) 
         return True
     version = versions.compiled(session, instance.version_id)
     workflow = state.load(version, instance.state)
-    task = workflow.get_task_from_id(uuid.UUID(row.spiff_task_id)) if row.spiff_task_id else None
+    task = timers.find_task(workflow, row.spiff_task_id)
     if task is None or task.state != TaskState.WAITING:
         row.status = CANCELLED  # the workflow moved on (the task was completed first)
         return True

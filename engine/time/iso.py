@@ -19,6 +19,7 @@ _DURATION = re.compile(r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
                        r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?$")
 _CYCLE = re.compile(r"^R(\d*)/([^/]+)/([^/]+)$")
+_REPEAT = re.compile(r"^R(\d*)/(P[^/]+)$")  # R/P7D: every 7 days from when the event begins to wait
 
 
 class IsoError(ValueError):
@@ -97,6 +98,21 @@ def cycle(text: str) -> Cycle:
 TAGS = ("timeDate", "timeDuration", "timeCycle")
 
 
+def repeat(text: str) -> relativedelta | None:
+    """The step of a cycle without a first date (R/P7D, R3/P1W: from when the event begins to wait,
+    as a reminder on a task repeats), or None when `text` is not of that form."""
+    match = _REPEAT.match(text.strip())
+    if not match:
+        return None
+    step = duration(match.group(2))
+    now = datetime.now(BANGKOK)
+    if now + step <= now:
+        raise IsoError(f"รอบเวลา {text!r:.40}: ระยะห่างต้องมากกว่าศูนย์")
+    return step
+
+
 def check(tag: str, text: str) -> None:
     """Raise IsoError unless `text` is a valid literal for a timeDate, timeDuration or timeCycle."""
+    if tag == "timeCycle" and repeat(text) is not None:
+        return
     {"timeDate": moment, "timeDuration": duration, "timeCycle": cycle}[tag](text)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from SpiffWorkflow.util.task import TaskState
@@ -59,7 +60,7 @@ def schedules(version: ProcessVersion) -> list[Schedule]:
             text = ast.literal_eval(definition.get("expression") or "")
         except (ValueError, SyntaxError):
             continue  # an expression, not a literal: there is no instance yet to evaluate it in
-        if isinstance(text, str):
+        if isinstance(text, str) and iso.repeat(text) is None:  # R/P7D has no first date to start from
             found.append(Schedule(version.key, spec["bpmn_id"], spec.get("bpmn_name") or spec["bpmn_id"], text))
     return found
 
@@ -102,14 +103,30 @@ def _point_at(row: Timer, cycle: iso.Cycle, occurrence: int | None) -> None:
         row.due_at = datetime.now(UTC)
 
 
+def fiscal_quarter_of(day: date) -> int:
+    """The quarter of the Thai fiscal year (from 1 October): October-December is the first."""
+    return (day.month - 10) % 12 // 3 + 1
+
+
+def occurrence_data(name: str, cycle: iso.Cycle, at: datetime) -> dict[str, Any]:
+    """What a scheduled instance starts with: its fiscal year (Buddhist era) and, for a cycle shorter
+    than a year (quarterly monitoring), its fiscal quarter."""
+    day = bangkok(at).date()
+    year = fiscal_year_of(day)
+    data: dict[str, Any] = {"fiscal_year": year, "title": f"{name} ปีงบประมาณ {year}", "scheduled_for": iso_time(at)}
+    if (cycle.first + cycle.step) - cycle.first < timedelta(days=360):
+        quarter = fiscal_quarter_of(day)
+        data.update(fiscal_quarter=quarter, title=f"{name} ปีงบประมาณ {year} ไตรมาสที่ {quarter}")
+    return data
+
+
 def fire(session: Session, row: Timer, now: datetime, worker: str) -> str:
     """Start this occurrence's instance and move the row to the next occurrence; the instance's id."""
     assert row.expression is not None
     version = versions.latest(session, row.process_key)
     cycle = Schedule(row.process_key, row.element, row.name, row.expression).cycle()
     at = cycle.occurrence(row.occurrence) or now
-    year = fiscal_year_of(bangkok(at).date())
-    data = {"fiscal_year": year, "title": f"{version.name} ปีงบประมาณ {year}", "scheduled_for": iso_time(at)}
+    data = occurrence_data(version.name, cycle, at)
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**data)

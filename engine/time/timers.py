@@ -20,12 +20,14 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Event, HumanTask, Instance, Timer
 from ..thai_calendar import iso_time
+from . import reminders
 
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
 # What a timer is for, as the timeline and the docs name it.
@@ -84,15 +86,21 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     return found
 
 
+def find_task(workflow: BpmnWorkflow, spiff_task_id: str | None) -> Any | None:
+    """The workflow's task of that id, or None: a task dropped from the tree (a boundary event of a
+    step that was returned and run again) is gone, and SpiffWorkflow raises for it."""
+    try:
+        return workflow.get_task_from_id(uuid.UUID(spiff_task_id or ""))
+    except (ValueError, TaskNotFoundException):
+        return None
+
+
 def _fired(workflow: BpmnWorkflow, row: Timer, still: WaitingTimer | None) -> bool:
     """Did the row's timer fire? SpiffWorkflow fires every due timer of a workflow on any engine run
     (a firing, a completion), so a row is accounted fired by what its event did, not by who ran it."""
     if still is not None:
         return still.due_at > _utc(row.due_at)  # a cycle moved on to its next time
-    try:
-        task = workflow.get_task_from_id(uuid.UUID(row.spiff_task_id or ""))
-    except ValueError:
-        return False
+    task = find_task(workflow, row.spiff_task_id)
     # A fired catch event runs (READY, then COMPLETED; it resets event_fired as it goes); one whose
     # task was done first is CANCELLED, one dropped with a returned round is gone from the tree.
     return task is not None and (task.state in (TaskState.READY, TaskState.STARTED, TaskState.COMPLETED)
@@ -102,7 +110,7 @@ def _fired(workflow: BpmnWorkflow, row: Timer, still: WaitingTimer | None) -> bo
 def _timeline(session: Session, instance: Instance, workflow: BpmnWorkflow, row: Timer) -> None:
     """A `timer` event, naming the user task a boundary timer sits on."""
     task_row = None
-    task = workflow.get_task_from_id(uuid.UUID(row.spiff_task_id)) if row.spiff_task_id else None
+    task = find_task(workflow, row.spiff_task_id)
     siblings = [str(t.id) for t in task.parent.children if t is not task] if task and task.parent else []
     if siblings and row.kind in (DEADLINE, REMINDER):
         task_row = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
@@ -112,6 +120,8 @@ def _timeline(session: Session, instance: Instance, workflow: BpmnWorkflow, row:
                       task_name=task_row.name if task_row else None, lane=task_row.lane if task_row else None,
                       data={"element": row.element, "name": row.name, "kind": row.kind,
                             "due_at": iso_time(row.due_at)}))
+    if row.kind == REMINDER and task_row is not None and task_row.status == "ready":
+        reminders.notify(session, task_row, row, datetime.now(UTC))
 
 
 def sync(session: Session, instance: Instance, workflow: BpmnWorkflow) -> None:

@@ -39,9 +39,12 @@ def instance(instance_id: str) -> str:
     steps = engine().step_timeline(instance_id, actor)
     errors = [r for r in steps.repairs if r.kind == "error"]
     choices = engine().repair_choices(instance_id, actor) if "admin" in actor.roles else None
+    answer_rounds = [step.as_json() for step in engine().answer_rounds(instance_id, actor)]
     return render_template("tasks/instance.html", case=case, steps=steps, chart=gantt.build(steps),
                            error=errors[-1] if errors and case["status"] == "error" else None, repair=choices,
-                           repair_fields=repair_fields(choices) if choices else [])
+                           repair_fields=repair_fields(choices) if choices else [],
+                           answer_rounds=answer_rounds, instance_id=instance_id,
+                           may_close_rounds=not actor.school_only)
 
 
 @bp.get("/instances/<instance_id>/diagram.json")

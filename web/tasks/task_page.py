@@ -27,6 +27,8 @@ def _done_message(view: dict[str, Any]) -> str:
         who = engine().display_names(done_by).get(done_by) or done_by
         return str(_("ขั้นตอนนี้บันทึกไปแล้วโดย %(who)s เมื่อ %(when)s — ไม่ได้บันทึกซ้ำ",
                      who=who, when=be_datetime(view.get("completed_at"))))
+    if view.get("status") == "late":  # engine.rounds.answer_by: closed after its answer-by date
+        return str(_("เลยวันกำหนดตอบแล้ว เจ้าหน้าที่ปิดรอบนี้และดำเนินการต่อด้วยคำตอบที่ได้รับ จึงบันทึกไม่ได้ (ติดต่อเจ้าหน้าที่)"))
     return str(_("ขั้นตอนนี้ไม่อยู่ในสถานะรอดำเนินการแล้ว (อาจถูกส่งกลับแก้ไขหรือยกเลิก)"))
 
 
