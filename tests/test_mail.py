@@ -174,6 +174,20 @@ def test_a_failure_is_retried_later_and_sent_once(world: World, mail_on: Inbox,
     assert _outbox(world) == [(key, "sent", 2)] and len(mail_on.to("somchai@tak1.example")) == 1
 
 
+def test_letters_of_a_worker_that_died_mid_send_are_sent_when_its_lease_runs_out(world: World,
+                                                                               mail_on: Inbox) -> None:
+    with time_machine.travel(EARLY, tick=False) as clock:
+        with world.khanton.db.transaction() as session:
+            session.add(MailOut(key="test:lost", username="officer", address="p@tak1.example",
+                                subject="ทดสอบ", body="ทดสอบ", status=outbox.PENDING, attempts=0))
+        claimed = outbox._claim(world.khanton.db, datetime.now(UTC), "died")  # noqa: SLF001 - then it dies
+        assert [attempts for _id, _letter, attempts in claimed] == [1]
+        assert outbox.send_due(world.khanton.db, mail.settings(), "alive") == 0  # its lease still holds
+        clock.shift(outbox.LEASE + timedelta(seconds=1))
+        assert outbox.send_due(world.khanton.db, mail.settings(), "alive") == 1
+    assert _outbox(world) == [("test:lost", "sent", 2)] and len(mail_on.to("p@tak1.example")) == 1
+
+
 def test_several_workers_send_each_letter_once(any_world: World, mail_on: Inbox) -> None:
     config = mail.settings()
     with any_world.khanton.db.transaction() as session:

@@ -6,8 +6,10 @@ Queued once: each letter has a unique key (a notice's "notice:<person>:<task>:<k
 most once: a worker claims a batch (status `sending`; on PostgreSQL FOR UPDATE SKIP LOCKED, on SQLite
 the write lock) and commits the claim before talking to the SMTP server, then records each outcome. A
 failure puts the letter back for a later try (with a growing wait) and is logged; after MAX_ATTEMPTS,
-or when the server refuses the address, it is given up (`failed`, with the reason). A worker that dies
-between the claim and the outcome leaves its letters `sending`: they are not sent twice, nor at all.
+or when the server refuses the address, it is given up (`failed`, with the reason). A claim is a lease
+(`next_at` moves LEASE ahead): a worker that dies between the claim and the outcome leaves its letters
+`sending` until the lease runs out, and another worker then sends them. A letter is never lost; it may
+go twice only if the worker died after the server took it and before the outcome was written.
 """
 
 from __future__ import annotations
@@ -74,15 +76,20 @@ def for_notices(session: Session, notices: Sequence[Notification], choices: Mapp
     return letters
 
 
+LEASE = timedelta(minutes=10)  # far longer than one batch takes; after it a claim is taken as abandoned
+
+
 def _claim(db: Database, now: datetime, worker: str) -> list[tuple[int, mail.Letter, int]]:
+    due = (MailOut.status.in_((PENDING, SENDING)), MailOut.next_at <= now)  # waiting, or its lease ran out
     with db.transaction(read_only=True) as session:  # SQLite: no write lock while nothing waits
-        if not session.scalar(select(exists().where(MailOut.status == PENDING, MailOut.next_at <= now))):
+        if not session.scalar(select(exists().where(*due))):
             return []
     with db.transaction() as session:
-        rows = session.scalars(select(MailOut).where(MailOut.status == PENDING, MailOut.next_at <= now)
+        rows = session.scalars(select(MailOut).where(*due)
                                .order_by(MailOut.id).limit(BATCH).with_for_update(skip_locked=True)).all()
         for row in rows:
             row.status, row.claimed_by, row.attempts = SENDING, worker, row.attempts + 1
+            row.next_at = now + LEASE
         return [(row.id, mail.Letter(row.address, row.subject, row.body), row.attempts) for row in rows]
 
 
