@@ -105,3 +105,23 @@ def test_a_late_school_is_closed_and_the_officer_goes_on(world: World, clock: ti
     with pytest.raises(Conflict, match="เลยวันกำหนดตอบแล้ว"):  # the late school's answer comes too late
         khanton.complete(late.id, SPENDING, khanton.actor("school2"))
     assert timedelta(0) <= datetime.now(UTC) - late.completed_at.replace(tzinfo=UTC) < timedelta(seconds=5)
+
+
+def test_through_the_api_the_officer_sees_the_rounds_and_closes_the_late_ones(
+        world: World, clock: time_machine.Coordinates) -> None:
+    instance = send_rounds(world, "2026-12-04")
+    mine = next(t for t in instance["ready_tasks"] if t["school"] == SCHOOL_OF["school"])
+    world.khanton.complete(mine["id"], SPENDING, world.khanton.actor("school"))
+    officer = world.api("officer")
+    path = f"/instances/{instance['id']}/rounds"
+    early = officer.post(f"{path}/school_spending_report/close", json={})
+    assert early.status_code == 409 and "ยังไม่ถึงวันกำหนดตอบ" in early.get_json()["error"]["message"]
+    clock.move_to(datetime(2026, 12, 4, 10, 0, tzinfo=UTC))
+    [step] = officer.get(path).get_json()
+    assert step["may_close"] and [r["status"] for r in step["rounds"]] == ["answered", "overdue"]
+    assert world.api("school2").post(f"{path}/school_spending_report/close", json={}).status_code == 403
+    assert officer.post(f"{path}/school_spending_report/close", json={"revision": "x"}).status_code == 422
+    assert officer.post("/instances/no-such/rounds/school_spending_report/close", json={}).status_code == 404
+    closed = officer.post(f"{path}/school_spending_report/close", json={"revision": step["revision"]})
+    assert closed.status_code == 200 and closed.get_json() == {"closed": 1}
+    assert [r["status"] for r in officer.get(path).get_json()[0]["rounds"]] == ["answered", "late"]

@@ -260,4 +260,5 @@ def remove_attachment(attachment_id: str) -> Response:
     return jsonify(_attachment(engine().remove_attachment(attachment_id, _actor())))
 
 
+from . import answer_by as _answer_by  # noqa: E402,F401 - its routes join this blueprint
 from . import repair as _repair  # noqa: E402,F401 - its routes join this blueprint

@@ -333,3 +333,24 @@ OPENAPI["paths"].update({
             "loops": {"type": "array", "items": {"type": "object"}}}}, "the timeline of steps"),
             **_errors(401, 403, 404)}}},
 })
+
+# --- issue 10: answer-by dates of per-school rounds (web/api/answer_by.py) -----------------------------
+STEP = {"name": "task_spec", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 200},
+        "description": "the per-school step's BPMN id"}
+OPENAPI["paths"].update({
+    "/instances/{id}/rounds": {"get": {
+        "summary": "Each per-school step with an answer-by date: its rounds answered, waiting, overdue or late",
+        "parameters": [ID],
+        "responses": {"200": _json({"type": "array", "items": {"type": "object", "properties": {
+            "task_spec": {"type": "string"}, "answer_by": {"type": "string", "nullable": True},
+            "may_close": {"type": "boolean"}, "revision": {"type": "integer"},
+            "rounds": {"type": "array", "items": {"type": "object"}}}}}, "the steps and their rounds"),
+            **_errors(401, 403, 404)}}},
+    "/instances/{id}/rounds/{task_spec}/close": {"post": {
+        "summary": "After the answer-by date: close the rounds still open (recorded as late) and go on with the "
+                   "answers received (the procedure's starting lanes only)", "parameters": [ID, STEP],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "revision": {"type": "integer", "description": "the instance's revision seen: 409 if it moved"}}}}}},
+        "responses": {"200": _json({"type": "object", "properties": {"closed": {"type": "integer"}}},
+                                   "how many rounds were closed"), **_errors(401, 403, 404, 409, 422)}}},
+})
