@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 import time_machine
 
+from tests.browser import sign_in
 from tests.conftest import ROOT, USERS, World
 
 from .conftest import PASSWORD
-from .test_browser import ARGS, CHROMIUM, WatchedBrowser, _sign_in
+from .test_browser import ARGS, CHROMIUM, WatchedBrowser
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -83,7 +84,7 @@ def test_the_officer_goes_on_without_the_late_school(server: tuple[str, World], 
     # The officer sends the rounds to two schools, answer by Friday 4 Dec 2569.
     officer_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
     page: Any = officer_context.new_page()
-    _sign_in(page, base, "officer")
+    sign_in(page, base, "officer")
     page.goto(f"{base}/tasks/{started['ready_tasks'][0]['id']}")
     page.get_by_label("เลขที่หนังสือขอรายงาน").fill("ศธ 04173/88")
     page.get_by_label("วันที่มีหนังสือ").fill("1/12/2569")
@@ -106,7 +107,7 @@ def test_the_officer_goes_on_without_the_late_school(server: tuple[str, World], 
     # One school answers its round in the browser.
     school_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
     school: Any = school_context.new_page()
-    _sign_in(school, base, "school")
+    sign_in(school, base, "school")
     school.get_by_role("link", name="สถานศึกษารายงานผล การใช้งบประมาณ", exact=False).first.click()
     school.get_by_label("แผนงาน / โครงการ แถวที่ 1").fill("อาหารกลางวัน")
     school.get_by_label("ประเภทงบประมาณ แถวที่ 1").select_option("งบเงินอุดหนุน")
@@ -123,7 +124,7 @@ def test_the_officer_goes_on_without_the_late_school(server: tuple[str, World], 
 
     # The date passes: the late school is marked, and the officer closes its round and goes on.
     clock.move_to(AFTER)
-    _sign_in(page, base, "officer")  # days later: the session of Tuesday has ended
+    sign_in(page, base, "officer")  # days later: the session of Tuesday has ended
     page.goto(f"{base}/instances/{instance_id}")
     late = page.locator(".answer-overdue")
     assert late.count() == 1 and "โรงเรียนบ้านสาธิตวังเจ้า" in late.inner_text()

@@ -17,6 +17,7 @@ import time_machine
 from sqlalchemy import update
 
 from engine.models import HumanTask, User
+from tests.browser import sign_in
 from tests.conftest import ROOT, USERS, World
 from tests.drive import scenario, start, step
 from tests.web.conftest import PASSWORD
@@ -89,21 +90,13 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("ชื่อผู้ใช้").fill(username)
-    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    page.wait_for_url(base + "/")
-
-
 def test_the_supervisor_reads_the_dashboard(server: tuple[str, World, str], chromium: Any, shots: Path) -> None:
     base, _, _ = server
     context = chromium.new_context(locale="th-TH", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
-    _sign_in(page, base, "supervisor")
+    sign_in(page, base, "supervisor", PASSWORD)
     page.get_by_role("link", name="ภาพรวมการดำเนินงาน").click()
     page.wait_for_url(base + "/monitor/dashboard")
     page.get_by_label("กระบวนงาน", exact=True).select_option("budget-transfer")
@@ -133,7 +126,7 @@ def test_on_a_phone_the_charts_fit_and_the_record_is_linked(server: tuple[str, W
     base, _, returned = server
     context = chromium.new_context(locale="th-TH", viewport={"width": 375, "height": 740}, is_mobile=True)
     page = context.new_page()
-    _sign_in(page, base, "supervisor")
+    sign_in(page, base, "supervisor", PASSWORD)
     page.goto(base + "/monitor/dashboard?process=budget-transfer&fiscal_year=2570")
     box = page.locator("#chart-steps").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375

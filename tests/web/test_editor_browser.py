@@ -17,7 +17,7 @@ import pytest
 
 from engine.authoring.drafts import save_draft
 from engine.authoring.workbench import Workbench
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, sign_in
 from tests.conftest import ROOT, USERS, World
 
 from .conftest import PASSWORD, Page
@@ -66,14 +66,6 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("ชื่อผู้ใช้").fill(username)
-    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    page.wait_for_url(base + "/")
-
-
 ADD_TASK = """() => {
     const modeler = window.khantonEditor.modeler;
     const registry = modeler.get('elementRegistry'), modeling = modeler.get('modeling');
@@ -99,7 +91,7 @@ def test_the_analyst_edits_checks_fixes_and_publishes_in_the_browser(server: tup
     violations: list[str] = []
     context.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page = context.new_page()
-    _sign_in(page, base, "nipa")
+    sign_in(page, base, "nipa", PASSWORD)
     page.get_by_role("link", name="แก้ไขกระบวนงาน").click()
     page.get_by_role("link", name="ขออนุญาตลา").click()
     page.wait_for_url(f"{base}/processes/{KEY}/edit")
@@ -187,7 +179,7 @@ def test_a_new_procedure_starts_from_the_template(server: tuple[str, World], chr
     base, _world = server
     context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "nipa")
+    sign_in(page, base, "nipa", PASSWORD)
     page.goto(base + "/processes/new")
     page.get_by_label("รหัสกระบวนงาน").fill(KEY)  # taken: the server says so beside the form
     page.get_by_label("ชื่อกระบวนงานภาษาไทย").fill("ขอใช้รถ")
@@ -269,7 +261,7 @@ def test_a_draft_that_cannot_be_drawn_shows_its_problem_by_line(server: tuple[st
         draft_id = save_draft(session, KEY, '<?xml version="1.0"?>\n<bpmn:definitions\n  broken', {}, "nipa")
     context = chromium.new_context(locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "nipa")
+    sign_in(page, base, "nipa", PASSWORD)
     page.goto(f"{base}/processes/{KEY}/edit?draft={draft_id}")
     page.wait_for_selector("#editor-problems li")
     assert page.locator("body").get_attribute("data-editor-ready") == "failed"

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import ProcessDraft
+from tests.browser import sign_in
 from tests.conftest import ROOT, USERS, World
 
 from .conftest import PASSWORD
@@ -60,14 +61,6 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
-def _sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("ชื่อผู้ใช้").fill(username)
-    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    page.wait_for_url(base + "/")
-
-
 def test_an_analyst_imports_a_camunda_diagram_and_sees_its_problems(server: tuple[str, World], chromium: Any,
                                                                    shots: Path, tmp_path: Path) -> None:
     base, world = server
@@ -75,7 +68,7 @@ def test_an_analyst_imports_a_camunda_diagram_and_sees_its_problems(server: tupl
     page = context.new_page()
     refused_by_csp: list[str] = []
     page.on("console", lambda m: refused_by_csp.append(m.text) if "Content Security Policy" in m.text else None)
-    _sign_in(page, base, "analyst")
+    sign_in(page, base, "analyst", PASSWORD)
     page.get_by_role("link", name="นำเข้าแผนภาพ").first.click()
     page.wait_for_url(base + "/processes/import")
 
@@ -128,7 +121,7 @@ def test_only_analysts_reach_the_import(server: tuple[str, World], chromium: Any
     base, _ = server
     context = chromium.new_context(locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "officer")
+    sign_in(page, base, "officer", PASSWORD)
     assert page.goto(base + "/processes/import").status == 403
     assert page.get_by_role("link", name="นำเข้าแผนภาพ").count() == 0
     context.close()

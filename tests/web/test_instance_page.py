@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from engine.models import Event, HumanTask
 from tests import drive
+from tests.browser import sign_in
 from tests.conftest import ROOT, USERS, World
 
 from .conftest import PASSWORD, Page
-from .test_browser import ARGS, CHROMIUM, WatchedBrowser, _sign_in
+from .test_browser import ARGS, CHROMIUM, WatchedBrowser
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -126,7 +127,7 @@ def test_a_supervisor_sees_the_diagram_marked(server: tuple[str, World, str], br
     base, _, instance_id = server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "supervisor")
+    sign_in(page, base, "supervisor")
     page.goto(f"{base}/instances/{instance_id}")
     page.wait_for_selector('[data-diagram-ready="1"]', timeout=30000)
     main = page.locator('.diagram-pane[data-process="budget-allocation"]')
@@ -151,7 +152,7 @@ def test_a_supervisor_sees_the_diagram_marked(server: tuple[str, World, str], br
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="th-TH", is_mobile=True,
                                 has_touch=True)
     page = phone.new_page()
-    _sign_in(page, base, "supervisor")
+    sign_in(page, base, "supervisor")
     page.goto(f"{base}/instances/{instance_id}")
     page.wait_for_selector('[data-diagram-ready="1"]', timeout=30000)
     box = page.locator(".diagram-box").bounding_box()
@@ -166,7 +167,7 @@ def test_an_admin_suspends_and_resumes_through_the_page(server: tuple[str, World
     base, world, instance_id = server
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "keeper")
+    sign_in(page, base, "keeper")
     page.goto(f"{base}/instances/{instance_id}")
     form = page.locator('form[data-repair="suspend"]')
     form.get_by_label("เหตุผล").fill("รอตรวจสอบหนังสือแจ้งจัดสรรฉบับแก้ไข")

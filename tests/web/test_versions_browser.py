@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
+from tests.browser import sign_in
 from tests.conftest import USERS, World
 from tests.versions_world import KEY, instances_at, make_world, publish_v1, publish_v2
 
 from .conftest import PASSWORD
-from .test_browser import _no_csp_violations, _sign_in, browser, shots  # noqa: F401
+from .test_browser import _no_csp_violations, browser, shots  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def test_the_analyst_compares_versions_and_moves_the_safe_instances(
     base, world, at = server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "analyst")
+    sign_in(page, base, "analyst")
     page.goto(f"{base}/processes/{KEY}")
     page.get_by_role("link", name="รุ่นและการย้ายงาน").click()
     page.wait_for_url(f"{base}/processes/{KEY}/versions")
@@ -103,7 +104,7 @@ def test_others_are_refused_in_thai_and_the_zip_holds_the_diagram_and_forms(
     base, world, _ = server
     context = browser.new_context(locale="th-TH")
     page = context.new_page()
-    _sign_in(page, base, "officer")
+    sign_in(page, base, "officer")
     response = page.goto(f"{base}/processes/{KEY}/versions")
     assert response is not None and response.status == 403
     assert "เฉพาะนักวิเคราะห์กระบวนงาน" in page.content()
