@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import String, event, literal, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..models import Attachment, Event, HumanTask, Instance, InstanceSearch, School, User
@@ -55,15 +55,24 @@ def _documents(data: Any) -> Iterator[str]:
 def text_of(session: Session, instance: Instance) -> str:
     """The searchable text of one instance, read from the database as this transaction sees it."""
     name = versions.compiled(session, instance.version_id).name  # cached per process: no statement
-    people = {instance.started_by}
-    people |= set(session.scalars(select(Event.actor).where(Event.instance_id == instance.id).distinct()))
-    rounds = session.execute(select(HumanTask.assignee, HumanTask.school)
-                             .where(HumanTask.instance_id == instance.id)).all()
-    people |= {assignee for assignee, _ in rounds if assignee}
-    codes = {school for _, school in rounds if school}
-    display = dict(session.execute(select(User.username, User.display_name)
-                                   .where(User.username.in_(sorted(people)))).all())
-    schools = dict(session.execute(select(School.code, School.name).where(School.code.in_(sorted(codes)))).all())
+    # Two statements, not four: who acted or holds a round and the rounds' schools in one; their names in one.
+    people: set[str] = {instance.started_by}
+    codes: set[str] = set()
+    person: str | None
+    school: str | None
+    for person, school in session.execute(union_all(
+            select(Event.actor, literal(None, String)).where(Event.instance_id == instance.id),
+            select(HumanTask.assignee, HumanTask.school).where(HumanTask.instance_id == instance.id))):
+        if person:
+            people.add(person)
+        if school:
+            codes.add(school)
+    display: dict[str, str] = {}
+    schools: dict[str, str] = {}
+    for kind, key, title in session.execute(union_all(
+            select(literal("person"), User.username, User.display_name).where(User.username.in_(sorted(people))),
+            select(literal("school"), School.code, School.name).where(School.code.in_(sorted(codes))))):
+        (display if kind == "person" else schools)[key] = title
     parts: list[str] = [instance.title, name]
     parts += _documents(instance.data or {})
     parts += [f"{code} {schools.get(code, '')}" for code in sorted(codes)]
