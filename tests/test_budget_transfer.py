@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -174,7 +175,7 @@ def test_listing_is_newest_first_and_paginated(world: World) -> None:
 def test_openapi_describes_every_route(world: World) -> None:
     spec = world.app.test_client().get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    routes = {str(r.rule).removeprefix("/api/v1").replace("<", "{").replace(">", "}")
+    routes = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(r.rule).removeprefix("/api/v1"))  # <int:a> -> {a}
               for r in world.app.url_map.iter_rules() if str(r.rule).startswith("/api/v1")}
     documented = {p.replace("{id}", "{x}") for p in spec["paths"]}
     normalised = {r.replace("{instance_id}", "{x}").replace("{task_id}", "{x}").replace("{attachment_id}", "{x}")

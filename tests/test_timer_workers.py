@@ -60,7 +60,7 @@ def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
             worker.send_signal(signal.SIGINT)
     for worker in workers:
         try:
-            worker.wait(timeout=20)
+            worker.wait(timeout=60)  # a worker ends its pass first (1,000 firings, then the notices)
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()

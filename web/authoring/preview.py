@@ -10,7 +10,7 @@ from flask import render_template
 from flask_babel import gettext as _
 
 from engine import forms
-from engine.errors import InvalidData
+from engine.authoring.preview import form_errors
 
 from .. import forms_render
 
@@ -31,10 +31,7 @@ def render(path: Any, schema: Any, values: Any) -> dict[str, Any]:
     if isinstance(values, dict) and len(values) <= MAX_VALUES:
         typed = {str(k)[:200]: v[:2000] for k, v in values.items() if isinstance(v, str)}
         data, unconverted, typed = forms_render.parse(schema, typed)
-        try:
-            forms.validate_data(schema, data, {}, unconverted)
-        except InvalidData as err:
-            errors = {e["field"]: e["message"] for e in err.details}
+        errors = form_errors(schema, data, unconverted)
     fields = forms_render.build_fields(schema, typed, errors)
     forms_render.tidy_errors(fields)
     html = render_template("authoring/_preview.html", fields=fields, title=schema.get("title", ""))

@@ -151,8 +151,10 @@ def _forbidden(err: Forbidden) -> tuple[str, int]:
 def read_only_guard() -> Response | tuple[Any, int] | None:
     """A supervisor who is nothing else reads everything and changes nothing: any page request that would
     change something is refused with 403 before its view runs. Not the API: there each endpoint refuses
-    by its own rule, so that an unknown task or instance is a 404 before the 403 (api.md's order)."""
-    if request.method in READ_METHODS or request.endpoint in PERSONAL or request.blueprint == "api":
+    by its own rule, so that an unknown task or instance is a 404 before the 403 (api.md's order); nor the
+    pages' JSON calls (the editor's), which refuse by their own rule in JSON as their scripts expect."""
+    if (request.method in READ_METHODS or request.endpoint in PERSONAL or request.blueprint == "api"
+            or request.is_json):
         return None
     actor = g.get("actor")
     if actor is None and current_user.is_authenticated:
