@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
@@ -101,14 +102,18 @@ def fire_next(db: Database, worker: str, skipped: set[str], now: datetime | None
         return row.status == FIRED
 
 
-def fire_due(db: Database, worker: str | None = None, now: datetime | None = None) -> int:
+def fire_due(db: Database, worker: str | None = None, now: datetime | None = None,
+             stop: threading.Event | None = None) -> int:
     """Fire every row due now; how many rows this worker claimed and fired (a firing may also fire
-    other due timers of the same instance: their rows are marked fired too, see timers.sync)."""
+    other due timers of the same instance: their rows are marked fired too, see timers.sync). `stop`
+    set (the worker is asked to end) ends the pass between two firings: each is its own transaction."""
     worker = worker or worker_name()
     skipped: set[str] = set()
     fired = 0
     outcome: bool | None = None
     for _ in range(MAX_PER_PASS):
+        if stop is not None and stop.is_set():
+            break
         outcome = fire_next(db, worker, skipped, now, peek=outcome is None)  # after a firing, more are likely
         if outcome is None:
             break
@@ -124,6 +129,7 @@ class Poller:
         self.db = db
         self.worker = worker or worker_name()
         self._latest: set[int] = set()
+        self.stop = threading.Event()  # set when the process is asked to end: the pass ends at the next step
 
     def __call__(self) -> int:
         with self.db.transaction(read_only=True) as session:
@@ -135,9 +141,11 @@ class Poller:
                 self._latest = latest
             except IntegrityError:
                 pass  # another worker added the same schedule first: look again next time
-        fired = fire_due(self.db, self.worker)
-        self._notify()
-        mail_job.run(self.db, self.worker)  # e-mail: digests, then the outbox (engine.notify.job)
+        fired = fire_due(self.db, self.worker, stop=self.stop)
+        if not self.stop.is_set():  # what is left is made by the next poll, in this process or another
+            self._notify()
+        if not self.stop.is_set():
+            mail_job.run(self.db, self.worker)  # e-mail: digests, then the outbox (engine.notify.job)
         return fired
 
     def _notify(self) -> None:

@@ -7,6 +7,7 @@ loses nothing, and the first poll runs at once, firing what came due while nothi
 from __future__ import annotations
 
 import logging
+import signal
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -20,7 +21,7 @@ POLL_SECONDS = 10.0  # a deadline in days fires within seconds; a poll that find
 log = logging.getLogger("khanton.timers")
 
 
-def _add_job(scheduler: BaseScheduler, db: Database, seconds: float) -> None:
+def _add_job(scheduler: BaseScheduler, db: Database, seconds: float) -> Poller:
     poller = Poller(db)
 
     def job() -> None:
@@ -31,6 +32,7 @@ def _add_job(scheduler: BaseScheduler, db: Database, seconds: float) -> None:
     # One poll at a time per process (max_instances=1); a missed interval is not made up twice (coalesce).
     scheduler.add_job(job, "interval", seconds=seconds, id="khanton-timers", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(UTC))
+    return poller
 
 
 def start_background(db: Database, seconds: float = POLL_SECONDS) -> BackgroundScheduler:
@@ -42,7 +44,17 @@ def start_background(db: Database, seconds: float = POLL_SECONDS) -> BackgroundS
 
 
 def run_blocking(db: Database, seconds: float = POLL_SECONDS) -> None:
-    """For `khanton worker`: poll until stopped (SIGTERM or Ctrl-C)."""
+    """For `khanton worker`: poll until stopped (SIGTERM or Ctrl-C). Stopping ends the pass in progress
+    after the firing it is in (each firing is its own transaction), so the process ends within seconds
+    however much was due, and a service manager never has to kill it halfway."""
     scheduler = BlockingScheduler(timezone=UTC)
-    _add_job(scheduler, db, seconds)
+    poller = _add_job(scheduler, db, seconds)
+
+    def stop(_signum: int, _frame: object) -> None:
+        poller.stop.set()
+        if scheduler.running:  # a second Ctrl-C while the pass ends changes nothing
+            scheduler.shutdown(wait=False)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
     scheduler.start()
