@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from engine.service import Khanton
+from tests import battery
 from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,3 +209,11 @@ def any_world(database_url: str) -> Iterator[World]:
     w = World(database_url)
     yield w
     w.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """`make test` prints the trust battery's figures (#13: cases tried, refused, faults, writes lost)."""
+    line = battery.summary()
+    if line:
+        terminalreporter.write_sep("=", "trust battery")
+        terminalreporter.write_line(line)
