@@ -108,10 +108,11 @@ def _event(session: Session, instance: Instance, actor: str, kind: str, task: Hu
 
 def _sync(session: Session, instance: Instance, version: CompiledVersion, workflow: BpmnWorkflow,
           actor: str, written_later: bool = False, new: bool = False,
-          now: datetime | None = None) -> list[HumanTask]:
+          now: datetime | None = None, added_rows: list[HumanTask] | None = None) -> list[HumanTask]:
     """Mirror ready user tasks into human_tasks, set status and data, record the end. The instance's
     ready tasks afterwards, oldest first (what the answer lists, without reading them again). `new`:
-    the instance is being started, it has no task rows yet."""
+    the instance is being started, it has no task rows yet. `added_rows`: gets the rows this call made
+    ready (a return's new rounds, without reading the ready tasks before and after)."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     rows: Sequence[HumanTask] = [] if new else session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "ready")).all()
@@ -142,6 +143,8 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
         )
         session.add(row)
         still.append(row)
+        if added_rows is not None:
+            added_rows.append(row)
     _set(instance, "data", _current_data(workflow), written_later)
     _set(instance, "updated_at", now, written_later)
     if workflow.is_completed():
@@ -329,9 +332,11 @@ def apply_completion(session: Session, prepared: Prepared, data: Any, actor: Act
     _event(session, instance, actor.username, "completed", row,
            data={**data, "acting_for": acting_for} if acting_for else data)
     returning = returned.record(session, row, actor.username, data)
-    ready = _sync(session, instance, prepared.version, prepared.workflow, actor.username, written_later=True)
+    made_ready: list[HumanTask] = []
+    ready = _sync(session, instance, prepared.version, prepared.workflow, actor.username, written_later=True,
+                  added_rows=made_ready)
     if returning is not None:  # the rounds it made ready show who returned the work and why
-        returned.mark_rounds(session, instance.id, returning)
+        returned.mark_rounds(session, returning, made_ready)
     drafts.discard(session, row.id)
     if prepared.halted:
         _halt(session, instance, prepared.halted, actor.username, written_later=True, ready=ready)

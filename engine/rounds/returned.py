@@ -54,17 +54,11 @@ class EarlierRound:
                 "decision": self.decision, "decision_title": self.decision_title, "data": self.data}
 
 
-def _ready_ids(session: Session, instance_id: str) -> set[str]:
-    return set(session.scalars(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
-                                                          HumanTask.status == "ready")))
-
-
 @dataclass
 class Pending:
-    """A return being written: its event, and the rounds that were ready before it."""
+    """A return being written: its event."""
 
     event: Event
-    before: set[str]
 
 
 def record(session: Session, row: HumanTask, actor: str, data: Any) -> Pending | None:
@@ -76,13 +70,15 @@ def record(session: Session, row: HumanTask, actor: str, data: Any) -> Pending |
                   task_spec=row.task_spec, task_name=row.name, lane=row.lane,
                   data={"note": note.strip() if isinstance(note, str) else note})
     session.add(event)
-    before = _ready_ids(session, row.instance_id)  # flushes the event: it has its id from here on
-    return Pending(event, before)
+    return Pending(event)
 
 
-def mark_rounds(session: Session, instance_id: str, pending: Pending) -> None:
-    """Point the rounds the return made ready (those not ready before it) at its event."""
-    for task_id in sorted(_ready_ids(session, instance_id) - pending.before):
+def mark_rounds(session: Session, pending: Pending, made_ready: Iterable[HumanTask]) -> None:
+    """Point the rounds the return made ready (those the same write added: instances._sync knows them,
+    nothing is read again to tell them from the rounds ready before it) at its event."""
+    if pending.event.id is None:
+        session.flush()  # the event's id (already flushed by the write's own reads, in practice)
+    for task_id in sorted(row.id for row in made_ready):
         session.add(TaskReturn(task_id=task_id, event_id=pending.event.id))
 
 

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import String, event, literal, select, union_all
+from sqlalchemy import String, event, literal, select, union, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..models import Attachment, Event, HumanTask, Instance, InstanceSearch, School, User
@@ -56,11 +56,13 @@ def text_of(session: Session, instance: Instance) -> str:
     """The searchable text of one instance, read from the database as this transaction sees it."""
     name = versions.compiled(session, instance.version_id).name  # cached per process: no statement
     # Two statements, not four: who acted or holds a round and the rounds' schools in one; their names in one.
+    # UNION, not UNION ALL: distinct pairs, so Python gets one row per person and school, not one per event
+    # and round (a return-for-revision loop adds both every time round; tests/trust/test_lean_completion.py).
     people: set[str] = {instance.started_by}
     codes: set[str] = set()
     person: str | None
     school: str | None
-    for person, school in session.execute(union_all(
+    for person, school in session.execute(union(
             select(Event.actor, literal(None, String)).where(Event.instance_id == instance.id),
             select(HumanTask.assignee, HumanTask.school).where(HumanTask.instance_id == instance.id))):
         if person:
