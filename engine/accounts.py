@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, joinedload, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import KhantonError, NotFound
@@ -124,8 +124,13 @@ def set_school(session: Session, username: str, school: str) -> User:
     return user
 
 
+# The person's lanes come with the user in the same statement (every request's actor needs them), not
+# in a second one (the relationship's own selectin load).
+_WITH_LANES = joinedload(User.lane_rows)
+
+
 def find_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalars(select(User).options(_WITH_LANES).where(User.username == username)).unique().first()
     if user is None:
         raise NotFound(f"ไม่พบผู้ใช้ {username}")
     return user
@@ -162,9 +167,10 @@ def issue_token(session: Session, username: str, days: int | None = TOKEN_DAYS) 
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                          .where(ApiToken.token_hash == _hash_token(token),  # one statement per request
-                                 or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC))))
+    user = session.scalars(select(User).options(_WITH_LANES).join(ApiToken, ApiToken.user_id == User.id)
+                           .where(ApiToken.token_hash == _hash_token(token),  # one statement per request
+                                  or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > datetime.now(UTC)))
+                           ).unique().first()
     return user if user is not None and user.active else None
 
 

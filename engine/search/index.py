@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import String, event, literal, select, union, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..models import Attachment, Event, HumanTask, Instance, InstanceSearch, School, User
@@ -86,17 +88,24 @@ def text_of(session: Session, instance: Instance) -> str:
     return "\n".join(seen)[:MAX_TEXT]
 
 
+def _upsert(session: Session) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE in the session's dialect (SQLite and PostgreSQL both have it)."""
+    return (sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert)(InstanceSearch)
+
+
 def refresh(session: Session, instance_ids: Iterable[str]) -> None:
+    """Write each instance's search row in one statement, inserting it if missing (a new instance, or one
+    written before the search table existed) and rewriting its text only if the text changed: the row
+    is not read first (it was, in a statement of its own, on every write)."""
     for instance_id in sorted(set(instance_ids)):
         instance = session.get(Instance, instance_id)
         if instance is None:
             continue  # deleted in this transaction: its row goes with it (ON DELETE CASCADE)
-        row = session.get(InstanceSearch, instance_id)
-        if row is None:
-            session.add(InstanceSearch(instance_id=instance_id, started_at=instance.started_at,
-                                       started_by=instance.started_by, text=text_of(session, instance)))
-        else:
-            row.text = text_of(session, instance)
+        insert = _upsert(session).values(instance_id=instance_id, started_at=instance.started_at,
+                                         started_by=instance.started_by, text=text_of(session, instance))
+        session.execute(insert.on_conflict_do_update(
+            index_elements=[InstanceSearch.instance_id], set_={"text": insert.excluded.text},
+            where=InstanceSearch.text.is_distinct_from(insert.excluded.text)))
 
 
 def fill_missing(session: Session, batch: int = 500) -> int:

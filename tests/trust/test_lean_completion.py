@@ -40,10 +40,15 @@ def test_a_return_for_revision_reads_the_ready_tasks_once(any_world: World) -> N
             cycle.complete_http(user, task_id, data)
         ready_reads = counted.matching(r"SELECT .*\sFROM human_tasks\s+WHERE human_tasks\.instance_id")
         assert len(ready_reads) == 1, ready_reads
-        # The search row's own UPDATE, when its text changed, is flushed by the commit: the index's cost.
-        own = [s for s in counted.statements if not s.startswith("UPDATE instance_search")]
+        # The token, its user and the user's lanes: one statement (the lanes were a second one).
+        assert counted.matching(r"SELECT .*\sFROM user_lanes") == [], counted.statements[:3]
         # Was 16 for a return on SQLite (its two events are two INSERTs there, one on PostgreSQL).
-        assert len(own) <= (14 if step == RETURNING_STEP else 12), own
+        assert len(counted.statements) <= (14 if step == RETURNING_STEP else 12), counted.statements
+        # The search row: who took part and the schools, their names, then the row written in one upsert
+        # (it was read first, then updated when its text changed: 3 or 4 statements).
+        assert counted.matching(r"SELECT .*\sFROM instance_search") == []
+        assert len(counted.indexing) <= 3, counted.indexing
+        assert any(s.startswith("INSERT INTO instance_search") for s in counted.indexing), counted.indexing
         battery.add(battery.CASES)
     # What the return wrote is still what it was: the new round points at the `returned` event.
     revision = cycle.instance["ready_tasks"][0]["id"]
