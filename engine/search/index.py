@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import String, event, literal, select, union, union_all
+from sqlalchemy import String, event, literal, select, union
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,26 +57,31 @@ def _documents(data: Any) -> Iterator[str]:
 def text_of(session: Session, instance: Instance) -> str:
     """The searchable text of one instance, read from the database as this transaction sees it."""
     name = versions.compiled(session, instance.version_id).name  # cached per process: no statement
-    # Two statements, not four: who acted or holds a round and the rounds' schools in one; their names in one.
-    # UNION, not UNION ALL: distinct pairs, so Python gets one row per person and school, not one per event
-    # and round (a return-for-revision loop adds both every time round; tests/trust/test_lean_completion.py).
+    # One statement, not four: who started, acted or holds a round and the rounds' schools, each with its
+    # name. UNION, not UNION ALL: distinct rows, so Python gets one per person and school, not one per
+    # event and round (a return-for-revision loop adds both every time round; tests/trust/test_lean_completion.py).
     people: set[str] = {instance.started_by}
     codes: set[str] = set()
-    person: str | None
-    school: str | None
-    for person, school in session.execute(union(
-            select(Event.actor, literal(None, String)).where(Event.instance_id == instance.id),
-            select(HumanTask.assignee, HumanTask.school).where(HumanTask.instance_id == instance.id))):
-        if person:
-            people.add(person)
-        if school:
-            codes.add(school)
     display: dict[str, str] = {}
     schools: dict[str, str] = {}
-    for kind, key, title in session.execute(union_all(
-            select(literal("person"), User.username, User.display_name).where(User.username.in_(sorted(people))),
-            select(literal("school"), School.code, School.name).where(School.code.in_(sorted(codes))))):
-        (display if kind == "person" else schools)[key] = title
+    nothing = literal(None, String)
+    person: str | None
+    school: str | None
+    for person, person_name, school, school_name in session.execute(union(
+            select(User.username, User.display_name, nothing, nothing).where(User.username == instance.started_by),
+            select(Event.actor, User.display_name, nothing, nothing)
+            .outerjoin(User, User.username == Event.actor).where(Event.instance_id == instance.id),
+            select(HumanTask.assignee, User.display_name, HumanTask.school, School.name)
+            .outerjoin(User, User.username == HumanTask.assignee).outerjoin(School, School.code == HumanTask.school)
+            .where(HumanTask.instance_id == instance.id))):
+        if person:
+            people.add(person)
+            if person_name is not None:
+                display[person] = person_name
+        if school:
+            codes.add(school)
+            if school_name is not None:
+                schools[school] = school_name
     parts: list[str] = [instance.title, name]
     parts += _documents(instance.data or {})
     parts += [f"{code} {schools.get(code, '')}" for code in sorted(codes)]
