@@ -66,7 +66,9 @@ def text_of(session: Session, instance: Instance) -> str:
     schools: dict[str, str] = {}
     nothing = literal(None, String)
     person: str | None
+    person_name: str | None
     school: str | None
+    school_name: str | None
     for person, person_name, school, school_name in session.execute(union(
             select(User.username, User.display_name, nothing, nothing).where(User.username == instance.started_by),
             select(Event.actor, User.display_name, nothing, nothing)
