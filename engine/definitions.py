@@ -14,7 +14,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only
 
-from . import call_graph, expressions, forms, sources
+from . import call_graph, expressions, folding, forms, sources
 from .authoring import rules
 from .errors import InvalidDefinition, Problem
 from .models import ProcessVersion
@@ -158,7 +158,7 @@ def _check_expressions(root: etree._Element, problems: list[Problem], file: str)
             if text and local in iso.TAGS and iso.is_literal(text):
                 iso.check(local, text)  # ISO 8601 as BPMN writes it (engine.time.bpmn), not an expression
             elif text and (local in EXPRESSION_TAGS or conditional):
-                expressions.check_expression(text)
+                expressions.check_expression(text, cardinality=local == "loopCardinality")
             elif text and local in SCRIPT_TAGS:
                 expressions.check_script(text)
         except iso.IsoError as err:
@@ -279,8 +279,8 @@ def check_batch(sources: list[tuple[str, str | bytes]], forms_dir: Path, session
     `sources` are (file name, xml); called processes not in the batch come from published versions,
     else from `library` (unpublished files, enough to validate against but not to publish with)."""
     known_lanes = lane_table.names(session) if session is not None else None
-    definitions = [inspect(xml, forms_dir, (expected_keys or {}).get(name), name, known_lanes, form_overrides)
-                   for name, xml in sources]
+    definitions = folding.folding(lambda: [inspect(xml, forms_dir, (expected_keys or {}).get(name), name,
+                                                   known_lanes, form_overrides) for name, xml in sources])
     by_key = {d.key: d for d in definitions if d.key}
     published = latest_versions(session) if session is not None else {}
     available = ({**(library or {})} | {k: v.bpmn_xml for k, v in published.items()}

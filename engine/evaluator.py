@@ -44,6 +44,10 @@ class LimitExceeded(ValueError):
         self.message = message
 
 
+class TimeExceeded(LimitExceeded):
+    """An evaluation ran past its deadline (a size bound is LimitExceeded itself)."""
+
+
 def _check_number(value: Any) -> None:
     if isinstance(value, bool):
         return
@@ -256,7 +260,7 @@ class BoundedEval(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
         # Replaces simpleeval's _eval, whose check of every result walked whole containers at every
         # node (4.6 s for [[0]*1000]*1000): the allow-listed syntax leaves no module or function to find.
         if time.monotonic() > self.deadline:
-            raise LimitExceeded("คำนวณนานเกินเวลาที่กำหนด")
+            raise TimeExceeded("คำนวณนานเกินเวลาที่กำหนด")
         handler = self.nodes.get(type(node))
         if handler is None:
             raise LimitExceeded(f"ใช้ไวยากรณ์ที่ไม่อนุญาต ({type(node).__name__})")

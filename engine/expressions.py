@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from .evaluator import EVALUATION_SECONDS, BoundedEval, LimitExceeded, measure
+from .folding import FoldRefused, fold
 
 MAX_EXPRESSION_CHARS = 2_000
 MAX_SCRIPT_LINES = 200
@@ -78,7 +79,8 @@ def _syntax_depth(tree: ast.AST) -> int:
     return deepest
 
 
-def _check_tree(tree: ast.AST, line_offset: int = 0) -> None:
+def _check_tree(tree: ast.AST, line_offset: int = 0) -> list[tuple[ast.expr, Any]]:
+    """Check `tree` against the allow-list; when checking a definition, its constant parts computed."""
     if _syntax_depth(tree) > MAX_SYNTAX_DEPTH:
         raise ExpressionRefused(f"นิพจน์ซ้อนกันลึกเกิน {MAX_SYNTAX_DEPTH} ชั้น", getattr(tree, "lineno", None))
     for node in sorted(ast.walk(tree), key=_severity):
@@ -105,6 +107,15 @@ def _check_tree(tree: ast.AST, line_offset: int = 0) -> None:
                 measure(node.value)
             except LimitExceeded as err:
                 raise ExpressionRefused(err.message, where) from None
+    try:
+        return fold(tree, ALLOWED_FUNCTIONS, _constant_evaluator)
+    except FoldRefused as err:
+        line = getattr(err.node, "lineno", None)
+        raise ExpressionRefused(f"{err.message} (คำนวณจากค่าคงที่ในนิยาม)", line + line_offset if line else None) from None
+
+
+def _constant_evaluator(deadline: float) -> BoundedEval:
+    return BoundedEval({}, ALLOWED_FUNCTIONS, _ALLOWED_ATTRS, deadline)
 
 
 def _parse(source: str, mode: str, what: str) -> ast.AST:
@@ -116,11 +127,19 @@ def _parse(source: str, mode: str, what: str) -> ast.AST:
         raise ExpressionRefused(f"{what}ซ้อนกันลึกเกินไปหรือมีอักขระที่ไม่อนุญาต") from None
 
 
-def check_expression(source: str) -> None:
-    """Raise ExpressionRefused if `source` is not a safe single expression."""
+def check_expression(source: str, cardinality: bool = False) -> None:
+    """Raise ExpressionRefused if `source` is not a safe single expression (with `cardinality`, a
+    multi-instance loopCardinality: a constant one must be a number of rounds within MAX_ROUNDS)."""
     if len(source) > MAX_EXPRESSION_CHARS:
         raise ExpressionRefused(f"นิพจน์ยาวเกิน {MAX_EXPRESSION_CHARS} ตัวอักษร")
-    _check_tree(_parse(source.strip(), "eval", "นิพจน์"))
+    tree = _parse(source.strip(), "eval", "นิพจน์")
+    constants = _check_tree(tree)
+    whole = tree.body if isinstance(tree, ast.Expression) else None
+    if isinstance(whole, ast.Constant):
+        constants.append((whole, whole.value))
+    for part, value in constants if cardinality else []:
+        if part is whole and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ROUNDS):
+            raise ExpressionRefused(f"loopCardinality ต้องเป็นจำนวนเต็ม 0 ถึง {MAX_ROUNDS:,} (ได้ {value!r:.40})")
 
 
 def _script_statements(source: str) -> list[ast.stmt]:

@@ -11,6 +11,11 @@ from lxml import etree
 from .errors import Problem, TooLarge
 
 MAX_DEFINITION_BYTES = 5 * 1024 * 1024
+MAX_ATTRIBUTE_CHARS = 10_000  # a name, an id, a property's value; text that long is an attack, not a name
+XINCLUDE = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
+# Compressed files are refused, never inflated: 5 MB of gzip can inflate to 5 GB (a gzip bomb).
+COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"PK\x03\x04", "zip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"),
+              (b"(\xb5/\xfd", "zstd"))
 
 
 class UnsafeXml(ValueError):
@@ -64,6 +69,10 @@ def _family(name: str) -> str:
 
 
 def _decode_bytes(raw: bytes) -> tuple[str, str]:
+    packed = next((name for magic, name in COMPRESSED if raw.startswith(magic)), None)
+    if packed:
+        raise UnsafeXml(Problem(f"ไฟล์ถูกบีบอัดแบบ {packed} ซึ่งระบบไม่แตกไฟล์ให้ — แตกไฟล์ก่อน "
+                                "แล้วส่งไฟล์ .bpmn (XML) ที่ไม่บีบอัด", line=1))
     sniffed = next((encoding for bom, encoding in BOMS if raw.startswith(bom)), None)
     if sniffed:  # a BOM (or UTF-16's NUL pattern) decides over any declaration
         try:
@@ -116,7 +125,30 @@ def read_xml(data: bytes | str) -> tuple[etree._Element, str]:
         raise UnsafeXml(Problem(f"XML ไม่ถูกต้อง: {err.msg}", line=err.lineno)) from None
     if root is None:
         raise UnsafeXml(Problem("ไฟล์ว่างเปล่า"))
+    _refuse_unsafe_parts(root)
     return root, text
+
+
+def _refuse_unsafe_parts(root: etree._Element) -> None:
+    """XInclude (never processed, but refused so that nothing downstream ever does) and attributes too
+    long to be a name, an id or a setting; each said with its element and line."""
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if etree.QName(node).namespace in XINCLUDE:
+            raise UnsafeXml(Problem("ไฟล์มี XInclude (การดึงไฟล์อื่นเข้ามา) ซึ่งไม่อนุญาต",
+                                    element=_owner_id(node), line=node.sourceline))
+        for name, value in node.attrib.items():
+            if len(value) > MAX_ATTRIBUTE_CHARS:
+                raise UnsafeXml(Problem(f"ค่า {etree.QName(name).localname} ยาวเกิน {MAX_ATTRIBUTE_CHARS:,} ตัวอักษร",
+                                        element=node.get("id") or _owner_id(node), line=node.sourceline))
+
+
+def _owner_id(node: etree._Element) -> str | None:
+    for ancestor in node.iterancestors():
+        if ancestor.get("id"):
+            return ancestor.get("id")
+    return None
 
 
 def _line_of(raw: bytes, needle: bytes) -> int | None:

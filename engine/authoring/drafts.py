@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..definitions import KEY
-from ..errors import FieldError, InvalidData, NotFound
+from ..errors import FieldError, InvalidData, NotFound, TooLarge
 from ..forms import FORM_PATH
 from ..models import ProcessDraft
-from ..xmlsafe import MAX_DEFINITION_BYTES
+from ..xmlsafe import MAX_DEFINITION_BYTES, UnsafeXml, read_xml
 
 MAX_FORMS_BYTES = 2 * 1024 * 1024
 MAX_FORMS = 200
@@ -142,9 +142,18 @@ class Submitted:
 
 
 def submitted(key: str, body: dict[str, Any]) -> Submitted:
-    """The parts of a JSON body; InvalidData (every bad part) when any is not storable."""
+    """The parts of a JSON body; InvalidData (every bad part) when any is not storable, or when its XML
+    cannot be read safely (a DOCTYPE, entities, malformed): what a client sends is never kept unread."""
     xml, forms, note = body.get("xml"), body.get("forms", {}), body.get("note", "")
     errors = refusals(key, xml, forms, note)
+    if not errors and isinstance(xml, str):
+        try:
+            read_xml(xml)
+        except UnsafeXml as err:
+            where = f"บรรทัด {err.problem.line}: " if err.problem.line else ""
+            errors.append(FieldError("xml", f"{where}{err.problem.message}"))
+        except TooLarge as err:
+            errors.append(FieldError("xml", err.message))
     if errors:
         raise InvalidData(errors)
     assert isinstance(xml, str) and isinstance(forms, dict) and isinstance(note, str)

@@ -39,9 +39,15 @@ def _compensation(node: etree._Element) -> bool:
     return node.get("isForCompensation") == "true" or node.find("bpmn:compensateEventDefinition", NS) is not None
 
 
+MAX_NAME_CHARS = 300  # a procedure's name is kept in process_versions.name, String(300)
+
+
 def check(process: etree._Element, problems: list[Problem], file: str | None = None) -> None:
     """Add the structural problems of `process` (and of every sub-process in it) to `problems`."""
     _check_ids(process.getroottree().getroot(), problems, file)
+    if len(process.get("name") or "") > MAX_NAME_CHARS:
+        problems.append(Problem(f"ชื่อกระบวนงานยาวเกิน {MAX_NAME_CHARS} ตัวอักษร", element=process.get("id"),
+                                line=process.sourceline, file=file))
     pending = [process]
     while pending:
         scope = pending.pop(0)

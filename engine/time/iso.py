@@ -20,6 +20,13 @@ _DURATION = re.compile(r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?$")
 _CYCLE = re.compile(r"^R(\d*)/([^/]+)/([^/]+)$")
 _REPEAT = re.compile(r"^R(\d*)/(P[^/]+)$")  # R/P7D: every 7 days from when the event begins to wait
+# Bounds that keep a timer computable and the instance small: a duration within a century (beyond it,
+# dates overflow or the number is hostile), a repeating timer at most once an hour (each firing of a
+# non-interrupting one adds a branch to the instance).
+MAX_DURATION_YEARS = 100
+MIN_CYCLE_STEP = timedelta(hours=1)
+MAX_DIGITS = 9
+_REFERENCE = datetime(2000, 1, 1)
 
 
 class IsoError(ValueError):
@@ -36,8 +43,18 @@ def duration(text: str) -> relativedelta:
     match = _DURATION.match(text.strip())
     if not match:
         raise IsoError(f"ระยะเวลา {text!r:.40} ไม่เป็นรูปแบบ ISO 8601 (เช่น P15D = 15 วัน, PT2H = 2 ชั่วโมง, P3M = 3 เดือน)")
+    too_long = IsoError(f"ระยะเวลา {text!r:.40} ยาวเกิน {MAX_DURATION_YEARS} ปี")
+    if any(v and len(v) > MAX_DIGITS for v in match.groups()):  # int() of 5,000 digits is refused, and slow
+        raise too_long
     y, mo, w, d, h, mi, s = (int(v) if v else 0 for v in match.groups())
-    return relativedelta(years=y, months=mo, weeks=w, days=d, hours=h, minutes=mi, seconds=s)
+    try:
+        step = relativedelta(years=y, months=mo, weeks=w, days=d, hours=h, minutes=mi, seconds=s)
+        reach = _REFERENCE + step
+    except (OverflowError, ValueError):
+        raise too_long from None
+    if reach > _REFERENCE + relativedelta(years=MAX_DURATION_YEARS):
+        raise too_long
+    return step
 
 
 def moment(text: str) -> datetime:
@@ -89,10 +106,18 @@ def cycle(text: str) -> Cycle:
         raise IsoError(f"รอบเวลา {text!r:.40} ไม่เป็นรูปแบบ ISO 8601 (เช่น R/2026-10-01/P1Y = ทุกปีตั้งแต่ 1 ต.ค. 2569, "
                        "R4/2026-10-01/P3M = 4 ครั้ง ทุก 3 เดือน)")
     repetitions, first, step = match.groups()
+    if len(repetitions) > MAX_DIGITS:
+        raise IsoError(f"รอบเวลา {text!r:.40}: จำนวนครั้งมากเกินไป")
     parsed = Cycle(int(repetitions) if repetitions else None, moment(first), duration(step))
     if (parsed.first + parsed.step) <= parsed.first:
         raise IsoError(f"รอบเวลา {text!r:.40}: ระยะห่างต้องมากกว่าศูนย์")
+    _often(text, parsed.step)
     return parsed
+
+
+def _often(text: str, step: relativedelta) -> None:
+    if _REFERENCE + step < _REFERENCE + MIN_CYCLE_STEP:
+        raise IsoError(f"รอบเวลา {text!r:.40}: ซ้ำถี่เกินไป ระยะห่างต้องไม่น้อยกว่า 1 ชั่วโมง")
 
 
 TAGS = ("timeDate", "timeDuration", "timeCycle")
@@ -108,6 +133,7 @@ def repeat(text: str) -> relativedelta | None:
     now = datetime.now(BANGKOK)
     if now + step <= now:
         raise IsoError(f"รอบเวลา {text!r:.40}: ระยะห่างต้องมากกว่าศูนย์")
+    _often(text, step)
     return step
 
 

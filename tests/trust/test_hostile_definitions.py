@@ -1,0 +1,298 @@
+"""Trust battery, part 1 (#13): hostile definitions through every door that takes a definition.
+
+Each case of tests/trust/hostile.py goes through every door: PUT /api/v1/processes/{key}/bpmn, a draft
+saved / validated / published through the API, the editor's publish, the import API and the import
+page. At each door it must be refused with a Thai message that says what and where, within
+DOOR_SECONDS and DOOR_BYTES of memory (tracemalloc's peak), with no version made and no draft changed;
+only where drafts are kept (draft save, import) may a readable definition with a forbidden part be
+kept as a new draft, and then nothing of it runs. While a hostile publish is being checked, another
+user's inbox is answered promptly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import threading
+import resource
+import time
+import tracemalloc
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import expressions
+from engine.models import Instance, ProcessDraft, ProcessVersion
+from tests import battery
+from tests.conftest import World, WorldTemplate
+from tests.trust import hostile
+from tests.trust.hostile import KEY, NOT_BPMN, REFUSED_DEFINITION, UNREADABLE, Case
+from tests.web.conftest import Page
+
+DOOR_SECONDS = 2.0
+DOOR_BYTES = 64 * 1024 * 1024  # Python's own allocations at one door; a 5 MB body is copied a few times
+THAI = range(0x0E00, 0x0E80)
+
+
+@pytest.fixture(scope="module")
+def world(world_template: WorldTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    w = World.copied(world_template, tmp_path_factory.mktemp("hostile") / "khanton.db")
+    # One published version of the procedure, so that the doors that need one (drafts) have it.
+    response = w.api("analyst").put(f"/processes/{KEY}/bpmn", data=hostile.plain().encode(), content_type="application/xml")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    yield w
+    w.close()
+
+
+@pytest.fixture(scope="module")
+def page(world: World) -> Page:
+    signed_in = Page(world.app.test_client())
+    assert signed_in.sign_in("analyst").status_code == 302
+    signed_in.get("/processes/import")
+    return signed_in
+
+
+# --- what is stored ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    versions: tuple[tuple[str, int, str], ...]
+    drafts: tuple[tuple[int, str, str], ...]
+    instances: int
+
+
+def stored(world: World) -> Stored:
+    with world.khanton.db.transaction(read_only=True) as session:
+        versions = tuple((r.key, r.version, r.content_hash) for r in session.scalars(
+            select(ProcessVersion).order_by(ProcessVersion.id)))
+        drafts = tuple((r.id, r.key, hashlib.sha256(
+            (r.xml + json.dumps(r.forms, sort_keys=True)).encode("utf-8", "surrogatepass")).hexdigest())
+            for r in session.scalars(select(ProcessDraft).order_by(ProcessDraft.id)))
+        instances = int(session.scalar(select(func.count()).select_from(Instance)) or 0)
+    return Stored(versions, drafts, instances)
+
+
+def keep_draft(world: World, case: Case) -> int:
+    """A draft holding the case as it would be if it had been stored before today's checks."""
+    with world.khanton.db.transaction() as session:
+        row = ProcessDraft(key=KEY, author="analyst", xml=case.as_text(), forms=case.forms, note="")
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+# --- the doors --------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    messages: list[str]
+    elements: list[str | None]
+    lines: list[int | None]
+    draft: int | None = None  # a draft the door kept
+
+
+def _api_answer(response: Any) -> Answer:
+    body = response.get_json(silent=True) or {}
+    if "error" in body:
+        error = body["error"]
+        details = [d for d in (error.get("details") or []) if isinstance(d, dict)]
+        return Answer(response.status_code, [error["message"], *(d.get("message", "") for d in details)],
+                      [d.get("element") for d in details], [d.get("line") for d in details])
+    problems = body.get("problems", [])
+    return Answer(response.status_code, [p["message"] for p in problems], [p["element"] for p in problems],
+                  [p["line"] for p in problems], draft=body.get("draft") or body.get("id"))
+
+
+def _headers(world: World, case: Case) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {world.tokens['analyst']}"}
+    if case.name.startswith("gzip"):
+        headers["Content-Encoding"] = "gzip"
+    return headers
+
+
+def put(world: World, page: Page, case: Case) -> Answer:
+    return _api_answer(world.app.test_client().put(f"/api/v1/processes/{KEY}/bpmn", data=case.as_bytes(),
+                                                   headers=_headers(world, case), content_type="application/xml"))
+
+
+def draft_save(world: World, page: Page, case: Case) -> Answer:
+    response = world.api("analyst").post(f"/processes/{KEY}/drafts", json={"xml": case.as_text(), "forms": case.forms})
+    answer = _api_answer(response)
+    return answer
+
+
+def validate(world: World, page: Page, case: Case) -> Answer:
+    return _api_answer(world.api("analyst").post(f"/processes/{KEY}/validate",
+                                                 json={"xml": case.as_text(), "forms": case.forms}))
+
+
+def editor_publish(world: World, page: Page, case: Case) -> Answer:
+    response = page.client.post(f"/processes/{KEY}/edit/publish", json={"xml": case.as_text(), "forms": case.forms},
+                                headers={"X-CSRFToken": page.token()})
+    return _api_answer(response)
+
+
+def draft_publish(world: World, page: Page, case: Case, draft_id: int = 0) -> Answer:
+    return _api_answer(world.api("analyst").post(f"/processes/{KEY}/drafts/{draft_id}/publish", json={}))
+
+
+def import_api(world: World, page: Page, case: Case) -> Answer:
+    response = world.app.test_client().post(
+        "/api/v1/processes/import", headers=_headers(world, case), content_type="multipart/form-data",
+        data={"key": KEY, "file": (io.BytesIO(case.as_bytes()),
+                                   "hostile.bpmn.gz" if case.name.startswith("gzip") else "h.bpmn")})
+    return _api_answer(response)
+
+
+def import_page(world: World, page: Page, case: Case) -> Answer:
+    token = page.token()
+    response = page.client.post("/processes/import", content_type="multipart/form-data", data={
+        "csrf_token": token, "key": KEY, "file": (io.BytesIO(case.as_bytes()), "h.bpmn")})
+    text = html.unescape(response.get_data(as_text=True))
+    if response.status_code == 303:
+        return Answer(303, [], [], [], draft=int(response.headers["Location"].rsplit("/", 1)[1]))
+    start = text.find('id="import-error">')
+    shown = text[start:text.find("</div>", start)] if start >= 0 else ""
+    return Answer(response.status_code, [shown], [], [])
+
+
+Door = Callable[[World, Page, Case], Answer]
+TEXT_DOORS: dict[str, Door] = {"draft save": draft_save, "validate": validate, "editor publish": editor_publish,
+                               "draft publish": draft_publish}
+BYTE_DOORS: dict[str, Door] = {"PUT bpmn": put, "import API": import_api, "import page": import_page}
+FIELD_DOORS = {"draft save", "editor publish"}  # a draft that cannot be read is refused as a field: xml
+KEEPS_DRAFTS = {REFUSED_DEFINITION: {"draft save", "import API", "import page"}, NOT_BPMN: {"draft save"},
+                UNREADABLE: set()}
+
+
+@dataclass
+class Measured:
+    answer: Answer
+    seconds: float
+    peak: int
+
+
+def through(door: Door, world: World, page: Page, case: Case, traced: bool, **kw: Any) -> Measured:
+    """The door's answer, its wall-clock time and (`traced`) the peak of Python's allocations in it.
+    Tracing slows everything several times, so a case is traced at its first door only; the process's
+    peak resident size over the whole battery is bounded as well (test_memory_stayed_bounded)."""
+    if traced:
+        tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        answer = door(world, page, case, **kw)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1] if traced else 0
+    finally:
+        tracemalloc.stop()
+    return Measured(answer, seconds, peak)
+
+
+@pytest.fixture(scope="module")
+def traced() -> int:
+    """The process's peak resident size (kB) before the battery."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+@pytest.fixture(autouse=True)
+def nothing_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No door runs an analyst's expression or script: they are only checked."""
+    def refuse(*args: Any, **kw: Any) -> Any:
+        raise AssertionError(f"an expression was run: {args[:1]!r:.80}")
+    monkeypatch.setattr(expressions, "evaluate", refuse)
+    monkeypatch.setattr(expressions, "execute", refuse)
+
+
+def thai(message: str) -> bool:
+    return any(ord(c) in THAI for c in message)
+
+
+def says(answer: Answer, case: Case) -> str:
+    return f"{case.name}: {answer.status} {[m[:160] for m in answer.messages][:4]} {answer.elements[:4]}"
+
+
+def check_refused(door: str, answer: Answer, case: Case) -> None:
+    """Refused, in Thai, saying what (the case's words) and where (its element or line)."""
+    if door == "validate":
+        assert answer.status in (200, 413, 422), says(answer, case)
+        assert answer.messages, says(answer, case)
+    elif door == "import page":
+        assert answer.status in (413, 422), says(answer, case)
+    else:
+        assert answer.status in (413, 415, 422), says(answer, case)
+    assert answer.messages and all(thai(m) for m in answer.messages if m), says(answer, case)
+    text = " ".join(answer.messages)
+    if case.words:
+        assert any(w.lower() in text.lower() for w in case.words), says(answer, case)
+    if case.element and door != "import page":
+        assert case.element in answer.elements or door in FIELD_DOORS, says(answer, case)
+    if case.line and door != "import page":
+        assert case.line in answer.lines or f"บรรทัด {case.line}" in text, says(answer, case)
+    battery.add(battery.REFUSED)
+
+
+def check_kept(door: str, answer: Answer, case: Case) -> None:
+    """A readable definition with a forbidden part kept as a draft (never run), its problem listed."""
+    assert answer.status in (201, 303) and answer.draft, says(answer, case)
+    if door == "import API" and case.element:
+        assert case.element in answer.elements, says(answer, case)
+
+
+def run_case(world: World, page: Page, case: Case) -> None:
+    doors = {**BYTE_DOORS, **(TEXT_DOORS if case.text_doors else {})}
+    if case.forms:  # forms travel only with drafts: the byte doors would read the forms folder instead
+        doors = TEXT_DOORS.copy()
+    for number, (name, door) in enumerate(doors.items()):
+        kw: dict[str, Any] = {}
+        if name == "draft publish":
+            kw["draft_id"] = keep_draft(world, case)
+        before = stored(world)
+        measured = through(door, world, page, case, number == 0, **kw)
+        battery.add(battery.CASES)
+        after = stored(world)
+        answer = measured.answer
+        assert measured.seconds < DOOR_SECONDS, f"{name}: {case.name} took {measured.seconds:.2f} s"
+        assert measured.peak < DOOR_BYTES, f"{name}: {case.name} took {measured.peak / 2**20:.0f} MB"
+        assert after.versions == before.versions, f"{name}: {case.name} made a version"
+        assert after.instances == before.instances, f"{name}: {case.name} started an instance"
+        if name in KEEPS_DRAFTS[case.kind] and answer.status in (201, 303):
+            check_kept(name, answer, case)
+            assert after.drafts[:-1] == before.drafts and after.drafts[-1][0] == answer.draft, name
+            continue
+        check_refused(name, answer, case)
+        assert after.drafts == before.drafts, f"{name}: {case.name} changed the drafts"
+
+
+def _ids(cases: list[Case]) -> list[str]:
+    return [c.name[:70] for c in cases]
+
+
+@pytest.mark.parametrize("case", hostile.XML_CASES, ids=_ids(hostile.XML_CASES))
+def test_unreadable_definitions_are_refused_at_every_door(world: World, page: Page, traced: int, case: Case) -> None:
+    assert case.kind == UNREADABLE
+    run_case(world, page, case)
+
+
+EXPRESSION_CASES = hostile.expression_cases()
+
+
+@pytest.mark.parametrize("case", EXPRESSION_CASES, ids=_ids(EXPRESSION_CASES))
+def test_expression_escapes_and_bombs_are_refused_at_every_door(world: World, page: Page, traced: int,
+                                                                 case: Case) -> None:
+    run_case(world, page, case)
+
+
+@pytest.mark.parametrize("case", hostile.TRAPS + hostile.PARSER_TRAPS, ids=_ids(hostile.TRAPS + hostile.PARSER_TRAPS))
+def test_parser_traps_and_call_cycles_are_refused_at_every_door(world: World, page: Page, traced: int,
+                                                                case: Case) -> None:
+    run_case(world, page, case)
