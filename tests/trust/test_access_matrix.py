@@ -1,0 +1,340 @@
+"""Who may do what (#13, part 3): every route of the app × every kind of caller, each answer checked
+against the one written table of rules in docs/security.md ("Who may do what").
+
+The table's rows name routes as `METHOD /rule` (the Flask url_map's own spelling); its columns are kinds
+of caller; a cell is the class of answer expected:
+  ok     the request passed the access check: 2xx, a redirect other than to the sign-in page, or a refusal
+         of the request's own (invalid) body — 400, 409, 413, 422
+  login  a page's redirect to the sign-in page
+  401 / 403 / 404
+A route in no row fails the test, so that a new endpoint cannot arrive without a rule. The callers act on
+one world: an answer-by round of one school (the target task) in an instance that a second school also
+answers; the "unknown ids" column calls every route with ids no row has, as a caller who would be
+refused the real ones, so a 403 never tells them what exists (api.md: 401, then 404, then 403).
+Bodies are harmless or invalid, so an allowed call changes nothing that matters (a claim is released
+again; removals get an attachment of their own); the end checks that the target task is still ready.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+from werkzeug.routing import Rule
+
+from engine.models import ApiToken, Delegation, User
+from engine.people.audit import Who
+from engine.people.office import People
+from tests import battery
+from tests.conftest import PASSWORD, SCHOOL_OF, World, WorldTemplate
+from tests.drive import start, step
+from tests.web.conftest import Page
+
+ROOT = Path(__file__).resolve().parents[2]
+SECURITY = ROOT / "docs" / "security.md"
+KEY = "expenditure-analysis"
+UNKNOWN = "no-such-id-0000"
+METHODS = ("GET", "POST", "PUT", "DELETE")
+CLASSES = {"ok", "login", "401", "403", "404"}
+
+
+# --- the table ----------------------------------------------------------------------------------------
+
+@dataclass
+class Table:
+    columns: list[str]
+    expected: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (method, rule) -> cells
+
+
+def read_table(text: str) -> Table:
+    """The first Markdown table under "## Who may do what" whose first column is "routes"."""
+    section = text.split("## Who may do what", 1)[1].split("\n## ", 1)[0]
+    lines = [line.strip() for line in section.splitlines() if line.strip().startswith("|")]
+    header = _cells(lines[0])
+    assert header[:2] == ["rule", "routes"], f"the table's first columns must be 'rule' and 'routes', not {header[:2]}"
+    table = Table(columns=header[2:])
+    for line in lines[2:]:
+        cells = _cells(line)
+        assert len(cells) == len(header), f"row with {len(cells)} cells, header has {len(header)}: {line}"
+        values = dict(zip(table.columns, cells[2:], strict=True))
+        for value in values.values():
+            assert value in CLASSES, f"unknown cell {value!r} in row {cells[0]!r}; use one of {sorted(CLASSES)}"
+        for route in re.findall(r"`([A-Z]+) ([^`]+)`", cells[1]):
+            assert route not in table.expected, f"{route} is in two rows of the table"
+            table.expected[route] = values
+    return table
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def test_the_table_is_well_formed() -> None:
+    table = read_table(SECURITY.read_text(encoding="utf-8"))
+    assert set(table.columns) == set(CALLERS), f"columns {table.columns} but callers {sorted(CALLERS)}"
+    assert len(table.expected) >= 100
+
+
+# --- the callers ---------------------------------------------------------------------------------------
+
+# Column -> (username, how they present themselves). "unknown" is the other lane's officer with ids no row has.
+CALLERS: dict[str, str] = {
+    "signed out": "",
+    "expired": "expired_one",
+    "revoked": "revoked_one",
+    "deactivated": "gone",
+    "school, lane": "school",
+    "other school": "outsider",
+    "other lane": "committee",
+    "plan officer": "officer",
+    "delegate": "deputy",
+    "delegation ended": "former_deputy",
+    "analyst": "analyst",
+    "supervisor": "supervisor",
+    "admin": "admin",
+    "unknown ids": "committee",
+}
+
+
+@dataclass
+class Target:
+    instance: str
+    task: str
+    task_spec: str
+    attachment: str
+    draft: int
+    delegation_ended: int
+    spare_token: int
+
+
+class Matrix:
+    """The world, the target, and one API token and one signed-in page client per column."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        khanton = world.khanton
+        khanton.add_user("admin", ["admin"], [], PASSWORD)
+        school = SCHOOL_OF["school"]
+        for name in ("expired_one", "revoked_one", "gone"):
+            khanton.add_user(name, ["officer"], ["school"], PASSWORD, school=school)
+        khanton.add_user("deputy", ["officer"], ["committee"], PASSWORD)
+        khanton.add_user("former_deputy", ["officer"], ["committee"], PASSWORD)
+        khanton.add_user("spare", ["officer"], ["committee"], PASSWORD)
+        self.people = People(khanton.db)
+        admin = Who("admin", "127.0.0.1")
+        today = date.today()
+        khanton.delegate(khanton.actor("school"), "deputy", _kind(), today - timedelta(days=1), today + timedelta(days=5))
+        khanton.delegate(khanton.actor("school"), "former_deputy", _kind(), today - timedelta(days=9),
+                         today - timedelta(days=2))
+        self.tokens = dict(world.tokens)
+        for name in ("admin", "expired_one", "revoked_one", "gone", "deputy", "former_deputy"):
+            self.tokens[name] = khanton.issue_token(name)
+        khanton.issue_token("spare")
+        with khanton.db.transaction() as session:
+            ids = {u.username: u.id for u in session.scalars(select(User))}
+            session.execute(update(ApiToken).where(ApiToken.user_id == ids["expired_one"])
+                            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+            revoked = session.scalar(select(ApiToken.id).where(ApiToken.user_id == ids["revoked_one"]))
+            spare = session.scalar(select(ApiToken.id).where(ApiToken.user_id == ids["spare"]))
+        assert revoked is not None and spare is not None
+        self.people.revoke_token(admin, "revoked_one", revoked)
+
+        instance = start(world, KEY)
+        _, instance = step(world, instance)
+        rounds = {t["school"]: t["id"] for t in instance["ready_tasks"]}
+        task = rounds[school]
+        spec = world.api("supervisor").get(f"/tasks/{task}").get_json()["step"]
+        attachment = khanton.attach(task, khanton.actor("school"), "หนังสือ.pdf", b"%PDF-1.4 matrix")["id"]
+        draft = world.api("analyst").post(f"/processes/{KEY}/drafts", json={
+            "xml": world.api("analyst").get(f"/processes/{KEY}/bpmn").get_data(as_text=True)})
+        assert draft.status_code in (200, 201), draft.get_json()
+        with khanton.db.transaction(read_only=True) as session:
+            ended = session.scalar(select(Delegation.id).where(Delegation.delegate == "former_deputy"))
+        assert ended is not None
+        self.target = Target(instance["id"], task, spec, attachment, int(draft.get_json()["id"]), ended, spare)
+
+        self.pages: dict[str, Page] = {}
+        for column, name in CALLERS.items():
+            self.pages[column] = self._page(column, name)
+        # After signing in: the deactivated one is deactivated with a session and a token in hand.
+        self.people.set_active(admin, "gone", False)
+
+    def _page(self, column: str, name: str) -> Page:
+        page = Page(self.world.app.test_client())
+        if not name:
+            page.get("/login")
+            return page
+        response = page.sign_in(name)
+        assert response.status_code == 302, (name, page.html[:500])
+        if column == "expired":
+            with page.client.session_transaction() as session:
+                session["seen_at"] = 0
+        if column == "revoked":  # a copy of the cookie kept from before signing out
+            cookie = page.client.get_cookie("session")
+            assert cookie is not None
+            page.get("/")
+            page.post("/logout")
+            page.client.set_cookie("session", cookie.value)
+        return page
+
+    def api_client(self, column: str) -> tuple[FlaskClient, dict[str, str]]:
+        name = CALLERS[column]
+        headers = {"Authorization": f"Bearer {self.tokens[name]}"} if name else {}
+        return self.world.app.test_client(), headers
+
+
+def _kind() -> str:
+    from engine.assignments import KINDS
+    return next(iter(KINDS))
+
+
+@pytest.fixture(scope="module")
+def matrix(world_template: WorldTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
+    world = World.copied(world_template, tmp_path_factory.mktemp("matrix") / "khanton.db")
+    yield Matrix(world)
+    world.close()
+
+
+# --- the calls -----------------------------------------------------------------------------------------
+
+def routes(matrix: Matrix) -> list[tuple[str, Rule]]:
+    found = []
+    for rule in matrix.world.app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) & set(METHODS)):
+            found.append((method, rule))
+    return sorted(found, key=lambda mr: (mr[1].rule == "/logout", mr[1].rule, mr[0]))
+
+
+def values(matrix: Matrix, rule: Rule, method: str, unknown: bool) -> dict[str, Any]:
+    t = matrix.target
+    if rule.arguments & {"attachment_id"} and method != "GET" and not unknown:  # a removal gets its own
+        khanton = matrix.world.khanton
+        t.attachment = khanton.attach(t.task, khanton.actor("school"), "สำเนา.pdf", b"%PDF-1.4 copy")["id"]
+    known: dict[str, Any] = {
+        "instance_id": t.instance, "task_id": t.task, "attachment_id": t.attachment, "key": KEY,
+        "draft_id": t.draft, "a": 1, "b": 1, "task_spec": t.task_spec, "username": "spare",
+        "token_id": t.spare_token, "day": "2026-12-31", "action": "suspend",
+        "delegation_id": t.delegation_ended, "number": 1, "name": "sarabun-thai-400-normal.woff2",
+        "filename": "css/app.css"}
+    if rule.endpoint == "assets.vendor":
+        known["name"] = "bpmn-viewer.production.min.js"
+    if unknown:
+        known.update({"instance_id": UNKNOWN, "task_id": UNKNOWN, "attachment_id": UNKNOWN, "key": "no-such-process",
+                      "draft_id": 999999, "task_spec": "no_such_step", "username": "no_such_user",
+                      "token_id": 999999, "delegation_id": 999999, "a": 998, "b": 999, "number": 999})
+    return {name: known[name] for name in rule.arguments}
+
+
+def api_body(rule: Rule) -> dict[str, Any]:
+    """A body each API route refuses as invalid, or accepts harmlessly, once past the access check."""
+    path = rule.rule
+    if path.endswith("/hand-over"):
+        return {"json": {"to": ""}}
+    if path.endswith("/complete"):
+        return {"json": {"data": "not an object"}}
+    if path.endswith("/draft"):
+        return {"json": {"data": {}}}
+    if path == "/api/v1/instances":
+        return {"json": {"process": KEY, "data": "not an object"}}
+    if path.endswith("/attachments"):
+        return {"data": {}, "content_type": "multipart/form-data"}
+    if path.endswith("/bpmn") or path.endswith("/import") or path.endswith("/validate"):
+        return {"data": b"", "content_type": "application/xml"}
+    return {"json": {"revision": -1, "reason": "", "data": "not an object"}}
+
+
+def page_form(rule: Rule) -> dict[str, Any]:
+    if rule.rule == "/language":
+        return {"lang": "th"}
+    if "/repair/" in rule.rule or "/rounds/" in rule.rule:
+        return {"revision": "-1"}
+    return {}
+
+
+def classify(response: Any) -> str:
+    status = response.status_code
+    if status in (301, 302, 303, 307, 308):
+        return "login" if "/login" in response.headers.get("Location", "") else "ok"
+    if status in (401, 403, 404):
+        return str(status)
+    if status < 300 or status in (400, 409, 413, 422):
+        return "ok"
+    return str(status)
+
+
+def call(matrix: Matrix, column: str, method: str, rule: Rule) -> Any:
+    unknown = column == "unknown ids"
+    adapter = matrix.world.app.url_map.bind("localhost")
+    path = adapter.build(rule.endpoint, values(matrix, rule, method, unknown), method=method)
+    if path.startswith("/api/"):
+        client, headers = matrix.api_client(column)
+        kw = api_body(rule) if method != "GET" else {}
+        return client.open(path, method=method, headers=headers, **kw)
+    page = matrix.pages[column]
+    if method == "GET":
+        return page.client.get(path)
+    form = page_form(rule)
+    if rule.endpoint in ("tasks.attach", "authoring_import.upload_file"):
+        form["file"] = (BytesIO(b""), "")
+    token = _csrf(page)
+    return page.client.open(path, method=method, data={**form, "csrf_token": token} if token else form)
+
+
+def _csrf(page: Page) -> str | None:
+    with page.client.session_transaction() as session:
+        token = session.get("csrf_token")
+    if token is None:
+        return None
+    from itsdangerous import URLSafeTimedSerializer
+    secret = page.client.application.config["SECRET_KEY"]
+    return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(token)
+
+
+def after_call(matrix: Matrix, column: str, method: str, rule: Rule, response: Any) -> None:
+    """Put back what an allowed call changed: a claim is released, a signed-out page signs in again."""
+    if rule.endpoint in ("api.claim_task", "tasks.claim") and response.status_code in (200, 302):
+        khanton = matrix.world.khanton
+        try:
+            khanton.release(matrix.target.task, khanton.actor(CALLERS[column]))
+        except Exception:  # noqa: BLE001 - nothing was claimed (a redirect back with a refusal)
+            pass
+    if rule.endpoint == "auth.logout" and CALLERS[column] and column not in ("expired", "revoked", "deactivated"):
+        matrix.pages[column] = matrix._page(column, CALLERS[column])
+
+
+def test_every_route_answers_every_caller_as_the_table_says(matrix: Matrix) -> None:
+    table = read_table(SECURITY.read_text(encoding="utf-8"))
+    found = routes(matrix)
+    missing = [f"{method} {rule.rule}" for method, rule in found if (method, rule.rule) not in table.expected]
+    assert not missing, ("routes in no row of docs/security.md's table 'Who may do what' — add each to the row "
+                         "whose rule it follows, or a new row:\n  " + "\n  ".join(missing))
+    stale = sorted(set(table.expected) - {(m, r.rule) for m, r in found})
+    assert not stale, f"rows name routes the app no longer has: {stale}"
+    wrong: list[str] = []
+    seen: Counter[str] = Counter()
+    for method, rule in found:
+        for column in CALLERS:
+            response = call(matrix, column, method, rule)
+            got = classify(response)
+            after_call(matrix, column, method, rule, response)
+            seen[got] += 1
+            want = table.expected[(method, rule.rule)][column]
+            if got != want:
+                wrong.append(f"{method} {rule.rule} as {column}: {got} ({response.status_code}), table says {want}")
+    battery.add(battery.CASES, sum(seen.values()))
+    battery.add(battery.REFUSED, seen["401"] + seen["403"] + seen["404"] + seen["login"])
+    assert sum(seen.values()) == len(found) * len(CALLERS)
+    assert len(found) >= 100 and len(CALLERS) == 14
+    assert not wrong, f"{len(wrong)} answers disagree with the table:\n  " + "\n  ".join(wrong)
+    # Nothing an allowed call sent changed the target: its round is still there for its school.
+    task = matrix.world.api("school").get(f"/tasks/{matrix.target.task}")
+    assert task.status_code == 200 and task.get_json()["holder"] is None
