@@ -44,7 +44,7 @@ SECURITY = ROOT / "docs" / "security.md"
 KEY = "expenditure-analysis"
 UNKNOWN = "no-such-id-0000"
 METHODS = ("GET", "POST", "PUT", "DELETE")
-CLASSES = {"ok", "login", "401", "403", "404"}
+CLASSES = {"ok", "login", "flash", "stale", "401", "403", "404"}
 
 
 # --- the table ----------------------------------------------------------------------------------------
@@ -107,6 +107,9 @@ CALLERS: dict[str, str] = {
 
 @dataclass
 class Target:
+    """What the path parameters name: for most columns a school's round (`task`) in an instance two schools
+    answer; for the delegates' columns the plan officers' first step of another instance."""
+
     instance: str
     task: str
     task_spec: str
@@ -132,8 +135,9 @@ class Matrix:
         self.people = People(khanton.db)
         admin = Who("admin", "127.0.0.1")
         today = date.today()
-        khanton.delegate(khanton.actor("school"), "deputy", _kind(), today - timedelta(days=1), today + timedelta(days=5))
-        khanton.delegate(khanton.actor("school"), "former_deputy", _kind(), today - timedelta(days=9),
+        khanton.delegate(khanton.actor("officer"), "deputy", _kind(), today - timedelta(days=1),
+                         today + timedelta(days=5))
+        khanton.delegate(khanton.actor("officer"), "former_deputy", _kind(), today - timedelta(days=9),
                          today - timedelta(days=2))
         self.tokens = dict(world.tokens)
         for name in ("admin", "expired_one", "revoked_one", "gone", "deputy", "former_deputy"):
@@ -148,6 +152,10 @@ class Matrix:
         assert revoked is not None and spare is not None
         self.people.revoke_token(admin, "revoked_one", revoked)
 
+        office = start(world, KEY)  # its first step is the plan officers': the delegates' target
+        office_task = office["ready_tasks"][0]
+        assert office_task["lane"] == "plan_officer", office_task
+        office_attachment = khanton.attach(office_task["id"], khanton.actor("officer"), "บันทึก.pdf", b"%PDF-1.4 o")
         instance = start(world, KEY)
         _, instance = step(world, instance)
         rounds = {t["school"]: t["id"] for t in instance["ready_tasks"]}
@@ -161,6 +169,8 @@ class Matrix:
             ended = session.scalar(select(Delegation.id).where(Delegation.delegate == "former_deputy"))
         assert ended is not None
         self.target = Target(instance["id"], task, spec, attachment, int(draft.get_json()["id"]), ended, spare)
+        self.office = Target(office["id"], office_task["id"], "", office_attachment["id"], self.target.draft, ended,
+                             spare)
 
         self.pages: dict[str, Page] = {}
         for column, name in CALLERS.items():
@@ -214,14 +224,19 @@ def routes(matrix: Matrix) -> list[tuple[str, Rule]]:
     return sorted(found, key=lambda mr: (mr[1].rule == "/logout", mr[1].rule, mr[0]))
 
 
-def values(matrix: Matrix, rule: Rule, method: str, unknown: bool) -> dict[str, Any]:
-    t = matrix.target
+DELEGATES = {"delegate", "delegation ended"}
+
+
+def values(matrix: Matrix, rule: Rule, method: str, column: str) -> dict[str, Any]:
+    unknown = column == "unknown ids"
+    t = matrix.office if column in DELEGATES else matrix.target
     if rule.arguments & {"attachment_id"} and method != "GET" and not unknown:  # a removal gets its own
         khanton = matrix.world.khanton
-        t.attachment = khanton.attach(t.task, khanton.actor("school"), "สำเนา.pdf", b"%PDF-1.4 copy")["id"]
+        owner = khanton.actor("officer" if column in DELEGATES else "school")
+        t.attachment = khanton.attach(t.task, owner, "สำเนา.pdf", b"%PDF-1.4 copy")["id"]
     known: dict[str, Any] = {
         "instance_id": t.instance, "task_id": t.task, "attachment_id": t.attachment, "key": KEY,
-        "draft_id": t.draft, "a": 1, "b": 1, "task_spec": t.task_spec, "username": "spare",
+        "draft_id": t.draft, "a": 1, "b": 1, "task_spec": matrix.target.task_spec, "username": "spare",
         "token_id": t.spare_token, "day": "2026-12-31", "action": "suspend",
         "delegation_id": t.delegation_ended, "number": 1, "name": "sarabun-thai-400-normal.woff2",
         "filename": "css/app.css"}
@@ -255,15 +270,26 @@ def api_body(rule: Rule) -> dict[str, Any]:
 def page_form(rule: Rule) -> dict[str, Any]:
     if rule.rule == "/language":
         return {"lang": "th"}
-    if "/repair/" in rule.rule or "/rounds/" in rule.rule:
+    if "/repair/" in rule.rule:
         return {"revision": "-1"}
+    if "/rounds/" in rule.rule:
+        return {"revision": "0"}
+    if rule.endpoint == "tasks.hand_over":  # a school's user of another school: never a colleague (422)
+        return {"to": "school2"}
     return {}
 
 
-def classify(response: Any) -> str:
+STALE_FORM = "แบบฟอร์มหมดอายุ"  # web/auth.py _csrf_error's title
+
+
+def classify(response: Any, flashed: list[tuple[str, str]] | None = None) -> str:
     status = response.status_code
     if status in (301, 302, 303, 307, 308):
-        return "login" if "/login" in response.headers.get("Location", "") else "ok"
+        if "/login" in response.headers.get("Location", ""):
+            return "login"
+        return "flash" if any(category == "error" for category, _ in flashed or []) else "ok"
+    if status == 400 and STALE_FORM in response.get_data(as_text=True):
+        return "stale"
     if status in (401, 403, 404):
         return str(status)
     if status < 300 or status in (400, 409, 413, 422):
@@ -271,10 +297,19 @@ def classify(response: Any) -> str:
     return str(status)
 
 
-def call(matrix: Matrix, column: str, method: str, rule: Rule) -> Any:
-    unknown = column == "unknown ids"
+def call(matrix: Matrix, column: str, method: str, rule: Rule) -> tuple[Any, list[tuple[str, str]]]:
+    """The answer, and the messages a page flashed with it (taken, so that the next call starts clean)."""
+    response = _send(matrix, column, method, rule)
+    flashed: list[tuple[str, str]] = []
+    if not response.request.path.startswith("/api/"):
+        with matrix.pages[column].client.session_transaction() as session:
+            flashed = list(session.pop("_flashes", []))
+    return response, flashed
+
+
+def _send(matrix: Matrix, column: str, method: str, rule: Rule) -> Any:
     adapter = matrix.world.app.url_map.bind("localhost")
-    path = adapter.build(rule.endpoint, values(matrix, rule, method, unknown), method=method)
+    path = adapter.build(rule.endpoint, values(matrix, rule, method, column), method=method)
     if path.startswith("/api/"):
         client, headers = matrix.api_client(column)
         kw = api_body(rule) if method != "GET" else {}
@@ -283,7 +318,9 @@ def call(matrix: Matrix, column: str, method: str, rule: Rule) -> Any:
     if method == "GET":
         return page.client.get(path)
     form = page_form(rule)
-    if rule.endpoint in ("tasks.attach", "authoring_import.upload_file"):
+    if rule.endpoint == "tasks.attach":  # a real file: allowed, it is one more attachment
+        form["file"] = (BytesIO(b"%PDF-1.4 matrix"), "matrix.pdf")
+    if rule.endpoint == "authoring_import.upload_file":
         form["file"] = (BytesIO(b""), "")
     token = _csrf(page)
     return page.client.open(path, method=method, data={**form, "csrf_token": token} if token else form)
@@ -303,8 +340,9 @@ def after_call(matrix: Matrix, column: str, method: str, rule: Rule, response: A
     """Put back what an allowed call changed: a claim is released, a signed-out page signs in again."""
     if rule.endpoint in ("api.claim_task", "tasks.claim") and response.status_code in (200, 302):
         khanton = matrix.world.khanton
+        target = matrix.office if column in DELEGATES else matrix.target
         try:
-            khanton.release(matrix.target.task, khanton.actor(CALLERS[column]))
+            khanton.release(target.task, khanton.actor(CALLERS[column]))
         except Exception:  # noqa: BLE001 - nothing was claimed (a redirect back with a refusal)
             pass
     if rule.endpoint == "auth.logout" and CALLERS[column] and column not in ("expired", "revoked", "deactivated"):
@@ -323,15 +361,15 @@ def test_every_route_answers_every_caller_as_the_table_says(matrix: Matrix) -> N
     seen: Counter[str] = Counter()
     for method, rule in found:
         for column in CALLERS:
-            response = call(matrix, column, method, rule)
-            got = classify(response)
+            response, flashed = call(matrix, column, method, rule)
+            got = classify(response, flashed)
             after_call(matrix, column, method, rule, response)
             seen[got] += 1
             want = table.expected[(method, rule.rule)][column]
             if got != want:
                 wrong.append(f"{method} {rule.rule} as {column}: {got} ({response.status_code}), table says {want}")
     battery.add(battery.CASES, sum(seen.values()))
-    battery.add(battery.REFUSED, seen["401"] + seen["403"] + seen["404"] + seen["login"])
+    battery.add(battery.REFUSED, sum(seen[c] for c in ("401", "403", "404", "login", "flash", "stale")))
     assert sum(seen.values()) == len(found) * len(CALLERS)
     assert len(found) >= 100 and len(CALLERS) == 14
     assert not wrong, f"{len(wrong)} answers disagree with the table:\n  " + "\n  ".join(wrong)
