@@ -24,7 +24,7 @@ def test_the_forced_password_page_gets_its_font_and_nothing_else_opens(world: Wo
     fonts = re.findall(r'url\("\.\./\.\./fonts/([^"]+)"\)', css)
     assert fonts, "fonts.css names no font"
     for name in fonts:
-        font = page.get(f"/fonts/{name}")
+        font = page.client.get(f"/fonts/{name}")
         assert font.status_code == 200 and font.mimetype == "font/woff2", (name, font.status_code)
     # Everything else still waits for the new password.
     inbox = page.get("/")
