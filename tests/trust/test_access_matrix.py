@@ -3,13 +3,15 @@ against the one written table of rules in docs/security.md ("Who may do what").
 
 The table's rows name routes as `METHOD /rule` (the Flask url_map's own spelling); its columns are kinds
 of caller; a cell is the class of answer expected:
-  ok     the request passed the access check: 2xx, a redirect other than to the sign-in page, or a refusal
-         of the request's own (invalid) body — 400, 409, 413, 422
-  login  a page's redirect to the sign-in page
+  ok        the request passed the access check: 2xx, a redirect elsewhere (with no error message), or a
+            refusal of the request's own (invalid) body — 400, 409, 413, 422
+  login     a page's redirect to the sign-in page
+  password  a redirect to /account/password (an admin's temporary password must be changed first)
+  flash     a page's refusal shown as an error message after a redirect
   401 / 403 / 404
 A route in no row fails the test, so that a new endpoint cannot arrive without a rule. The callers act on
-one world: an answer-by round of one school (the target task) in an instance that a second school also
-answers; the "unknown ids" column calls every route with ids no row has, as a caller who would be
+one world: an answer round of one school (the target task) in an instance that a second school also
+answers (for the delegates' columns: a plan officers' first step, the delegator's); the "unknown ids" column calls every route with ids no row has, as a caller who would be
 refused the real ones, so a 403 never tells them what exists (api.md: 401, then 404, then 403).
 Bodies are harmless or invalid, so an allowed call changes nothing that matters (a claim is released
 again; removals get an attachment of their own); the end checks that the target task is still ready.
@@ -48,7 +50,7 @@ KEY = "expenditure-analysis"
 HOLIDAY = date(2031, 12, 30)
 UNKNOWN = "no-such-id-0000"
 METHODS = ("GET", "POST", "PUT", "DELETE")
-CLASSES = {"ok", "login", "password", "flash", "stale", "401", "403", "404"}
+CLASSES = {"ok", "login", "password", "flash", "401", "403", "404"}
 
 
 # --- the table ----------------------------------------------------------------------------------------
@@ -60,11 +62,16 @@ class Table:
 
 
 def read_table(text: str) -> Table:
-    """The first Markdown table under "## Who may do what" whose first column is "routes"."""
-    section = text.split("## Who may do what", 1)[1].split("\n## ", 1)[0]
-    lines = [line.strip() for line in section.splitlines() if line.strip().startswith("|")]
+    """The Markdown table under "## Who may do what" whose first columns are "rule" and "routes"."""
+    section = text.split("## Who may do what", 1)[1].split("\n## ", 1)[0].splitlines()
+    start = next((i for i, line in enumerate(section) if _cells(line)[:2] == ["rule", "routes"]), None)
+    assert start is not None, "docs/security.md 'Who may do what' has no table whose columns begin 'rule | routes'"
+    lines = []
+    for line in section[start:]:
+        if not line.strip().startswith("|"):
+            break
+        lines.append(line)
     header = _cells(lines[0])
-    assert header[:2] == ["rule", "routes"], f"the table's first columns must be 'rule' and 'routes', not {header[:2]}"
     table = Table(columns=header[2:])
     for line in lines[2:]:
         cells = _cells(line)
@@ -289,9 +296,6 @@ def page_form(rule: Rule) -> dict[str, Any]:
     return {}
 
 
-STALE_FORM = "แบบฟอร์มหมดอายุ"  # web/auth.py _csrf_error's title
-
-
 def classify(response: Any, flashed: list[tuple[str, str]] | None = None) -> str:
     status = response.status_code
     if status in (301, 302, 303, 307, 308):
@@ -300,8 +304,6 @@ def classify(response: Any, flashed: list[tuple[str, str]] | None = None) -> str
         if response.headers.get("Location", "").endswith("/account/password"):
             return "password"
         return "flash" if any(category == "error" for category, _ in flashed or []) else "ok"
-    if status == 400 and STALE_FORM in response.get_data(as_text=True):
-        return "stale"
     if status in (401, 403, 404):
         return str(status)
     if status < 300 or status in (400, 409, 413, 422):
@@ -378,7 +380,7 @@ def test_every_route_answers_every_caller_as_the_table_says(matrix: Matrix) -> N
             if got != want:
                 wrong.append(f"{method} {rule.rule} as {column}: {got} ({response.status_code}), table says {want}")
     battery.add(battery.CASES, sum(seen.values()))
-    battery.add(battery.REFUSED, sum(seen[c] for c in ("401", "403", "404", "login", "flash", "stale")))
+    battery.add(battery.REFUSED, sum(seen[c] for c in ("401", "403", "404", "login", "password", "flash")))
     assert sum(seen.values()) == len(found) * len(CALLERS)
     assert len(found) >= 100 and len(CALLERS) == 15
     assert not wrong, f"{len(wrong)} answers disagree with the table:\n  " + "\n  ".join(wrong)
