@@ -11,8 +11,9 @@ of caller; a cell is the class of answer expected:
   401 / 403 / 404
 A route in no row fails the test, so that a new endpoint cannot arrive without a rule. The callers act on
 one world: an answer round of one school (the target task) in an instance that a second school also
-answers (for the delegates' columns: a plan officers' first step, the delegator's); the "unknown ids" column calls every route with ids no row has, as a caller who would be
-refused the real ones, so a 403 never tells them what exists (api.md: 401, then 404, then 403).
+answers (for the delegates' columns: a plan officers' first step, the delegator's); the "unknown ids"
+column calls every route with ids no row has, as a caller who would be refused the real ones, so a 403
+never tells them what exists (api.md: 401, then 404, then 403).
 Bodies are harmless or invalid, so an allowed call changes nothing that matters (a claim is released
 again; removals get an attachment of their own); the end checks that the target task is still ready.
 """
@@ -35,7 +36,8 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, update
 from werkzeug.routing import Rule
 
-from engine.models import ApiToken, Delegation, User
+from engine.assignments import KINDS
+from engine.models import ApiToken, Delegation, Instance, User
 from engine.people.audit import Who
 from engine.people.office import People
 from engine.time import holiday_admin
@@ -48,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SECURITY = ROOT / "docs" / "security.md"
 KEY = "expenditure-analysis"
 HOLIDAY = date(2031, 12, 30)
+KIND = next(iter(KINDS))  # of delegation
 UNKNOWN = "no-such-id-0000"
 METHODS = ("GET", "POST", "PUT", "DELETE")
 CLASSES = {"ok", "login", "password", "flash", "401", "403", "404"}
@@ -97,7 +100,8 @@ def test_the_table_is_well_formed() -> None:
 
 # --- the callers ---------------------------------------------------------------------------------------
 
-# Column -> (username, how they present themselves). "unknown" is the other lane's officer with ids no row has.
+# Column -> who calls ("": nobody signed in). How each presents itself is set up in Matrix: "expired" and
+# "revoked" hold a dead token and session, "unknown ids" is the other lane's officer with ids no row has.
 CALLERS: dict[str, str] = {
     "signed out": "",
     "expired": "expired_one",
@@ -147,9 +151,9 @@ class Matrix:
         self.people = People(khanton.db)
         admin = Who("admin", "127.0.0.1")
         today = date.today()
-        khanton.delegate(khanton.actor("officer"), "deputy", _kind(), today - timedelta(days=1),
+        khanton.delegate(khanton.actor("officer"), "deputy", KIND, today - timedelta(days=1),
                          today + timedelta(days=5))
-        khanton.delegate(khanton.actor("officer"), "former_deputy", _kind(), today - timedelta(days=9),
+        khanton.delegate(khanton.actor("officer"), "former_deputy", KIND, today - timedelta(days=9),
                          today - timedelta(days=2))
         self.tokens = dict(world.tokens)
         for name in ("admin", "expired_one", "revoked_one", "gone", "renewing", "deputy", "former_deputy"):
@@ -192,6 +196,11 @@ class Matrix:
             self.pages[column] = self._page(column, name)
         # After signing in: the deactivated one is deactivated with a session and a token in hand.
         self.people.set_active(admin, "gone", False)
+        self.instances = self.count_instances()
+
+    def count_instances(self) -> int:
+        with self.world.khanton.db.transaction(read_only=True) as session:
+            return len(session.scalars(select(Instance.id)).all())
 
     def _page(self, column: str, name: str) -> Page:
         page = Page(self.world.app.test_client())
@@ -215,11 +224,6 @@ class Matrix:
         name = CALLERS[column]
         headers = {"Authorization": f"Bearer {self.tokens[name]}"} if name else {}
         return self.world.app.test_client(), headers
-
-
-def _kind() -> str:
-    from engine.assignments import KINDS
-    return next(iter(KINDS))
 
 
 @pytest.fixture(scope="module")
@@ -384,6 +388,10 @@ def test_every_route_answers_every_caller_as_the_table_says(matrix: Matrix) -> N
     assert sum(seen.values()) == len(found) * len(CALLERS)
     assert len(found) >= 100 and len(CALLERS) == 15
     assert not wrong, f"{len(wrong)} answers disagree with the table:\n  " + "\n  ".join(wrong)
-    # Nothing an allowed call sent changed the target: its round is still there for its school.
-    task = matrix.world.api("school").get(f"/tasks/{matrix.target.task}")
-    assert task.status_code == 200 and task.get_json()["holder"] is None
+    # Nothing an allowed call sent changed the targets: both rounds still ready and free, no instance started.
+    for user, target in (("school", matrix.target), ("officer", matrix.office)):
+        task = matrix.world.api(user).get(f"/tasks/{target.task}")
+        assert task.status_code == 200 and task.get_json()["holder"] is None, task.get_json()
+        assert matrix.world.api(user).get(f"/instances/{target.instance}").get_json()["status"] == "running"
+    assert matrix.count_instances() == matrix.instances
+    battery.add(battery.INSTANCES, 2)
