@@ -50,7 +50,9 @@ class Outcome:
 
 
 def reason_of(reason: object, required: bool = True) -> str:
-    """The why of a repair: text, trimmed, bounded; required for all but resume and retry."""
+    """The why of a repair: text, trimmed, bounded; required for all but resume and retry. Read after
+    `_locked`, so that an unknown instance, a caller who is no admin and a stale revision are told so
+    first (api.md: 404, 403, 409, then 422)."""
     if reason is not None and not isinstance(reason, str):
         raise InvalidData.one("reason", "เหตุผลต้องเป็นข้อความ")
     text = (reason or "").strip()
@@ -119,8 +121,8 @@ def _outcome(instance: Instance, kind: str) -> Outcome:
 def suspend(session: Session, actor: Actor, instance_id: str, reason: object, revision: object = None) -> Outcome:
     """Stop work on a running instance: its tasks stay in the inbox but cannot be completed, its timers
     wait (engine.time.firing), until it is resumed."""
-    why = reason_of(reason)
     instance = _locked(session, actor, instance_id, revision)
+    why = reason_of(reason)
     _require(instance, RUNNING, doing="ระงับชั่วคราว")
     _event(session, instance, actor, "suspended", {"reason": why})
     _write(session, instance, {"status": SUSPENDED})
@@ -128,8 +130,8 @@ def suspend(session: Session, actor: Actor, instance_id: str, reason: object, re
 
 
 def resume(session: Session, actor: Actor, instance_id: str, reason: object = "", revision: object = None) -> Outcome:
-    why = reason_of(reason, required=False)
     instance = _locked(session, actor, instance_id, revision)
+    why = reason_of(reason, required=False)
     _require(instance, SUSPENDED, doing="ให้ดำเนินการต่อ")
     _event(session, instance, actor, "resumed", {"reason": why})
     _write(session, instance, {"status": RUNNING})
@@ -138,8 +140,8 @@ def resume(session: Session, actor: Actor, instance_id: str, reason: object = ""
 
 def terminate(session: Session, actor: Actor, instance_id: str, reason: object, revision: object = None) -> Outcome:
     """End the instance for good: its open rounds are cancelled, its timers too; its history stays."""
-    why = reason_of(reason)
     instance = _locked(session, actor, instance_id, revision)
+    why = reason_of(reason)
     _require(instance, RUNNING, SUSPENDED, ERROR, doing="ยุติ")
     cancelled = []
     for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
@@ -185,8 +187,8 @@ def send_back(session: Session, actor: Actor, instance_id: str, step: object, re
               revision: object = None) -> Outcome:
     """Reset the workflow to the last round done of `step`: that step is ready again, with the data as it
     is now (nothing typed since is lost); the rounds after it are cancelled. Running or in error."""
-    why = reason_of(reason)
     instance = _locked(session, actor, instance_id, revision)
+    why = reason_of(reason)
     _require(instance, RUNNING, ERROR, doing="ส่งกลับไปขั้นตอนก่อนหน้า")
     version, workflow = _loaded(session, instance)
     done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED, manual=True)
@@ -220,8 +222,8 @@ def correctable_fields(session: Session, instance: Instance) -> dict[str, dict[s
 def correct(session: Session, actor: Actor, instance_id: str, field: object, value: object, reason: object,
             revision: object = None) -> Outcome:
     """Set one field of the instance's data, checked against the field's form schema."""
-    why = reason_of(reason)
     instance = _locked(session, actor, instance_id, revision)
+    why = reason_of(reason)
     _require(instance, RUNNING, SUSPENDED, ERROR, doing="แก้ไขข้อมูล")
     fields = correctable_fields(session, instance)
     if not isinstance(field, str) or field not in fields:
@@ -248,8 +250,8 @@ def correct(session: Session, actor: Actor, instance_id: str, field: object, val
 def retry(session: Session, actor: Actor, instance_id: str, reason: object = "", revision: object = None) -> Outcome:
     """Run again the automatic steps of an instance in `error` (after the definition or its data was
     mended): it runs on, or stops again with the new reason on its timeline — never silently."""
-    why = reason_of(reason, required=False)
     instance = _locked(session, actor, instance_id, revision)
+    why = reason_of(reason, required=False)
     _require(instance, ERROR, doing="ลองดำเนินการใหม่")
     version, workflow = _loaded(session, instance)
     try:

@@ -18,8 +18,10 @@ from .common import people, who
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 MUST_CHANGE = "must_change_password"
-# What a person who must change their password may still reach.
-OPEN_ENDPOINTS = {"account.password", "auth.logout", "auth.login", "static", "i18n.set_language"}
+# What a person who must change their password may still reach (the fonts and scripts too: the page asking for
+# the new password is in Thai, and Debian's chromium has no Thai font of its own).
+OPEN_ENDPOINTS = {"account.password", "auth.logout", "auth.login", "static", "i18n.set_language",
+                  "assets.font", "assets.vendor"}
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -47,6 +47,7 @@ def list_process_drafts(key: str) -> Response:
 
 @bp.post("/processes/<key>/drafts")
 def save_process_draft(key: str) -> tuple[Response, int]:
+    _bench().lanes(_actor())  # analysts only: refused before the body is read (api.md: 403 before 400/422)
     sent = drafts.submitted(key, _json_body())
     draft_id = _bench().save(key, sent.xml, sent.forms, _actor(), sent.note)
     return jsonify({"id": draft_id, "key": key}), 201
@@ -62,8 +63,9 @@ def get_process_draft(key: str, draft_id: int) -> Response:
 @bp.post("/processes/<key>/validate")
 def validate_process(key: str) -> Response:
     """{"xml", "forms"} or {"draft": id} -> {"problems": [{"element", "line", "message"}]} (empty: publishable)."""
-    body = _json_body()
     bench = _bench()
+    bench.lanes(_actor())  # analysts only: refused before the body is read (api.md: 403 before 400/422)
+    body = _json_body()
     if "draft" in body:
         if not isinstance(body["draft"], int) or isinstance(body["draft"], bool):
             raise KhantonError("draft ต้องเป็นหมายเลขร่าง")

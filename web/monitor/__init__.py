@@ -26,8 +26,10 @@ from ..tasks.inbox import page_number
 bp = Blueprint("monitor", __name__)
 PAGE_SIZE = 50
 MAX_TEXT = 100  # longer filter values are refused
-# Requests a read-only person may still send: signing in and out, the language, their own password.
-PERSONAL = {"auth.login", "auth.logout", "i18n.set_language", "account.password", "notifications.mark_read"}
+# Requests a read-only person may still send: signing in and out, the language, their own password, their
+# notifications and which of them they receive (the page is offered to them: saving it must not be a 403).
+PERSONAL = {"auth.login", "auth.logout", "i18n.set_language", "account.password", "notifications.mark_read",
+            "notification_choices.save_choices"}
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
