@@ -11,6 +11,7 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -52,8 +53,11 @@ def _http_error(err: HTTPException) -> tuple[Response | str, int]:
     return render_template("error.html", title=_titles().get(status, err.name), message=message), status
 
 
-def _unexpected(err: InternalServerError) -> tuple[Response | str, int]:
-    # The transaction was rolled back by engine.db before the error got here.
+def _unexpected(err: InternalServerError) -> ResponseReturnValue:
+    # The transaction was rolled back by engine.db before the error got here. A database failure met
+    # while another error was being answered (a CSRF refusal loads the person first) is still that.
+    if isinstance(err.original_exception, DBAPIError):
+        return _busy(err.original_exception)
     return _http_error(err)
 
 
@@ -92,6 +96,9 @@ def _busy(err: DBAPIError) -> ResponseReturnValue:
             return redrawn
         except DBAPIError:  # the database cannot even be read: the plain busy page below
             pass
+    # Drawn without the database, which may be out of reach: as to someone signed out (no menus, no
+    # counts, which each read it; the person's session is untouched), or the page itself would fail.
+    g._login_user = AnonymousUserMixin()
     fields = [(name, value) for name, value in request.form.items(multi=True)
               if not any(secret in name.lower() for secret in SECRET_FIELDS)]
     return render_template("busy.html", title=message, explanation=explanation, fields=fields,

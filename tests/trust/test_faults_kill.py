@@ -153,7 +153,7 @@ class Clients:
         self._note(status)
         if status != 200:
             return
-        if needs_signed_document(task) or rng.random() < 0.2:
+        if needs_signed_document(task) or rng.random() < 0.5:  # an upload before about half the steps
             status, attachment = _http("POST", f"{self.api}/tasks/{task['id']}/attachments", token,
                                        upload=SIGNED_PDF + os.urandom(rng.randrange(64, 4096)))
             self._note(status)
