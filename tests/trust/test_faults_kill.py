@@ -42,7 +42,7 @@ from .faults_check import Acknowledged
 KILLS = 5
 SEED = 1302
 CLIENTS = 4
-LOAD_S = (0.5, 1.4)  # load between two kills, drawn per kill
+LOAD_S = (0.4, 1.2)  # load between two kills, drawn per kill
 READY_S = 30  # a restarted server answers within this
 NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError)
 # budget-transfer and the procedure it calls: enough for the load, quick to publish on PostgreSQL
@@ -179,7 +179,7 @@ class Clients:
             except Killed:
                 with self.lock:
                     self.unknown += 1
-                time.sleep(0.05)  # the server is down: try again soon, as a person would
+                time.sleep(0.2)  # the server is down: try again soon, as a person would (not a busy loop)
 
     @contextmanager
     def running(self) -> Iterator[None]:
