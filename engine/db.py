@@ -25,6 +25,9 @@ from .search import index as search_index
 DEFAULT_URL = "sqlite:///khanton.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_ONLY_OPTION = "khanton_read_only"
+# A PostgreSQL host that vanished (no refusal, no answer) would hold a connect, its request and the timers'
+# poll forever; past this a request answers "unavailable" (web/errors.py) and the next one tries again.
+POSTGRES_CONNECT_TIMEOUT_S = 5
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -44,7 +47,7 @@ def make_engine(url: str | None = None, busy_timeout_ms: int = SQLITE_BUSY_TIMEO
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S})
     _configure_postgresql(engine, busy_timeout_ms)
     return engine
 

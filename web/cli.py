@@ -96,9 +96,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     key = _secret_key()  # read once, before any worker starts: every worker signs with the same key
     if not args.no_timers:
+        from sqlalchemy.orm import configure_mappers
+
         from engine.db import Database
         from engine.time import scheduler
 
+        if args.workers > 1:
+            # gunicorn forks its workers (and any it restarts) from this process while the timers' thread
+            # runs: a fork while that thread holds SQLAlchemy's mapper-configuration lock left a worker
+            # hung on its first request for good (tests/trust/test_faults_kill.py). Configured here,
+            # before the thread starts, the lock is never taken again.
+            configure_mappers()
         scheduler.start_background(Database())  # in this (the master) process only, never in forked workers
     if args.workers == 1:
         # One process, as before: Werkzeug's threaded server, which also runs where gunicorn cannot.

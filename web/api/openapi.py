@@ -16,7 +16,9 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _errors(*codes: int) -> dict[str, Any]:
     text = {400: "malformed request or query parameter", 401: "no or bad token", 403: "not allowed",
             404: "unknown", 409: "conflict: already completed or stale", 413: "too large",
-            422: "invalid data or definition", 503: "database busy: nothing was stored, try again"}
+            422: "invalid data or definition", 503: "database busy or out of reach: nothing was stored, try again",
+            507: "storage full: nothing was stored; the operator must free space"}
+    codes += (507,) if 503 in codes else ()  # a write that may meet a busy database may meet a full disk
     return {str(c): _json(_ref("Error"), text[c]) for c in codes}
 
 
