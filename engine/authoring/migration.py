@@ -31,11 +31,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import instances, state
 from ..accounts import Actor
 from ..db import Database
-from ..errors import Forbidden, KhantonError
+from ..errors import Conflict, Forbidden, KhantonError
 from ..models import HumanTask, Instance, ProcessVersion
 from ..people import audit
 from ..runner import run_engine
-from ..runtime import versions
+from ..runtime import turns, versions
 from ..runtime.versions import CompiledVersion
 from ..spiff import SERIALIZER
 from .compare import version_id
@@ -281,8 +281,8 @@ def migrate(db: Database, key: str, to: int, chosen: Iterable[Request], actor: A
         try:
             with db.transaction(read_only=dry_run) as session:
                 target = versions.compiled(session, target_id)
-                lock = {"key_share": True} if not dry_run else None
-                instance = session.get(Instance, request.instance, with_for_update=lock, populate_existing=True)
+                instance = session.get(Instance, request.instance) if dry_run else \
+                    turns.take_turn(session, request.instance)  # its rounds, then its row, as every writer
                 if instance is None or instance.process_key != key:
                     results.append(_missing(request.instance, to))
                     continue
@@ -291,6 +291,8 @@ def migrate(db: Database, key: str, to: int, chosen: Iterable[Request], actor: A
                 results.append(check(session, instance, target) if dry_run else _write(session, instance, target, who))
         except Refused as refused:
             results.append(_refused(db, request.instance, target_id, refused.reason))
+        except Conflict as busy:  # another writer changed it as we came (engine/runtime/turns.py)
+            results.append(_refused(db, request.instance, target_id, busy.message))
     return results
 
 

@@ -59,30 +59,7 @@ START = {"stop": False}
 THAI = range(0x0E00, 0x0E80)
 # A loop: the officer's round, then a one-second wait, then the next round, until the data says stop
 # (never, here: every start sends stop = False).
-BPMN = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs"
-                  targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="conc-loop" name="งานวนทดสอบพร้อมกัน {label}" isExecutable="true">
-    <bpmn:laneSet id="lanes">
-      <bpmn:lane id="plan_officer"><bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>merge</bpmn:flowNodeRef><bpmn:flowNodeRef>work</bpmn:flowNodeRef><bpmn:flowNodeRef>more</bpmn:flowNodeRef><bpmn:flowNodeRef>wait</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane>
-    </bpmn:laneSet>
-    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:exclusiveGateway id="merge"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:exclusiveGateway>
-    <bpmn:manualTask id="work" name="ทำงานรอบหนึ่ง {label}"><bpmn:incoming>f4</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:manualTask>
-    <bpmn:exclusiveGateway id="more" name="ทำต่อหรือไม่" default="again"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>again</bpmn:outgoing><bpmn:outgoing>done</bpmn:outgoing></bpmn:exclusiveGateway>
-    <bpmn:intermediateCatchEvent id="wait" name="รอ 1 วินาที"><bpmn:incoming>again</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
-      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1S</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="end"><bpmn:incoming>done</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="merge" />
-    <bpmn:sequenceFlow id="f4" sourceRef="merge" targetRef="work" />
-    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="more" />
-    <bpmn:sequenceFlow id="again" sourceRef="more" targetRef="wait" />
-    <bpmn:sequenceFlow id="done" sourceRef="more" targetRef="end"><bpmn:conditionExpression>stop == True</bpmn:conditionExpression></bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="merge" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
+BPMN = (Path(__file__).parent / "data" / "conc-loop.bpmn").read_text(encoding="utf-8")  # .format(label=...)
 # What each operation may answer besides its 2xx: 409 always (a conflict), and the refusals api.md
 # documents for it when a colleague got there first.
 REFUSALS: dict[str, set[int]] = {
@@ -418,7 +395,8 @@ def test_a_deployment_under_a_random_mix_of_everything_loses_nothing_and_answers
         deployment = _start(pg_url, tmp)
         try:
             setup = Client(deployment.port, world.tokens)
-            started = [setup.call("POST", "/instances", "officer", {"process": KEY, "data": START}) for _ in range(HOT + COLD)]
+            started = [setup.call("POST", "/instances", "officer", {"process": KEY, "data": START})
+                       for _ in range(HOT + COLD)]
             assert {status for status, _ in started} == {201}
             ids = [str(answer["id"]) for _, answer in started]
             tally.instances.update(ids)
