@@ -14,6 +14,8 @@ FOR KEY SHARE on it (their foreign key), which must not wait for us.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -24,7 +26,7 @@ from ..models import HumanTask, Instance
 JUST_CHANGED = "กระบวนงานนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง"
 
 
-def _ready(instance_id: str) -> Select[tuple[str]]:
+def _ready(instance_id: str) -> Select[Any]:
     return select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.status == "ready") \
         .order_by(HumanTask.id)
 
