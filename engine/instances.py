@@ -28,7 +28,7 @@ from .forms import validate_data
 from .models import Event, HumanTask, Instance, utcnow
 from .rounds import answer_by, drafts, per_school, returned
 from .runner import Halted, ready_user_tasks, run_engine
-from .runtime import versions
+from .runtime import turns, versions
 from .runtime.versions import CompiledVersion
 from .thai_calendar import thai_datetime
 from .time import due_rules, start_events, timers
@@ -264,15 +264,13 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     or those in `stands_for` (who acts for whom: assignments.Worker), complete it. `unconverted`:
     fields the client could not read (forms.validate_data); any makes it a 422.
 
-    With `lock`, completions of one instance take turns on its row (FOR NO KEY UPDATE, not FOR UPDATE:
-    events and claims that refer to the instance take FOR KEY SHARE on it, their foreign key, which must
-    not wait for us while we wait for their task row — a deadlock)."""
+    With `lock`, completions of one instance take turns on it, in the one lock order of every writer
+    (engine/runtime/turns.py: its ready rounds, then its row)."""
     stands_for = {actor.username} if stands_for is None else stands_for
     row = session.get(HumanTask, task_id)
     if row is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
-    instance = session.get(Instance, row.instance_id, with_for_update={"key_share": True} if lock else None,
-                           populate_existing=lock)
+    instance = turns.take_turn(session, row.instance_id) if lock else session.get(Instance, row.instance_id)
     if lock:
         session.refresh(row)
     if not actor.may_work(row):

@@ -17,10 +17,12 @@ whose revision is not the one the analyst previewed is refused ("changed since t
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -31,11 +33,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import instances, state
 from ..accounts import Actor
 from ..db import Database
-from ..errors import Forbidden, KhantonError
+from ..errors import Conflict, Forbidden, KhantonError
 from ..models import HumanTask, Instance, ProcessVersion
 from ..people import audit
 from ..runner import run_engine
-from ..runtime import versions
+from ..runtime import turns, versions
 from ..runtime.versions import CompiledVersion
 from ..spiff import SERIALIZER
 from .compare import version_id
@@ -124,11 +126,36 @@ def _splice_out(workflow: Any, task: Any) -> None:
     del workflow.tasks[task.id]
 
 
+def _timers_set(workflow: Any) -> dict[Any, tuple[Any, Any]]:
+    """The waiting timers of the workflow: task id -> (its definition, when it was set to fire)."""
+    found = {}
+    for task in workflow.get_tasks(state=TaskState.WAITING, skip_subprocesses=True):
+        definition = getattr(task.task_spec, "event_definition", None)
+        value = task._get_internal_data("event_value")  # noqa: SLF001 - SpiffWorkflow keeps it only there
+        if isinstance(definition, TimerEventDefinition) and value is not None:
+            found[task.id] = (definition, copy.deepcopy(value))
+    return found
+
+
+def _keep_timers(workflow: Any, before: dict[Any, tuple[Any, Any]]) -> None:
+    """migrate_workflow resets every waiting task, and a reset timer starts again from now: a ten-day
+    deadline moved on its ninth day would wait nineteen (tests/trust/test_timer_migration.py). A timer
+    whose definition is the same in the target keeps the time it was set to fire; one the analyst
+    changed starts from the move, as the new definition says."""
+    for task_id, (definition, value) in before.items():
+        task = workflow.tasks.get(task_id)
+        now = getattr(task.task_spec, "event_definition", None) if task is not None else None
+        if now is not None and type(now) is type(definition) and now.expression == definition.expression:
+            task._set_internal_data(event_value=value)  # noqa: SLF001
+
+
 def _move(workflow: BpmnWorkflow, target: CompiledVersion) -> None:
     """Move the workflow (and its sub-processes) onto the target's specs, in memory."""
     top, subs = diff_workflow(SERIALIZER.registry, workflow, target.spec, dict(target.subprocess_specs))
     gone = [t for t in top.removed if t.state == TaskState.COMPLETED and t.parent is not None]
+    timers_set = _timers_set(workflow)
     migrate_workflow(top, workflow, target.spec)
+    _keep_timers(workflow, timers_set)
     for task in gone:
         if task.id in workflow.tasks:
             _splice_out(workflow, task)
@@ -281,8 +308,8 @@ def migrate(db: Database, key: str, to: int, chosen: Iterable[Request], actor: A
         try:
             with db.transaction(read_only=dry_run) as session:
                 target = versions.compiled(session, target_id)
-                lock = {"key_share": True} if not dry_run else None
-                instance = session.get(Instance, request.instance, with_for_update=lock, populate_existing=True)
+                instance = session.get(Instance, request.instance) if dry_run else \
+                    turns.take_turn(session, request.instance)  # its rounds, then its row, as every writer
                 if instance is None or instance.process_key != key:
                     results.append(_missing(request.instance, to))
                     continue
@@ -291,6 +318,8 @@ def migrate(db: Database, key: str, to: int, chosen: Iterable[Request], actor: A
                 results.append(check(session, instance, target) if dry_run else _write(session, instance, target, who))
         except Refused as refused:
             results.append(_refused(db, request.instance, target_id, refused.reason))
+        except Conflict as busy:  # another writer changed it as we came (engine/runtime/turns.py)
+            results.append(_refused(db, request.instance, target_id, busy.message))
     return results
 
 

@@ -27,7 +27,7 @@ from ..errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
 from ..forms import validate_data
 from ..models import Event, HumanTask, Instance, ProcessVersion, TaskReturn, Timer, utcnow
 from ..runner import Halted, run_engine
-from ..runtime import versions
+from ..runtime import turns, versions
 from ..runtime.versions import CompiledVersion
 
 RUNNING, SUSPENDED, TERMINATED, ERROR = "running", "suspended", "terminated", "error"
@@ -66,12 +66,10 @@ def reason_of(reason: object, required: bool = True) -> str:
 def _locked(session: Session, actor: Actor, instance_id: str, revision: object) -> Instance:
     """The instance, its row held until the commit; 404, then 403, then 409 on a stale revision.
 
-    Its waiting rounds are locked first, then its row: the order a completion takes them in (it marks
-    its round done, then writes the instance), so a repair and a completion wait for each other in
-    turn instead of each holding what the other needs (a deadlock on PostgreSQL)."""
-    session.execute(select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.status == "ready")
-                    .order_by(HumanTask.id).with_for_update())
-    instance = session.get(Instance, instance_id, with_for_update={"key_share": True}, populate_existing=True)
+    Its waiting rounds are locked first, then its row: the one order of every writer (engine/runtime/
+    turns.py), so a repair and a completion wait for each other in turn instead of each holding what the
+    other needs (a deadlock on PostgreSQL)."""
+    instance = turns.take_turn(session, instance_id)
     if instance is None:
         raise NotFound(f"ไม่พบกระบวนงานที่ดำเนินการ {instance_id}")
     if "admin" not in actor.roles:

@@ -124,6 +124,17 @@ def _timeline(session: Session, instance: Instance, workflow: BpmnWorkflow, row:
         reminders.notify(session, task_row, row, datetime.now(UTC))
 
 
+def fired_now(workflow: BpmnWorkflow, row: Timer) -> bool:
+    """Did the row's timer fire in the engine run just done (asked before anything drops its task)?"""
+    return _fired(workflow, row, None)
+
+
+def mark_fired(session: Session, instance: Instance, workflow: BpmnWorkflow, row: Timer) -> None:
+    """The row fired: so marked, with its `timer` event on the timeline."""
+    row.status, row.fired_at, row.fired_by = FIRED, datetime.now(UTC), row.fired_by or "engine"
+    _timeline(session, instance, workflow, row)
+
+
 def sync(session: Session, instance: Instance, workflow: BpmnWorkflow) -> None:
     """Mirror the workflow's waiting timers into pending rows: a timer that fired is marked fired (with
     its timeline event), one no longer waited for is cancelled, a new one is added. Called with every
@@ -135,8 +146,7 @@ def sync(session: Session, instance: Instance, workflow: BpmnWorkflow) -> None:
         if still is not None and not _fired(workflow, row, still):
             waiting.pop(row.spiff_task_id or "")
         elif _fired(workflow, row, still):
-            row.status, row.fired_at, row.fired_by = FIRED, datetime.now(UTC), row.fired_by or "engine"
-            _timeline(session, instance, workflow, row)
+            mark_fired(session, instance, workflow, row)
         else:
             row.status = CANCELLED
     for timer in waiting.values():
