@@ -385,10 +385,23 @@ def after_call(matrix: Matrix, column: str, method: str, rule: Rule, response: A
             pass
 
 
+def unruled(found: list[tuple[str, Rule]], table: Table) -> list[str]:
+    """The app's routes that no row of the table names."""
+    return [f"{method} {rule.rule}" for method, rule in found if (method, rule.rule) not in table.expected]
+
+
+def test_a_route_in_no_row_is_named(matrix: Matrix) -> None:
+    """A new endpoint without a rule fails the matrix, naming it: here the table without its sign-out row."""
+    text = SECURITY.read_text(encoding="utf-8")
+    without = "\n".join(line for line in text.splitlines() if "`POST /logout`" not in line)
+    assert unruled(routes(matrix), read_table(without)) == ["POST /logout"]
+    assert unruled(routes(matrix), read_table(text)) == []
+
+
 def test_every_route_answers_every_caller_as_the_table_says(matrix: Matrix) -> None:
     table = read_table(SECURITY.read_text(encoding="utf-8"))
     found = routes(matrix)
-    missing = [f"{method} {rule.rule}" for method, rule in found if (method, rule.rule) not in table.expected]
+    missing = unruled(found, table)
     assert not missing, ("routes in no row of docs/security.md's table 'Who may do what' — add each to the row "
                          "whose rule it follows, or a new row:\n  " + "\n  ".join(missing))
     stale = sorted(set(table.expected) - {(m, r.rule) for m, r in found})
