@@ -31,11 +31,20 @@ OUT = ROOT / "tests" / "data" / "upgrades"
 MAX_BYTES = 1024 * 1024
 KEPT = ("budget-transfer", "action-plan-evaluation")  # driven by the fixture, with what they call
 
-# revision -> the commit that added that migration (git log --diff-filter=A -- engine/migrations/versions/),
-# "HEAD" for today's code. 0002 is the first release with procedures (0001's commit has none).
+# Releases: commits of the main line (git log --first-parent -- engine/migrations/versions/), where each
+# migration arrived in the integrated chain an office could run; the file is named by the schema revision
+# the release's database records. The commits that first ADDED 0007, 0010, 0013 and 0016 sat on branches
+# whose chains were renumbered when merged (their databases say "0010_mail", "0013_process_drafts" with
+# down_revision "0009"): no office ran them, and today's Alembic cannot place them (see docs/security.md).
 RELEASES: dict[str, str] = {
-    "0001": "a4f4f46", "0002": "716bf4c", "0004": "cb35132", "0007": "4967b9f", "0010": "da0a649",
-    "0013": "952ee73", "0016": "11a0a62", "head": "HEAD",
+    "0001": "a4f4f46",  # the first: no procedures yet (users and tokens only)
+    "0002": "716bf4c",  # the first with procedures
+    "0004": "cb35132",
+    "0009-before-0005": "c4b521d",  # 0007 merged; 0005 joined the chain later, below 0006 (see the test)
+    "0009": "4ccaf7c",  # 0005 read at scale merged: 0004 -> 0005 -> 0006 -> 0007 -> 0008 -> 0009
+    "0014": "455283c",  # 0010 mail merged below 0013 drafts and 0014 version notes
+    "0016": "1ad2da6",
+    "head": "HEAD",
 }
 
 # Run inside the release's export, with its engine first on the path. Uses only the engine API every

@@ -13,17 +13,17 @@ CREATE TABLE api_tokens (
 	FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
 	UNIQUE (token_hash)
 );
-INSERT INTO "api_tokens" VALUES(1,1,'4129e88533da7d7b8f50a9c8f798422a9ee755c23c71c7c82fa2447a1d03615c','2026-12-06 04:33:17.812215');
-INSERT INTO "api_tokens" VALUES(2,2,'a8f272006493fdc6c3a30b1bdc73775bd49725b2431a7ce6d38f04b35238f6c0','2026-12-06 04:33:17.825624');
-INSERT INTO "api_tokens" VALUES(3,3,'bc0cdf469aff7630b384e7fd030d0ab418cae9b6e940125cf92d8fec334f20c8','2026-12-06 04:33:17.827283');
-INSERT INTO "api_tokens" VALUES(4,4,'ec10a1b8ed561ea8d7750a3afe22ae0bb5ae87271d92c66c62e4ff4e7af0d2cb','2026-12-06 04:33:17.828499');
-INSERT INTO "api_tokens" VALUES(5,5,'53aaae13286d9c6fcab573a5834c0445f0081b2bb34de1cebf264d539e88e4ec','2026-12-06 04:33:17.843088');
-INSERT INTO "api_tokens" VALUES(6,6,'a1d7e2712aa37eec3ba454b3d1ad20f5fd176da3bd2eca7a5a2fe9a367d3ac5f','2026-12-06 04:33:17.844853');
-INSERT INTO "api_tokens" VALUES(7,7,'74b7d65543f8df9d6fb4e86a6f08def61745189f728c45f1baf7349f4f82ee4b','2026-12-06 04:33:17.846612');
-INSERT INTO "api_tokens" VALUES(8,8,'535d5a05317b5152f1e9cbdc06420694bc40644daa65a9aaa7ab0c09c6d2df66','2026-12-06 04:33:17.850917');
-INSERT INTO "api_tokens" VALUES(9,9,'47a7dab953d89931f66202de9052b5678a3c5910f46a24a7f9b9dfdbb8a2f956','2026-12-06 04:33:17.858171');
-INSERT INTO "api_tokens" VALUES(10,10,'17dc133e542f23c4d1d16e91b92baa67b6eb13dfe53f62ac417f1c5b5aa94e26','2026-12-06 04:33:17.859466');
-INSERT INTO "api_tokens" VALUES(11,11,'7fd4466b1d9cdee9ac26097c9039de148cae54cee5b9b6c50984172d81fe308c','2026-12-06 04:33:17.860476');
+INSERT INTO "api_tokens" VALUES(1,1,'46e94f932c11243cc3e1f3501bdbfd1bb3ea008678a074874fa97789977a1081','2026-12-06 04:36:26.401062');
+INSERT INTO "api_tokens" VALUES(2,2,'297120da81c545ae966f39fe9b6602dc4c9661b488305648c66a4db62ab8b21a','2026-12-06 04:36:26.419961');
+INSERT INTO "api_tokens" VALUES(3,3,'aa62b383a1023714d4f2265e31368049eb4dcdae968d8b1e3992332aca6a13bb','2026-12-06 04:36:26.421226');
+INSERT INTO "api_tokens" VALUES(4,4,'a1e78bab35642247435db250e44c837c08b4ff67ae5d707e6f80b32697071330','2026-12-06 04:36:26.441156');
+INSERT INTO "api_tokens" VALUES(5,5,'574aa3ca1c55bf46e9a4fcbb9a23017833fff16a392b4bb0df447028e1c6f037','2026-12-06 04:36:26.448058');
+INSERT INTO "api_tokens" VALUES(6,6,'456182c81af4f2f69328b252639e57b104ccdc46878cb0b9146512becf87987e','2026-12-06 04:36:26.449220');
+INSERT INTO "api_tokens" VALUES(7,7,'f43e8a6cefe00f2fbaeeb559247d5e916e84feb4ad3894f4bef5422750914637','2026-12-06 04:36:26.464017');
+INSERT INTO "api_tokens" VALUES(8,8,'e54956c0b52f35844e966794c207477d1564d245d46308939929079ac77f66aa','2026-12-06 04:36:26.475907');
+INSERT INTO "api_tokens" VALUES(9,9,'47e06b6e03f187bb4ee25d8fd721a6774b760879c9c2dd07aee368a1652ec314','2026-12-06 04:36:26.488302');
+INSERT INTO "api_tokens" VALUES(10,10,'3a3748cbcc2101cf509e32388e37353669ae0d38ab2fbf7635b3fa152a227e57','2026-12-06 04:36:26.506919');
+INSERT INTO "api_tokens" VALUES(11,11,'5f7b66d82e7c98abaa2aff5a4ce55510b8371ac66580151a4d92137528d8cc59','2026-12-06 04:36:26.513737');
 CREATE TABLE events (
 	id INTEGER NOT NULL, 
 	instance_id VARCHAR(36) NOT NULL, 
@@ -99,17 +99,17 @@ CREATE TABLE users (
 	PRIMARY KEY (id), 
 	UNIQUE (username)
 );
-INSERT INTO "users" VALUES(1,'officer','ผู้ใช้ officer',NULL,'["officer"]','["plan_officer"]',1,'2026-12-06 04:33:17.810431');
-INSERT INTO "users" VALUES(2,'committee','ผู้ใช้ committee',NULL,'["officer"]','["committee"]',1,'2026-12-06 04:33:17.813031');
-INSERT INTO "users" VALUES(3,'head','ผู้ใช้ head',NULL,'["officer"]','["plan_head"]',1,'2026-12-06 04:33:17.826598');
-INSERT INTO "users" VALUES(4,'director','ผู้ใช้ director',NULL,'["officer"]','["esa_director"]',1,'2026-12-06 04:33:17.827869');
-INSERT INTO "users" VALUES(5,'school','ผู้ใช้ school',NULL,'["officer"]','["school"]',1,'2026-12-06 04:33:17.829033');
-INSERT INTO "users" VALUES(6,'group','ผู้ใช้ group',NULL,'["officer"]','[]',1,'2026-12-06 04:33:17.844147');
-INSERT INTO "users" VALUES(7,'school2','ผู้ใช้ school2',NULL,'["officer"]','["school"]',1,'2026-12-06 04:33:17.845385');
-INSERT INTO "users" VALUES(8,'school3','ผู้ใช้ school3',NULL,'["officer"]','["school"]',1,'2026-12-06 04:33:17.847255');
-INSERT INTO "users" VALUES(9,'school4','ผู้ใช้ school4',NULL,'["officer"]','["school"]',1,'2026-12-06 04:33:17.851605');
-INSERT INTO "users" VALUES(10,'analyst','ผู้ใช้ analyst',NULL,'["analyst"]','[]',1,'2026-12-06 04:33:17.858890');
-INSERT INTO "users" VALUES(11,'supervisor','ผู้ใช้ supervisor',NULL,'["supervisor"]','[]',1,'2026-12-06 04:33:17.859973');
+INSERT INTO "users" VALUES(1,'officer','ผู้ใช้ officer',NULL,'["officer"]','["plan_officer"]',1,'2026-12-06 04:36:26.398990');
+INSERT INTO "users" VALUES(2,'committee','ผู้ใช้ committee',NULL,'["officer"]','["committee"]',1,'2026-12-06 04:36:26.418974');
+INSERT INTO "users" VALUES(3,'head','ผู้ใช้ head',NULL,'["officer"]','["plan_head"]',1,'2026-12-06 04:36:26.420605');
+INSERT INTO "users" VALUES(4,'director','ผู้ใช้ director',NULL,'["officer"]','["esa_director"]',1,'2026-12-06 04:36:26.437349');
+INSERT INTO "users" VALUES(5,'school','ผู้ใช้ school',NULL,'["officer"]','["school"]',1,'2026-12-06 04:36:26.447174');
+INSERT INTO "users" VALUES(6,'group','ผู้ใช้ group',NULL,'["officer"]','[]',1,'2026-12-06 04:36:26.448655');
+INSERT INTO "users" VALUES(7,'school2','ผู้ใช้ school2',NULL,'["officer"]','["school"]',1,'2026-12-06 04:36:26.460836');
+INSERT INTO "users" VALUES(8,'school3','ผู้ใช้ school3',NULL,'["officer"]','["school"]',1,'2026-12-06 04:36:26.464786');
+INSERT INTO "users" VALUES(9,'school4','ผู้ใช้ school4',NULL,'["officer"]','["school"]',1,'2026-12-06 04:36:26.477307');
+INSERT INTO "users" VALUES(10,'analyst','ผู้ใช้ analyst',NULL,'["analyst"]','[]',1,'2026-12-06 04:36:26.489337');
+INSERT INTO "users" VALUES(11,'supervisor','ผู้ใช้ supervisor',NULL,'["supervisor"]','[]',1,'2026-12-06 04:36:26.508540');
 CREATE INDEX ix_process_versions_key ON process_versions ("key");
 CREATE INDEX ix_api_tokens_user_id ON api_tokens (user_id);
 CREATE INDEX ix_instances_fiscal_year ON instances (fiscal_year);
