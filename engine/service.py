@@ -26,9 +26,9 @@ from . import (
     worklist,
 )
 from .accounts import Actor
-from .people import audit
 from .errors import FieldError, NotFound
 from .models import User
+from .people import audit
 from .publishing import Publisher
 from .read import diagram as diagram_read
 from .read import instance_list, procedures

@@ -83,7 +83,7 @@ def _query(wanted: Filter) -> Select[Any]:
                      .where(*_conditions(e.at, e.actor, e.kind, e.instance_id, wanted)))
     if not parts:
         parts.append(select(literal(PEOPLE).label("source")).where(literal(False)))
-    return parts[0] if len(parts) == 1 else union_all(*parts).subquery().select()  # type: ignore[return-value]
+    return parts[0] if len(parts) == 1 else union_all(*parts).subquery().select()
 
 
 def _entry(row: Any) -> LogEntry:

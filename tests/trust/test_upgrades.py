@@ -17,12 +17,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+from engine.form_samples import sample
 from engine.models import Base
 from engine.service import Khanton
 from engine.time.firing import fire_due
 from tests import battery
 from tests.conftest import ROOT, USERS, World
-from engine.form_samples import sample
 from tests.drive import attach_signed, data_for, scenario, user_for
 from tests.web.conftest import PASSWORD, Page
 
@@ -88,7 +88,7 @@ def _step(world: World, instance: dict[str, Any]) -> dict[str, Any]:
     api = world.api(user_for(summary))
     task = api.get(f"/tasks/{summary['id']}").get_json()
     attach_signed(api, task)
-    response, refusals = None, []  # type: ignore[var-annotated]
+    response, refusals = None, list[Any]()
     given = data_for(task, scenario(instance["process"]).get("steps", {}))
     for data in (given, _merged(sample(task["form"]), given), sample(task["form"])):
         if "decision" in task["form"].get("properties", {}):

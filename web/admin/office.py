@@ -12,6 +12,7 @@ from engine.errors import KhantonError
 
 from .common import bp, people, who
 
+
 @bp.route("/lanes", methods=["GET", "POST"])
 def lanes() -> str | tuple[str, int] | Response:
     form: dict[str, Any] = {}
