@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .accounts import Actor, find_user, names
 from .errors import Conflict, Forbidden, Held, InvalidData, KhantonError, NotFound
 from .models import Delegation, Event, HumanTask, User, UserLane, utcnow
+from .people import audit
 from .people import lanes as lane_table
 from .roles import effective_lanes, lanes_working
 from .thai_calendar import today
@@ -314,6 +315,8 @@ def delegate(session: Session, actor: Actor, to: str, kind: str, starts_on: date
                      ends_on=ends_on, note=note.strip()[:1000], created_by=actor.username)
     session.add(row)
     session.flush()
+    audit.record(session, audit.Who(actor.username), "delegation_added", to, id=row.id, kind=kind,
+                 starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat())
     return row
 
 
@@ -324,6 +327,8 @@ def revoke(session: Session, actor: Actor, delegation_id: int) -> None:
     if actor.username not in (row.delegator, row.delegate) and HEAD_LANE not in actor.works_lanes:
         raise Forbidden("ยกเลิกได้เฉพาะผู้มอบหมาย ผู้รับมอบ หรือผู้อำนวยการกลุ่ม")
     row.revoked_at = datetime.now(UTC)
+    audit.record(session, audit.Who(actor.username), "delegation_revoked", row.delegate, id=row.id,
+                 delegator=row.delegator)
 
 
 def delegations(session: Session, username: str) -> list[dict[str, Any]]:

@@ -84,6 +84,9 @@ def add(session: Session, worker: Worker, task_id: str, filename: str, content: 
                      sha256=hashlib.sha256(content).hexdigest(), content=content,
                      uploaded_by=worker.actor.username)
     session.add(row)
+    session.add(Event(instance_id=task.instance_id, actor=worker.actor.username, kind="attachment_added",
+                      task_id=task.id, task_spec=task.task_spec, task_name=task.name, lane=task.lane,
+                      data={"filename": name, "size": len(content), "sha256": row.sha256}))
     session.flush()
     return row
 

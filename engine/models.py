@@ -167,6 +167,7 @@ class Event(Base):
     task_name: Mapped[str | None] = mapped_column(String(300))
     lane: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    address: Mapped[str | None] = mapped_column(String(64))  # the request's, filled by engine.db (None: CLI, timers)
 
 
 # --- officers' web app: delegations, attachments, sign-in throttling ------------------------------

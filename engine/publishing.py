@@ -162,9 +162,10 @@ class Publisher:
                         if created and note:
                             version.note = note.strip()[:NOTE_LENGTH]
                         published.append(Published(version.key, version.version, created))
-                        if created and audit_as is not None:  # in the same transaction as the version
-                            audit.record(session, audit_as, "publish", version.key, version=version.version,
-                                         note=note[:500])
+                        if created:  # in the same transaction as the version; files: as `init`'s actor
+                            detail = {"file": files[version.key]} if version.key in files else {}
+                            audit.record(session, audit_as or audit.Who(actor), "publish", version.key,
+                                         version=version.version, note=note[:500], **detail)
                     return published
             except IntegrityError:
                 # PostgreSQL (read committed) lets two publishers read the same latest version; the

@@ -28,6 +28,7 @@ from . import (
 from .accounts import Actor
 from .errors import FieldError, NotFound
 from .models import User
+from .people import audit
 from .publishing import Publisher
 from .read import diagram as diagram_read
 from .read import instance_list, procedures
@@ -60,19 +61,27 @@ class Khanton(Publisher):
 
     # --- people -------------------------------------------------------------------------------
     def add_user(self, username: str, roles: list[str], lanes: list[str], password: str | None = None,
-                 display_name: str = "", school: str | None = None) -> None:
-        """A user; one of lane `school` belongs to one school that exists (add_school first)."""
+                 display_name: str = "", school: str | None = None, who: audit.Who | None = None) -> None:
+        """A user; one of lane `school` belongs to one school that exists (add_school first). `who`: the
+        operator the audit trail names (the command line); None for set-up and tests."""
         with self.db.transaction() as session:
             accounts.add_user(session, username, roles, lanes, password, display_name, school)
+            if who is not None:
+                audit.record(session, who, "user_added", username, display_name=display_name,
+                             roles=sorted(roles), lanes=sorted(lanes), school=school or None)
 
-    def set_school(self, username: str, school: str) -> None:
+    def set_school(self, username: str, school: str, who: audit.Who | None = None) -> None:
         with self.db.transaction() as session:
             accounts.set_school(session, username, school)
+            if who is not None:
+                audit.record(session, who, "user_changed", username, school=school.strip())
 
-    def add_school(self, code: str, name: str, district: str = "") -> None:
+    def add_school(self, code: str, name: str, district: str = "", who: audit.Who | None = None) -> None:
         """A school of the area, by its official code; a duplicate or malformed code is refused."""
         with self.db.transaction() as session:
-            schools.add_school(session, code, name, district)
+            added = schools.add_school(session, code, name, district)
+            if who is not None:
+                audit.record(session, who, "school_added", added.code, name=added.name, district=added.district)
 
     def schools(self) -> list[dict[str, str]]:
         with self.db.transaction(read_only=True) as session:

@@ -39,7 +39,9 @@ def test_lane_add_adds_a_lane_users_can_be_given(cli: Khanton, capsys: pytest.Ca
     assert lanes["audit_office"].outside
     assert main(["user", "add", "somsri", "--role", "officer", "--lane", "finance_group"]) == 0
     entries, _ = people.audit()
-    assert [e.action for e in entries] == ["lane_added", "lane_added"] and entries[0].actor.startswith("cli")
+    # `user add` is audited like the admin's page (it was not: #13 part 7).
+    assert [e.action for e in entries if e.action != "publish"] == ["user_added", "lane_added", "lane_added"]
+    assert entries[0].target == "somsri" and entries[0].actor.startswith("cli")
     # Refusals: one Thai line, exit 1, nothing stored.
     for args, why in ((["lane", "add", "finance_group", "--name", "ซ้ำ"], "มี lane รหัส finance_group อยู่แล้ว"),
                       (["lane", "add", "Bad Key", "--name", "ผิด"], "ไม่ถูกต้อง")):

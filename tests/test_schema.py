@@ -15,6 +15,8 @@ def test_migrations_make_the_models_schema(database_url: str) -> None:
     khanton = make_khanton(database_url)
     try:
         with khanton.db.engine.connect() as connection:
+            # Triggers are not in SQLAlchemy's metadata (0017's append-only audit_entries and events):
+            # tests/trust/test_audit.py checks they exist.
             differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert differences == []
     finally:

@@ -9,8 +9,11 @@ from typing import Any
 from flask import Flask, current_app, g
 from flask.json.provider import DefaultJSONProvider
 
+from engine import origin
 from engine.service import Khanton
 from engine.thai_calendar import iso_time
+
+from .client import address as client_address
 
 
 def _json_default(value: Any) -> Any:
@@ -88,10 +91,14 @@ def _unit_of_work_per_request(app: Flask) -> None:
     @app.before_request
     def _open() -> None:
         g.khanton_unit = engine().db.open_unit()
+        g.khanton_origin = origin.begin(client_address())  # events written in this request carry it
 
     @app.teardown_request
     def _close(_error: BaseException | None) -> None:
         token = g.pop("khanton_unit", None)
+        origin_token = g.pop("khanton_origin", None)
+        if origin_token is not None:
+            origin.end(origin_token)
         if token is not None:
             engine().db.close_unit(token)
 

@@ -163,19 +163,19 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     elif sys.stdin.isatty():
         password = getpass.getpass(f"password for {args.name} (empty: token only): ") or None
     _engine().add_user(args.name, args.role or ["officer"], args.lane or [], password, args.display_name or "",
-                       args.school)
+                       args.school, who=_operator())
     print(f"user {args.name} added" + (f" (school {args.school})" if args.school else ""))
     return 0
 
 
 def cmd_user_school(args: argparse.Namespace) -> int:
-    _engine().set_school(args.name, args.code)
+    _engine().set_school(args.name, args.code, who=_operator())
     print(f"user {args.name}: school {args.code.strip()}")
     return 0
 
 
 def cmd_school_add(args: argparse.Namespace) -> int:
-    _engine().add_school(args.code, args.name, args.district or "")
+    _engine().add_school(args.code, args.name, args.district or "", who=_operator())
     print(f"school {args.code.strip()} added")
     return 0
 

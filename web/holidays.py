@@ -78,7 +78,7 @@ def remove_day(day: str) -> Response:
     try:
         when = date.fromisoformat(day)
         with engine().db.transaction() as session:
-            holiday_admin.remove_day(session, when)
+            holiday_admin.remove_day(session, when, current_actor().username)
     except (ValueError, NotFound):
         abort(404)
     flash(_("ยกเลิกการกำหนดวันที่แล้ว ใช้ปฏิทินวันหยุดราชการตามปกติ"), "success")

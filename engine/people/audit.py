@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import origin
 from ..models import AuditEntry, utcnow
 
 MAX_ADDRESS = 64
@@ -37,9 +38,11 @@ class Entry:
 
 
 def record(session: Session, who: Who, action: str, target: str = "", **detail: Any) -> None:
-    """Append one entry, in the caller's transaction: the change and its record stand or fall together."""
-    session.add(AuditEntry(at=utcnow(), actor=who.username[:64], address=(who.address or None) and
-                           who.address[:MAX_ADDRESS], action=action, target=target[:200], detail=detail or None))
+    """Append one entry, in the caller's transaction: the change and its record stand or fall together. The
+    address is the Who's, else the running request's (engine.origin), else None (the command line)."""
+    address = who.address or origin.current()
+    session.add(AuditEntry(at=utcnow(), actor=who.username[:64], address=address and address[:MAX_ADDRESS],
+                           action=action, target=target[:200], detail=detail or None))
 
 
 def page(session: Session, limit: int = 50, offset: int = 0, target: str | None = None) -> tuple[list[Entry], int]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import FieldError, InvalidData, NotFound
 from ..models import Holiday, utcnow
+from ..people import audit
 from .working_days import DayOff, WorkingCalendar
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -39,15 +40,18 @@ def set_day(session: Session, day: date, name: str, is_holiday: bool, actor: str
         row = Holiday(day=day)
         session.add(row)
     row.name, row.is_holiday, row.created_by, row.created_at = name, is_holiday, actor, utcnow()
+    audit.record(session, audit.Who(actor), "holiday_set", day.isoformat(), name=name, holiday=is_holiday)
     session.flush()
     return row
 
 
-def remove_day(session: Session, day: date) -> None:
+def remove_day(session: Session, day: date, actor: str = "cli") -> None:
     """Take back the admin's setting for `day`: the package's calendar applies again."""
     row = session.get(Holiday, day)
     if row is None:
         raise NotFound(f"ไม่มีวันที่ผู้ดูแลระบบกำหนดไว้ตรงกับ {day.isoformat()}")
+    audit.record(session, audit.Who(actor), "holiday_removed", day.isoformat(), name=row.name,
+                 holiday=row.is_holiday)
     session.delete(row)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask
 
 from .. import menus
-from . import account, audit_view, common, office, users
+from . import account, audit_page, audit_view, common, office, users
 
-__all__ = ["account", "office", "users"]
+__all__ = ["account", "audit_page", "office", "users"]
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""The office's lanes and schools, and the audit trail."""
+"""The office's lanes and schools (the audit log: audit_page.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from werkzeug.wrappers import Response
 
 from engine.errors import KhantonError
 
-from .common import bp, page_number, people, who
-
-AUDIT_PAGE = 50
+from .common import bp, people, who
 
 
 @bp.route("/lanes", methods=["GET", "POST"])
@@ -50,11 +48,3 @@ def schools() -> str | tuple[str, int] | Response:
         flash(_("เพิ่มสถานศึกษา %(name)s แล้ว", name=form["name"].strip()), "success")
         return redirect(url_for("admin.schools"))
     return render_template("admin/schools.html", schools=people().schools(), form=form, error="")
-
-
-@bp.get("/audit")
-def audit() -> str:
-    page = page_number()
-    entries, total = people().audit(AUDIT_PAGE, (page - 1) * AUDIT_PAGE)
-    pages = max(1, -(-total // AUDIT_PAGE))
-    return render_template("admin/audit.html", entries=entries, total=total, page=page, pages=pages)

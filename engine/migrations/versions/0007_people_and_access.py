@@ -53,11 +53,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("login_failures", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_login_failures_address"))
-        batch_op.drop_column("address")
-    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.drop_column("expires_at")
+    # Columns dropped in place, not with batch_alter_table: re-creating a table DROPs it, and with foreign
+    # keys on SQLite that deletes the rows pointing at it (ON DELETE CASCADE) or refuses. SQLite >= 3.35
+    # drops a column that has no index, key or constraint (tests/trust/test_migrations_down_up.py).
+    op.drop_index("ix_login_failures_address", table_name="login_failures")
+    op.drop_column("login_failures", "address")
+    op.drop_column("api_tokens", "expires_at")
     op.drop_table("password_resets")
     op.drop_table("audit_entries")
     op.drop_table("lanes")

@@ -21,5 +21,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("process_versions", schema=None) as batch_op:
-        batch_op.drop_column("note")
+    # In place, not batch_alter_table: re-creating process_versions DROPs it, which the instances that
+    # point at its rows refuse (SQLite: FOREIGN KEY constraint failed). SQLite >= 3.35 drops a column
+    # (tests/trust/test_migrations_down_up.py).
+    op.drop_column("process_versions", "note")

@@ -1,0 +1,116 @@
+"""The whole audit log as an admin reads it: people, access and definitions (audit_entries) together with
+every instance action (events), newest first, filtered, a page at a time or all of it for an export.
+
+Two tables, one log: instance actions already write an event in the same transaction as the change (with
+its actor, time and, from a request, address: engine.origin), so a second row per completion would only
+double the writes. Both tables are append-only (migration 0017's triggers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from ..models import AuditEntry, Event
+
+PEOPLE, INSTANCES = "people", "instances"  # where an entry comes from: audit_entries, events
+EXPORT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the admin asked for; every field optional. `until` is inclusive (the whole day)."""
+
+    actor: str = ""
+    action: str = ""
+    target: str = ""
+    source: str = ""  # PEOPLE, INSTANCES or "" for both
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    source: str
+    at: datetime
+    actor: str
+    address: str | None
+    action: str
+    target: str
+    task: str | None
+    detail: dict[str, Any]
+
+
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _conditions(at: Any, actor: Any, action: Any, target: Any, wanted: Filter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if wanted.actor:
+        where.append(actor == wanted.actor)
+    if wanted.action:
+        where.append(action == wanted.action)
+    if wanted.target:
+        where.append(target == wanted.target)
+    if wanted.since:
+        where.append(at >= _start(wanted.since))
+    if wanted.until:
+        where.append(at < _start(wanted.until + timedelta(days=1)))
+    return where
+
+
+def _query(wanted: Filter) -> Select[Any]:
+    parts: list[Select[Any]] = []
+    if wanted.source in ("", PEOPLE):
+        a = AuditEntry
+        parts.append(select(literal(PEOPLE).label("source"), a.id.label("id"), a.at.label("at"),
+                            a.actor.label("actor"), a.address.label("address"), a.action.label("action"),
+                            a.target.label("target"), literal(None, type_=Event.task_name.type).label("task"),
+                            a.detail.label("detail"))
+                     .where(*_conditions(a.at, a.actor, a.action, a.target, wanted)))
+    if wanted.source in ("", INSTANCES):
+        e = Event
+        parts.append(select(literal(INSTANCES).label("source"), e.id.label("id"), e.at.label("at"),
+                            e.actor.label("actor"), e.address.label("address"), e.kind.label("action"),
+                            e.instance_id.label("target"), e.task_name.label("task"),
+                            e.data.label("detail"))
+                     .where(*_conditions(e.at, e.actor, e.kind, e.instance_id, wanted)))
+    if not parts:
+        parts.append(select(literal(PEOPLE).label("source")).where(literal(False)))
+    return parts[0] if len(parts) == 1 else union_all(*parts).subquery().select()
+
+
+def _entry(row: Any) -> LogEntry:
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)  # SQLite hands back naive UTC times
+    detail = row.detail if isinstance(row.detail, dict) else {}
+    return LogEntry(row.source, at, row.actor, row.address, row.action, row.target or "", row.task, detail)
+
+
+def page(session: Session, wanted: Filter, limit: int = 50, offset: int = 0) -> tuple[list[LogEntry], int]:
+    """One page, newest first, and how many entries match."""
+    if wanted.source not in ("", PEOPLE, INSTANCES):
+        return [], 0
+    query = _query(wanted).subquery()
+    total = session.scalar(select(func.count()).select_from(query)) or 0
+    rows = session.execute(select(query).order_by(query.c.at.desc(), query.c.source, query.c.id.desc())
+                           .limit(limit).offset(offset))
+    return [_entry(row) for row in rows], total
+
+
+def everything(session: Session, wanted: Filter) -> Iterator[list[LogEntry]]:
+    """Every matching entry, newest first, a chunk at a time (for the CSV export)."""
+    offset = 0
+    while True:
+        entries, _ = page(session, wanted, EXPORT_CHUNK, offset)
+        if not entries:
+            return
+        yield entries
+        offset += len(entries)
+
+
