@@ -12,7 +12,7 @@ from flask import Flask, Response, current_app, g, jsonify, make_response, rende
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine.faults import FULL, UNAVAILABLE, Fault, classify
@@ -56,7 +56,7 @@ def _http_error(err: HTTPException) -> tuple[Response | str, int]:
 def _unexpected(err: InternalServerError) -> ResponseReturnValue:
     # The transaction was rolled back by engine.db before the error got here. A database failure met
     # while another error was being answered (a CSRF refusal loads the person first) is still that.
-    if isinstance(err.original_exception, DBAPIError):
+    if isinstance(err.original_exception, DBAPIError) and classify(err.original_exception):
         return _busy(err.original_exception)
     return _http_error(err)
 
@@ -107,6 +107,9 @@ def _busy(err: DBAPIError) -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(DBAPIError, _busy)
+    # A lock, an outage, a full disk; InterfaceError: psycopg's "the connection is closed". Integrity
+    # and programming errors stay unexpected (500), as before.
+    app.register_error_handler(OperationalError, _busy)
+    app.register_error_handler(InterfaceError, _busy)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _unexpected)

@@ -83,6 +83,15 @@ def problems(url: str) -> tuple[int, list[str]]:
         db.dispose()
 
 
+def instance_ids(url: str) -> list[str]:
+    db = Database(url)
+    try:
+        with db.transaction(read_only=True) as session:
+            return list(session.scalars(select(Instance.id).order_by(Instance.id)))
+    finally:
+        db.dispose()
+
+
 def missing(url: str, acked: Acknowledged) -> list[str]:
     """Every acknowledged start, completion and upload that is not in the database."""
     db = Database(url)
