@@ -3,15 +3,14 @@
 Time in a step is a round's ready → completed (human_tasks.created_at → completed_at): a step done
 twice (a return for revision) counts as two rounds. Waiting in a lane is a round's ready → completed,
 or ready → now for a round still waiting. Median and 90th percentile are percentile_cont's (linear
-between the two nearest ranks), computed without percentile_cont (SQLite has none): a window query
-ranks each step's durations (row_number, count) and returns only the at most four ranks each
-percentile needs, so what reaches Python is bounded by the number of steps, not of rounds. Counts
-are GROUP BYs; nothing loads an instance.
+between the two nearest ranks), computed in Python from one read of the rounds (SQLite has no
+percentile_cont): the database works out each round's seconds, Python sorts them per step and per lane.
+Counts of instances are a GROUP BY; rounds are counted in the same read; nothing loads an instance.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -19,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, DateTime, Integer, and_, func, literal, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -30,6 +29,7 @@ from ..people import lanes as lane_table
 OVERDUE_SHOWN = 20
 PEOPLE_SHOWN = 30
 SCHOOLS_SHOWN = 50
+CHUNK = 10_000  # rounds fetched at a time
 
 
 class seconds_between(FunctionElement[int]):  # noqa: N801 - an SQL function's name
@@ -135,23 +135,43 @@ MEDIAN, P90 = Fraction(1, 2), Fraction(9, 10)
 ROUND_STATUS = HumanTask.status + ""
 
 
-def _spreads(session: Session, key: ColumnElement[str] | InstrumentedAttribute[str], seconds: ColumnElement[int],
-             where: list[ColumnElement[bool]]) -> dict[str, tuple[int, float, float]]:
-    """key -> (rounds, median, p90), reading only the ranks the two percentiles need."""
-    durations = (select(key.label("k"), seconds.label("d")).select_from(HumanTask)
-                 .join(Instance, Instance.id == HumanTask.instance_id).where(*where).subquery())
-    k, d = durations.c.k, durations.c.d  # each duration computed once, then ranked
-    ranked = select(k, d, (func.row_number().over(partition_by=k, order_by=d) - 1).label("r"),
-                    func.count().over(partition_by=k).label("n")).subquery()
-    r, n = ranked.c.r, ranked.c.n
-    wanted = ((r == (n - 1) // 2) | (r == n // 2) | (r == (9 * (n - 1)) // 10) | (r == (9 * (n - 1) + 9) // 10))
-    values: dict[str, dict[int, int]] = defaultdict(dict)
-    counts: dict[str, int] = {}
-    for row in session.execute(select(ranked.c.k, ranked.c.d, r, n).where(wanted)):
-        values[row.k][int(row.r)] = int(row.d)
-        counts[row.k] = int(row.n)
-    return {k: (counts[k], percentile(v, counts[k], MEDIAN), percentile(v, counts[k], P90))
-            for k, v in values.items()}
+def spread(durations: dict[str, list[int]]) -> dict[str, tuple[int, float, float]]:
+    """key -> (rounds, median, p90) of each key's durations."""
+    found = {}
+    for key, values in durations.items():
+        values.sort()
+        ranked = dict(enumerate(values))
+        found[key] = (len(values), percentile(ranked, len(values), MEDIAN), percentile(ranked, len(values), P90))
+    return found
+
+
+Groups = Counter[tuple[str, bool, str | None, str | None, str | None]]
+
+
+def _rounds(session: Session, scope: list[ColumnElement[bool]], late: ColumnElement[bool],
+            now: datetime) -> tuple[dict[str, list[int]], dict[str, list[int]], Groups]:
+    """One read of the procedure's rounds (ready or completed) for all the figures that need them:
+    each step's completed durations, each lane's durations up to now, and the rounds counted by
+    status, lateness, holder, who did it and school. It was three statements, each reading every
+    round again, two of them ranking with window functions: 240 ms of SQL at 10,000 instances on
+    SQLite, most of it the windows' sorts. What reaches Python is two integers per round, in chunks."""
+    at_now = func.coalesce(HumanTask.completed_at, literal(now, DateTime(timezone=True)))
+    query = (select(HumanTask.status, HumanTask.task_spec, HumanTask.lane,
+                    seconds_between(HumanTask.completed_at, HumanTask.created_at),
+                    seconds_between(at_now, HumanTask.created_at), late, HumanTask.assignee,
+                    HumanTask.completed_by, HumanTask.school)
+             .select_from(Instance).join(HumanTask, Instance.id == HumanTask.instance_id)
+             .where(*scope, ROUND_STATUS.in_(("ready", "completed"))))
+    steps: dict[str, list[int]] = defaultdict(list)
+    lanes: dict[str, list[int]] = defaultdict(list)
+    groups: Groups = Counter()
+    for status, spec, lane, step_seconds, lane_seconds, is_late, holder, done_by, school in session.execute(
+            query.execution_options(yield_per=CHUNK)):
+        if status == "completed":
+            steps[spec].append(int(step_seconds))
+        lanes[lane].append(int(lane_seconds))
+        groups[(status, bool(is_late), holder, done_by, school)] += 1
+    return steps, lanes, groups
 
 
 def _step_names(session: Session, process: str) -> dict[str, str]:
@@ -172,28 +192,19 @@ def build(session: Session, process: str, fiscal_year: int | None, now: datetime
         scope.append(Instance.fiscal_year == fiscal_year)
     statuses = {status: int(count) for status, count in session.execute(
         select(Instance.status, func.count()).where(*scope).group_by(Instance.status))}
-    at_now = func.coalesce(HumanTask.completed_at, literal(now, DateTime(timezone=True)))
-    steps = _spreads(session, HumanTask.task_spec, seconds_between(HumanTask.completed_at, HumanTask.created_at),
-                     [*scope, ROUND_STATUS == "completed"])
-    lanes = _spreads(session, HumanTask.lane, seconds_between(at_now, HumanTask.created_at),
-                     [*scope, ROUND_STATUS.in_(("ready", "completed"))])
-    step_names, lane_names = _step_names(session, process), lane_table.names(session)
     late = and_(HumanTask.status == "ready", HumanTask.due_at < now)
+    step_durations, lane_durations, counts = _rounds(session, scope, late, now)
+    steps, lanes = spread(step_durations), spread(lane_durations)
+    step_names, lane_names = _step_names(session, process), lane_table.names(session)
     in_scope = select().select_from(HumanTask).join(Instance, Instance.id == HumanTask.instance_id).where(*scope)
     overdue_rows = session.execute(in_scope.add_columns(
         HumanTask.id, HumanTask.instance_id, Instance.title, HumanTask.name, HumanTask.lane, HumanTask.assignee,
         HumanTask.school, HumanTask.created_at, HumanTask.due_at).where(late)
         .order_by(HumanTask.due_at, HumanTask.id).limit(OVERDUE_SHOWN)).all()
-    # One pass for the counts: rounds grouped by status, lateness, holder, who did it and school (as
-    # many groups as people and schools, not rounds); per person, per school and overdue from those.
-    counts = session.execute(in_scope.add_columns(
-        HumanTask.status, late.label("late"), HumanTask.assignee, HumanTask.completed_by, HumanTask.school,
-        func.count()).where(ROUND_STATUS.in_(("ready", "completed")))
-        .group_by(HumanTask.status, late, HumanTask.assignee, HumanTask.completed_by, HumanTask.school)).all()
     overdue_count = 0
     by_person: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_school: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for status, is_late, holder, done_by, school, count in counts:
+    for (status, is_late, holder, done_by, school), count in counts.items():
         ready, overdue = status == "ready", bool(is_late)
         overdue_count += count if overdue else 0
         person = holder if ready else done_by
