@@ -165,8 +165,8 @@ def _rounds(session: Session, scope: list[ColumnElement[bool]], late: ColumnElem
     steps: dict[str, list[int]] = defaultdict(list)
     lanes: dict[str, list[int]] = defaultdict(list)
     groups: Groups = Counter()
-    for status, spec, lane, step_seconds, lane_seconds, is_late, holder, done_by, school in session.execute(
-            query.execution_options(yield_per=CHUNK)):
+    result = session.connection().execute(query.execution_options(stream_results=True, max_row_buffer=CHUNK))
+    for status, spec, lane, step_seconds, lane_seconds, is_late, holder, done_by, school in result.tuples():
         if status == "completed":
             steps[spec].append(int(step_seconds))
         lanes[lane].append(int(lane_seconds))
