@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import String, event, literal, select, union_all
+from sqlalchemy import String, event, literal, select, union, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..models import Attachment, Event, HumanTask, Instance, InstanceSearch, School, User
@@ -56,11 +56,14 @@ def text_of(session: Session, instance: Instance) -> str:
     """The searchable text of one instance, read from the database as this transaction sees it."""
     name = versions.compiled(session, instance.version_id).name  # cached per process: no statement
     # Two statements, not four: who acted or holds a round and the rounds' schools in one; their names in one.
+    # UNION, not UNION ALL: the database keeps one row per person and school. Every completion refreshes
+    # this text, and a procedure returned for revision 10,000 times has 40,000 events and rounds: reading
+    # each into Python made a completion cost more with every loop (36 ms of text at 400 loops; bench_loops).
     people: set[str] = {instance.started_by}
     codes: set[str] = set()
     person: str | None
     school: str | None
-    for person, school in session.execute(union_all(
+    for person, school in session.execute(union(
             select(Event.actor, literal(None, String)).where(Event.instance_id == instance.id),
             select(HumanTask.assignee, HumanTask.school).where(HumanTask.instance_id == instance.id))):
         if person:
