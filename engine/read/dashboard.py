@@ -166,7 +166,7 @@ def _rounds(session: Session, scope: list[ColumnElement[bool]], late: ColumnElem
     lanes: dict[str, list[int]] = defaultdict(list)
     groups: Groups = Counter()
     result = session.connection().execute(query.execution_options(stream_results=True, max_row_buffer=CHUNK))
-    for status, spec, lane, step_seconds, lane_seconds, is_late, holder, done_by, school in result.tuples():
+    for status, spec, lane, step_seconds, lane_seconds, is_late, holder, done_by, school in result:
         if status == "completed":
             steps[spec].append(int(step_seconds))
         lanes[lane].append(int(lane_seconds))
