@@ -115,17 +115,20 @@ def test_monitor_answers_the_same_either_way(big: World) -> None:
 
 def test_dashboard_reads_rounds_from_the_procedures_instances(big: World) -> None:
     """The dashboard reads the procedure's instances from ix_instances_dashboard and their rounds from
-    ix_human_tasks_dashboard (both covering), in one statement; SQLite without statistics used to
-    walk every round through ix_human_tasks_due and read each round's instance row."""
+    ix_human_tasks_dashboard (both covering) — SQLite without statistics used to walk every round
+    through ix_human_tasks_due and read each round's instance row — and SQLite reads them once (it read
+    them three times, twice ranked by window functions); PostgreSQL ranks in SQL, where that is faster."""
     with big.khanton.db.transaction(read_only=True) as session, Statements(big) as seen:
         year = dashboard.years(session, "budget-transfer")[0]
         board = dashboard.build(session, "budget-transfer", year)
-    statement, parameters = seen.one("FROM instances JOIN human_tasks")
-    plan = _plan(big, statement, parameters)
-    assert "ix_human_tasks_due" not in plan, plan
-    if big.khanton.db.is_sqlite:
-        assert "COVERING INDEX ix_instances_dashboard" in plan and "COVERING INDEX ix_human_tasks_dashboard" in plan
-    assert len(seen.seen) <= 9, [s for s, _ in seen.seen]  # was 10: three reads of the rounds, now one
+    reads = [s for s in seen.seen if "FROM instances JOIN human_tasks" in s[0]]
+    assert len(reads) == (1 if big.khanton.db.is_sqlite else 3), [s for s, _ in seen.seen]
+    for statement, parameters in reads:
+        plan = _plan(big, statement, parameters)
+        assert "ix_human_tasks_due" not in plan, plan
+        if big.khanton.db.is_sqlite:
+            assert "COVERING INDEX ix_instances_dashboard" in plan, plan
+            assert "COVERING INDEX ix_human_tasks_dashboard" in plan, plan
     assert board.instances >= INSTANCES and sum(s.rounds for s in board.steps) == 2 * board.instances
     battery.add(battery.INSTANCES, board.instances)
 
