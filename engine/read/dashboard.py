@@ -3,10 +3,9 @@
 Time in a step is a round's ready → completed (human_tasks.created_at → completed_at): a step done
 twice (a return for revision) counts as two rounds. Waiting in a lane is a round's ready → completed,
 or ready → now for a round still waiting. Median and 90th percentile are percentile_cont's (linear
-between the two nearest ranks), computed without percentile_cont (SQLite has none): a window query
-ranks each step's durations (row_number, count) and returns only the at most four ranks each
-percentile needs, so what reaches Python is bounded by the number of steps, not of rounds. Counts
-are GROUP BYs; nothing loads an instance.
+between the two nearest ranks), computed without percentile_cont (SQLite has none) in
+engine/read/dashboard_rounds.py, which reads the rounds the way each database is faster at. Counts of
+instances are a GROUP BY; nothing loads an instance.
 """
 
 from __future__ import annotations
@@ -14,42 +13,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from fractions import Fraction
-from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Integer, and_, func, literal, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
 
 from ..accounts import names as user_names
 from ..models import HumanTask, Instance, ProcessVersion, School
 from ..people import lanes as lane_table
+from .dashboard_rounds import MEDIAN, P90, ROUND_STATUS, percentile, read_rounds, seconds_between
+
+__all__ = ["MEDIAN", "P90", "ROUND_STATUS", "percentile", "seconds_between", "build", "years"]
 
 OVERDUE_SHOWN = 20
 PEOPLE_SHOWN = 30
 SCHOOLS_SHOWN = 50
-
-
-class seconds_between(FunctionElement[int]):  # noqa: N801 - an SQL function's name
-    """Whole seconds from the second moment to the first, in SQL, on SQLite and PostgreSQL."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    end, begin = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(ROUND((julianday({end}) - julianday({begin})) * 86400) AS INTEGER)"
-
-
-@compiles(seconds_between)
-def _seconds_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    end, begin = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(EXTRACT(EPOCH FROM ({end}) - ({begin})) AS BIGINT)"
 
 
 @dataclass(frozen=True)
@@ -115,37 +92,6 @@ def years(session: Session, process: str) -> list[int]:
         .order_by(Instance.fiscal_year.desc())) if y is not None]
 
 
-def percentile(ranked: dict[int, int], count: int, p: Fraction) -> float:
-    """percentile_cont(p) from the values at 0-based ranks (only the two it needs are required)."""
-    position = p * (count - 1)
-    low = position.numerator // position.denominator
-    high = low + (1 if position.denominator > 1 else 0)
-    value = ranked[low] + (ranked[high] - ranked[low]) * (position - low)
-    return float(value)
-
-
-MEDIAN, P90 = Fraction(1, 2), Fraction(9, 10)
-
-
-def _spreads(session: Session, key: ColumnElement[str] | InstrumentedAttribute[str], seconds: ColumnElement[int],
-             where: list[ColumnElement[bool]]) -> dict[str, tuple[int, float, float]]:
-    """key -> (rounds, median, p90), reading only the ranks the two percentiles need."""
-    durations = (select(key.label("k"), seconds.label("d")).select_from(HumanTask)
-                 .join(Instance, Instance.id == HumanTask.instance_id).where(*where).subquery())
-    k, d = durations.c.k, durations.c.d  # each duration computed once, then ranked
-    ranked = select(k, d, (func.row_number().over(partition_by=k, order_by=d) - 1).label("r"),
-                    func.count().over(partition_by=k).label("n")).subquery()
-    r, n = ranked.c.r, ranked.c.n
-    wanted = ((r == (n - 1) // 2) | (r == n // 2) | (r == (9 * (n - 1)) // 10) | (r == (9 * (n - 1) + 9) // 10))
-    values: dict[str, dict[int, int]] = defaultdict(dict)
-    counts: dict[str, int] = {}
-    for row in session.execute(select(ranked.c.k, ranked.c.d, r, n).where(wanted)):
-        values[row.k][int(row.r)] = int(row.d)
-        counts[row.k] = int(row.n)
-    return {k: (counts[k], percentile(v, counts[k], MEDIAN), percentile(v, counts[k], P90))
-            for k, v in values.items()}
-
-
 def _step_names(session: Session, process: str) -> dict[str, str]:
     meta = session.scalars(select(ProcessVersion.meta).where(ProcessVersion.key == process)
                            .order_by(ProcessVersion.version.desc()).limit(1)).first() or {}
@@ -164,28 +110,18 @@ def build(session: Session, process: str, fiscal_year: int | None, now: datetime
         scope.append(Instance.fiscal_year == fiscal_year)
     statuses = {status: int(count) for status, count in session.execute(
         select(Instance.status, func.count()).where(*scope).group_by(Instance.status))}
-    at_now = func.coalesce(HumanTask.completed_at, literal(now, DateTime(timezone=True)))
-    steps = _spreads(session, HumanTask.task_spec, seconds_between(HumanTask.completed_at, HumanTask.created_at),
-                     [*scope, HumanTask.status == "completed"])
-    lanes = _spreads(session, HumanTask.lane, seconds_between(at_now, HumanTask.created_at),
-                     [*scope, HumanTask.status.in_(("ready", "completed"))])
-    step_names, lane_names = _step_names(session, process), lane_table.names(session)
     late = and_(HumanTask.status == "ready", HumanTask.due_at < now)
+    steps, lanes, counts = read_rounds(session, scope, late, now)
+    step_names, lane_names = _step_names(session, process), lane_table.names(session)
     in_scope = select().select_from(HumanTask).join(Instance, Instance.id == HumanTask.instance_id).where(*scope)
     overdue_rows = session.execute(in_scope.add_columns(
         HumanTask.id, HumanTask.instance_id, Instance.title, HumanTask.name, HumanTask.lane, HumanTask.assignee,
         HumanTask.school, HumanTask.created_at, HumanTask.due_at).where(late)
         .order_by(HumanTask.due_at, HumanTask.id).limit(OVERDUE_SHOWN)).all()
-    # One pass for the counts: rounds grouped by status, lateness, holder, who did it and school (as
-    # many groups as people and schools, not rounds); per person, per school and overdue from those.
-    counts = session.execute(in_scope.add_columns(
-        HumanTask.status, late.label("late"), HumanTask.assignee, HumanTask.completed_by, HumanTask.school,
-        func.count()).where(HumanTask.status.in_(("ready", "completed")))
-        .group_by(HumanTask.status, late, HumanTask.assignee, HumanTask.completed_by, HumanTask.school)).all()
     overdue_count = 0
     by_person: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_school: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for status, is_late, holder, done_by, school, count in counts:
+    for (status, is_late, holder, done_by, school), count in counts.items():
         ready, overdue = status == "ready", bool(is_late)
         overdue_count += count if overdue else 0
         person = holder if ready else done_by

@@ -141,23 +141,31 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), BANGKOK).astimezone(UTC)
 
 
-def _column(f: MonitorFilter, name: str, column: Any) -> Any:
+def _column(f: MonitorFilter, name: str, column: Any, planned: bool) -> Any:
     """The column as a filter compares it: as an expression (`status || ''`) when the sort's index is
     to be read instead of the filter's, so that SQLite (which plans without statistics) walks the
-    sort's index and stops after a page rather than sorting every instance the filter lets through."""
-    if f.sort in SERVED_BY[name]:
+    sort's index and stops after a page rather than sorting every instance the filter lets through.
+    Not on PostgreSQL (`planned`): it plans by statistics, and takes an expression to match one row
+    in 40,000 — so it read every instance and sorted them (EXPLAIN ANALYZE: 170 ms at 10,000 instances,
+    against 0.6 ms walking ix_instances_monitor_updated with the plain columns)."""
+    if planned or f.sort in SERVED_BY[name]:
         return column
     return column + (0 if name == "year" else "")
 
 
-def _conditions(f: MonitorFilter, now: datetime) -> list[ColumnElement[bool]]:
+def _planned(session: Session) -> bool:
+    """Whether the database plans by statistics of its own (PostgreSQL; SQLite here has none)."""
+    return session.get_bind().dialect.name != "sqlite"
+
+
+def _conditions(f: MonitorFilter, now: datetime, planned: bool = False) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if f.process:
-        where.append(_column(f, "process", Instance.process_key) == f.process)
+        where.append(_column(f, "process", Instance.process_key, planned) == f.process)
     if f.status:
-        where.append(_column(f, "status", Instance.status) == f.status)
+        where.append(_column(f, "status", Instance.status, planned) == f.status)
     if f.fiscal_year:
-        where.append(_column(f, "year", Instance.fiscal_year) == f.fiscal_year)
+        where.append(_column(f, "year", Instance.fiscal_year, planned) == f.fiscal_year)
     if f.started_from:
         where.append(Instance.started_at >= _day_start(f.started_from))
     if f.started_to:
@@ -175,12 +183,12 @@ def _conditions(f: MonitorFilter, now: datetime) -> list[ColumnElement[bool]]:
     return where
 
 
-def _listed(f: MonitorFilter, now: datetime) -> Select[*tuple[Any, ...]]:
+def _listed(f: MonitorFilter, now: datetime, planned: bool = False) -> Select[*tuple[Any, ...]]:
     order = [c.desc() if f.descending else c.asc() for c in SORTS[f.sort]]
     return (select(Instance.id, Instance.process_key, ProcessVersion.name, Instance.title, Instance.status,
                    Instance.fiscal_year, Instance.started_by, Instance.started_at, Instance.updated_at)
             .join(ProcessVersion, ProcessVersion.id == Instance.version_id)
-            .where(*_conditions(f, now)).order_by(*order))
+            .where(*_conditions(f, now, planned)).order_by(*order))
 
 
 def _check(actor: Actor) -> None:
@@ -230,13 +238,14 @@ def page(session: Session, actor: Actor, f: MonitorFilter, number: int, size: in
     now = now or datetime.now(UTC)
     size = max(1, min(size, MAX_PAGE))
     number = max(1, min(number, MAX_PAGE_NUMBER))
-    where = _conditions(f, now)
+    planned = _planned(session)
+    where = _conditions(f, now, planned)
     counted = select(Instance.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = Count.capped(session.scalar(select(func.count()).select_from(counted)) or 0, COUNT_CAP)
     if not total.more:  # past the last page: the last page
         number = min(number, max(1, -(-total.n // size)))
     lane_names = lane_table.names(session)
-    found = list(session.execute(_listed(f, now).limit(size + 1).offset((number - 1) * size)))
+    found = list(session.execute(_listed(f, now, planned).limit(size + 1).offset((number - 1) * size)))
     schools = [(c, n) for c, n in session.execute(select(School.code, School.name).order_by(School.code).limit(2000))]
     return MonitorPage(_rows(session, found[:size], now, lane_names), len(found) > size, total, number, size,
                        procedure_names(session), lane_names, schools)
@@ -247,7 +256,7 @@ def export_chunks(session: Session, actor: Actor, f: MonitorFilter, now: datetim
     """Everything the filter selects, in the page's order, a chunk at a time (never all in memory)."""
     _check(actor)
     now = now or datetime.now(UTC)
-    listed = _listed(f, now)
+    listed = _listed(f, now, _planned(session))
     lane_names = lane_table.names(session)
     done = 0
     while done < limit:

@@ -127,8 +127,11 @@ def monitor_list() -> Response | tuple[str, int]:
         return _export(f, kind)
     with engine().db.transaction(read_only=True) as session:
         found = monitor.page(session, actor, f, page_number(), PAGE_SIZE)
+    # Each status translated once per page, not once per row (50 rows asked gettext 50 times).
+    status_labels = {key: str(_(name)) for key, name in STATUS_NAMES.items()}
     return render_template("monitor/list.html", found=found, f=f, args=_args(f), error=error,
-                           statuses=STATUS_NAMES, sort_urls=_sort_urls(f)), (422 if error else 200)
+                           statuses=STATUS_NAMES, status_labels=status_labels,
+                           sort_urls=_sort_urls(f)), (422 if error else 200)
 
 
 def _sort_urls(f: monitor.MonitorFilter) -> dict[str, str]:

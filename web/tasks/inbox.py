@@ -10,7 +10,7 @@ from engine.errors import InvalidData
 
 from .. import engine, forms_render
 from ..auth import current_actor
-from ..i18n import current_fiscal_year, lane_names
+from ..i18n import current_fiscal_year, lane_name, lane_names
 from .common import bp, next_task
 
 PAGE_SIZE = 20
@@ -36,7 +36,9 @@ def inbox() -> str:
     # The count stops at a cap (engine/read/inbox.py): past it the page says "more than" and pages on.
     total = found.total
     pages = max(1, -(-total.n // PAGE_SIZE))
-    return render_template("tasks/inbox.html", rows=found.rows, total=total, page=page, pages=pages,
+    lane_labels = {key: lane_name(key) for key in {r.lane for r in found.rows}}  # once per lane, not per row
+    return render_template("tasks/inbox.html", rows=found.rows, lane_labels=lane_labels, total=total, page=page,
+                           pages=pages,
                            has_next=found.has_next, lanes=lanes, procedures=found.procedures, lane=lane or "",
                            process=process or "", me=actor.username)
 
