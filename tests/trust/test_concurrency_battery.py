@@ -35,7 +35,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -124,6 +124,7 @@ class Deployment:
     web: subprocess.Popen[bytes]
     workers: list[subprocess.Popen[bytes]]
     log: Path
+    out: BinaryIO
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def _start(url: str, tmp: Path) -> Deployment:
                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     workers = [subprocess.Popen([KHANTON, "worker", "--interval", "0.2"], env=env, cwd=ROOT, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True) for _ in range(2)]
-    deployment = Deployment(port, web, workers, log)
+    deployment = Deployment(port, web, workers, log, out)
     for _ in range(300):
         if _answers(port):
             return deployment
@@ -177,20 +178,24 @@ def _start(url: str, tmp: Path) -> Deployment:
 def _stop(deployment: Deployment) -> dict[str, float]:
     """SIGTERM to each process; the seconds each took to end (gunicorn's bound 30 s, a worker's 60 s).
     One that overstays is killed (its own process group, started here) and reported as such."""
-    took: dict[str, float] = {}
-    processes = [("web", deployment.web, 30.0)] + [(f"worker {n}", w, 60.0) for n, w in enumerate(deployment.workers)]
+    processes = {"web": (deployment.web, 30.0)} | {f"worker {n}": (w, 60.0) for n, w in enumerate(deployment.workers)}
     began = time.monotonic()
-    for _, process, _ in processes:
+    for process, _ in processes.values():
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-    for name, process, bound in processes:
-        try:
-            process.wait(timeout=max(0.1, bound - (time.monotonic() - began)))
-            took[name] = time.monotonic() - began
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-            took[name] = float("inf")
+    took: dict[str, float] = {}
+    while len(took) < len(processes):
+        for name, (process, bound) in processes.items():
+            if name in took:
+                continue
+            if process.poll() is not None:
+                took[name] = time.monotonic() - began
+            elif time.monotonic() - began > bound:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+                took[name] = float("inf")
+        time.sleep(0.05)
+    deployment.out.close()
     return took
 
 
