@@ -46,20 +46,16 @@ from engine.runner import ready_user_tasks
 from engine.runtime import versions
 from tests import battery
 from tests.conftest import ROOT, World, _fresh_postgres
+from tests.trust.conc_loop import BPMN, KEY, START
 
 KHANTON = str(Path(sys.executable).with_name("khanton"))
-KEY = "conc-loop"
 SEED = int(os.environ.get("KHANTON_BATTERY_SEED", "1305"))  # another seed: KHANTON_BATTERY_SEED
 CLIENTS = 12
 SECONDS = 20.0  # the load itself; with the start, the checks and the stop the test takes about 45 s
 REQUEST_TIMEOUT = 20.0  # no request may take longer: a hang is a failure, not a wait
 HOT, COLD = 4, 24
 OFFICERS = ("officer", "officer2")
-START = {"stop": False}
 THAI = range(0x0E00, 0x0E80)
-# A loop: the officer's round, then a one-second wait, then the next round, until the data says stop
-# (never, here: every start sends stop = False).
-BPMN = (Path(__file__).parent / "data" / "conc-loop.bpmn").read_text(encoding="utf-8")  # .format(label=...)
 # What each operation may answer besides its 2xx: 409 always (a conflict), and the refusals api.md
 # documents for it when a colleague got there first.
 REFUSALS: dict[str, set[int]] = {

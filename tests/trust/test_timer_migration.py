@@ -23,7 +23,7 @@ from engine.models import Event, Timer
 from engine.time import firing
 from tests import battery
 from tests.conftest import World
-from tests.trust.test_concurrency_battery import BPMN, KEY, START
+from tests.trust.conc_loop import BPMN, KEY, START
 
 WAIT = 3  # seconds: room for a publish and a move before it comes due, on a loaded machine
 
