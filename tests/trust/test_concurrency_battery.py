@@ -463,7 +463,7 @@ def test_a_deployment_under_a_random_mix_of_everything_loses_nothing_and_answers
     assert deployment.web.returncode == 0 and all(w.returncode in (0, -signal.SIGTERM) for w in deployment.workers), \
         (deployment.web.returncode, [w.returncode for w in deployment.workers])
     # Bounds low enough for a loaded machine (two shared cores: 270 to 950 answers in 20 s were seen, with
-    # 36 to 121 conflicts), high enough that the clients collided and that each kind of write really ran.
+    # 35 to 121 conflicts), high enough that the clients collided and that each kind of write really ran.
     assert conflicts >= 10, f"only {conflicts} conflicts: the clients did not collide"
     assert acknowledged >= 10 and tally.moved >= 3 and tally.published >= 1 and timer_events >= 5
     assert len(workers) == 2, fired_by  # both workers fired timers side by side
