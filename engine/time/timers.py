@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Event, HumanTask, Instance, Timer
+from ..runner import fired_and_dropped
 from ..thai_calendar import iso_time
 from . import reminders
 
@@ -100,6 +101,8 @@ def _fired(workflow: BpmnWorkflow, row: Timer, still: WaitingTimer | None) -> bo
     (a firing, a completion), so a row is accounted fired by what its event did, not by who ran it."""
     if still is not None:
         return still.due_at > _utc(row.due_at)  # a cycle moved on to its next time
+    if row.spiff_task_id in fired_and_dropped(workflow):  # it fired, then a loop back dropped its round
+        return True
     task = find_task(workflow, row.spiff_task_id)
     # A fired catch event runs (READY, then COMPLETED; it resets event_fired as it goes); one whose
     # task was done first is CANCELLED, one dropped with a returned round is gone from the tree.

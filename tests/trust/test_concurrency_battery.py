@@ -35,7 +35,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -46,25 +46,21 @@ from engine.runner import ready_user_tasks
 from engine.runtime import versions
 from tests import battery
 from tests.conftest import ROOT, World, _fresh_postgres
+from tests.trust.conc_loop import BPMN, KEY, START
 
 KHANTON = str(Path(sys.executable).with_name("khanton"))
-KEY = "conc-loop"
-SEED = 1305
+SEED = int(os.environ.get("KHANTON_BATTERY_SEED", "1305"))  # another seed: KHANTON_BATTERY_SEED
 CLIENTS = 12
 SECONDS = 20.0  # the load itself; with the start, the checks and the stop the test takes about 45 s
 REQUEST_TIMEOUT = 20.0  # no request may take longer: a hang is a failure, not a wait
 HOT, COLD = 4, 24
 OFFICERS = ("officer", "officer2")
-START = {"stop": False}
 THAI = range(0x0E00, 0x0E80)
-# A loop: the officer's round, then a one-second wait, then the next round, until the data says stop
-# (never, here: every start sends stop = False).
-BPMN = (Path(__file__).parent / "data" / "conc-loop.bpmn").read_text(encoding="utf-8")  # .format(label=...)
 # What each operation may answer besides its 2xx: 409 always (a conflict), and the refusals api.md
 # documents for it when a colleague got there first.
 REFUSALS: dict[str, set[int]] = {
     "complete": {403, 409}, "claim": {409}, "release": {403, 409}, "hand_over": {403, 409},
-    "suspend": {409}, "resume": {409}, "send_back": {409, 422}, "start": set(), "publish": set(),
+    "suspend": {409}, "resume": {409}, "send_back": {409, 422}, "start": set(), "publish": {409},
     "migrate": set(), "read": set(),
 }
 
@@ -124,6 +120,7 @@ class Deployment:
     web: subprocess.Popen[bytes]
     workers: list[subprocess.Popen[bytes]]
     log: Path
+    out: BinaryIO
 
 
 @pytest.fixture
@@ -163,7 +160,7 @@ def _start(url: str, tmp: Path) -> Deployment:
                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     workers = [subprocess.Popen([KHANTON, "worker", "--interval", "0.2"], env=env, cwd=ROOT, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True) for _ in range(2)]
-    deployment = Deployment(port, web, workers, log)
+    deployment = Deployment(port, web, workers, log, out)
     for _ in range(300):
         if _answers(port):
             return deployment
@@ -177,20 +174,24 @@ def _start(url: str, tmp: Path) -> Deployment:
 def _stop(deployment: Deployment) -> dict[str, float]:
     """SIGTERM to each process; the seconds each took to end (gunicorn's bound 30 s, a worker's 60 s).
     One that overstays is killed (its own process group, started here) and reported as such."""
-    took: dict[str, float] = {}
-    processes = [("web", deployment.web, 30.0)] + [(f"worker {n}", w, 60.0) for n, w in enumerate(deployment.workers)]
+    processes = {"web": (deployment.web, 30.0)} | {f"worker {n}": (w, 60.0) for n, w in enumerate(deployment.workers)}
     began = time.monotonic()
-    for _, process, _ in processes:
+    for process, _ in processes.values():
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-    for name, process, bound in processes:
-        try:
-            process.wait(timeout=max(0.1, bound - (time.monotonic() - began)))
-            took[name] = time.monotonic() - began
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-            took[name] = float("inf")
+    took: dict[str, float] = {}
+    while len(took) < len(processes):
+        for name, (process, bound) in processes.items():
+            if name in took:
+                continue
+            if process.poll() is not None:
+                took[name] = time.monotonic() - began
+            elif time.monotonic() - began > bound:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+                took[name] = float("inf")
+        time.sleep(0.05)
+    deployment.out.close()
     return took
 
 
@@ -203,7 +204,7 @@ class Mix:
     def run(self, until: float) -> None:
         operations = [(self.complete, 30), (self.claim, 14), (self.release, 10), (self.hand_over, 10),
                       (self.suspend, 4), (self.resume, 6), (self.send_back, 4), (self.start, 5),
-                      (self.migrate, 5), (self.publish, 1), (self.read, 6)]
+                      (self.migrate, 5), (self.publish, 3), (self.read, 4)]
         chosen = self.rng.choices([op for op, _ in operations], [w for _, w in operations],
                                   k=100_000)
         for operation in chosen:
@@ -461,8 +462,9 @@ def test_a_deployment_under_a_random_mix_of_everything_loses_nothing_and_answers
     assert all(seconds != float("inf") for seconds in took.values()), f"a process overstayed SIGTERM: {took}"
     assert deployment.web.returncode == 0 and all(w.returncode in (0, -signal.SIGTERM) for w in deployment.workers), \
         (deployment.web.returncode, [w.returncode for w in deployment.workers])
-    assert conflicts >= 20, f"only {conflicts} conflicts: the clients did not collide"
-    # Bounds low enough for a loaded machine (two cores shared), high enough that each kind really ran.
-    assert acknowledged >= 20 and tally.moved >= 3 and tally.published >= 1 and timer_events >= 10
+    # Bounds low enough for a loaded machine (two shared cores: 270 to 950 answers in 20 s were seen, with
+    # 35 to 121 conflicts), high enough that the clients collided and that each kind of write really ran.
+    assert conflicts >= 10, f"only {conflicts} conflicts: the clients did not collide"
+    assert acknowledged >= 10 and tally.moved >= 3 and tally.published >= 1 and timer_events >= 5
     assert len(workers) == 2, fired_by  # both workers fired timers side by side
 

@@ -23,7 +23,7 @@ from engine import instances
 from engine.authoring import migration
 from tests import battery
 from tests.conftest import World, _fresh_postgres
-from tests.trust.test_concurrency_battery import BPMN, KEY, START
+from tests.trust.conc_loop import BPMN, KEY, START
 
 HOLD = 0.7  # long enough for the other writer to reach its wait; under PostgreSQL's 1 s deadlock_timeout
 

@@ -20,7 +20,7 @@ from engine.models import Event, HumanTask, Timer
 from engine.time import firing
 from tests import battery
 from tests.conftest import World
-from tests.trust.test_concurrency_battery import BPMN, KEY, START
+from tests.trust.conc_loop import BPMN, KEY, START
 
 
 @pytest.fixture

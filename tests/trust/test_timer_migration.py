@@ -23,7 +23,7 @@ from engine.models import Event, Timer
 from engine.time import firing
 from tests import battery
 from tests.conftest import World
-from tests.trust.test_concurrency_battery import BPMN, KEY, START
+from tests.trust.conc_loop import BPMN, KEY, START
 
 WAIT = 3  # seconds: room for a publish and a move before it comes due, on a loaded machine
 
@@ -33,13 +33,12 @@ def two_versions(database_url: str, tmp_path: Path) -> Iterator[World]:
     (tmp_path / "processes").mkdir()
     (tmp_path / "forms").mkdir()
     world = World(database_url, tmp_path / "processes", tmp_path / "forms")
-    _publish(world, "1")
     yield world
     world.close()
 
 
-def _publish(world: World, label: str) -> None:
-    xml = BPMN.format(label=label).replace("PT1S", f"PT{WAIT}S")
+def _publish(world: World, label: str, wait: int = WAIT) -> None:
+    xml = BPMN.format(label=label).replace("PT1S", f"PT{wait}S")
     response = world.api("analyst").put(f"/processes/{KEY}/bpmn", data=xml.encode())
     assert response.status_code == 201, response.get_json()
 
@@ -56,6 +55,7 @@ def _timer_events(world: World) -> int:
 
 
 def test_a_migration_keeps_the_due_time_of_the_timer_the_instance_waits_at(two_versions: World) -> None:
+    _publish(two_versions, "1")
     officer = two_versions.api("officer")
     started = officer.post("/instances", json={"process": KEY, "data": START}).get_json()
     response = officer.post(f"/tasks/{started['ready_tasks'][0]['id']}/complete", json={"data": {}})
@@ -75,3 +75,24 @@ def test_a_migration_keeps_the_due_time_of_the_timer_the_instance_waits_at(two_v
     assert firing.fire_due(two_versions.khanton.db, "test") == 1
     assert [status for status, _ in _timers(two_versions)] == ["fired"]
     assert _timer_events(two_versions) == 1
+
+
+def test_a_migration_after_the_due_time_fires_the_timer_and_the_instance_moves_on(two_versions: World) -> None:
+    """Found by the battery after the fix above: an engine run ends by refreshing the timers, and a
+    timer already due became ready there but was never run: the migration recorded it fired and the
+    instance waited at nothing, for ever (no ready round, no pending timer)."""
+    _publish(two_versions, "1", wait=1)
+    officer = two_versions.api("officer")
+    started = officer.post("/instances", json={"process": KEY, "data": START}).get_json()
+    response = officer.post(f"/tasks/{started['ready_tasks'][0]['id']}/complete", json={"data": {}})
+    assert response.status_code == 200, response.get_json()
+    _publish(two_versions, "2", wait=1)
+    time.sleep(1.2)  # due, and no worker has fired it
+    [moved] = migration.migrate(two_versions.khanton.db, KEY, 2, [migration.Request(started["id"])],
+                                two_versions.khanton.actor("analyst"))
+    assert moved.moved, moved
+    battery.add(battery.CASES)
+    assert [status for status, _ in _timers(two_versions)] == ["fired"]
+    assert _timer_events(two_versions) == 1
+    after = officer.get(f"/instances/{started['id']}").get_json()
+    assert [task["name"] for task in after["ready_tasks"]] == ["ทำงานรอบหนึ่ง 2"], after  # the next round
