@@ -40,7 +40,8 @@ def diagram(*body: str, key: str = KEY, lanes: str = "", extra: str = "", head: 
     nodes = [part.split('id="', 1)[1].split('"', 1)[0] for part in body
              if not part.startswith(("<bpmn:sequenceFlow", "<bpmn:boundaryEvent"))]
     refs = "".join(f"<bpmn:flowNodeRef>{n}</bpmn:flowNodeRef>" for n in nodes)
-    lane_set = lanes or f'<bpmn:laneSet id="ls"><bpmn:lane id="plan_officer" name="lane">{refs}</bpmn:lane></bpmn:laneSet>'
+    lane_set = lanes or (f'<bpmn:laneSet id="ls"><bpmn:lane id="plan_officer" name="lane">{refs}</bpmn:lane>'
+                         "</bpmn:laneSet>")
     joined = "\n".join(body)
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n{head}'
             f'<bpmn:definitions xmlns:bpmn="{BPMN}" xmlns:spiffworkflow="{SPIFF}" id="d" targetNamespace="t">\n'
@@ -146,7 +147,8 @@ class Case:
 def _laughs(levels: int = 10) -> str:
     entities = '<!ENTITY lol0 "lol">' + "".join(
         f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels))
-    return plain(head=f"<!DOCTYPE bpmn:definitions [{entities}]>\n").replace('name="ทดสอบ"', f'name="&lol{levels - 1};"')
+    doctype = f"<!DOCTYPE bpmn:definitions [{entities}]>\n"
+    return plain(head=doctype).replace('name="ทดสอบ"', f'name="&lol{levels - 1};"')
 
 
 def _quadratic() -> str:
