@@ -304,6 +304,8 @@ TRAPS = [
     Case("script that defines a function", script("def f():\n    return 1"), element="calc"),
     Case("script that deletes", script("del x"), element="calc"),
     Case("script that is a walrus loop", script("x = [(y := i) for i in range(10)]"), element="calc"),
+    Case("slow constants before an escape (the check's time budget)",
+         script("\n".join(["x = sorted([3, 1, 2] * 45000)"] * 199 + ["y = __import__('os')"])), element="calc"),
     Case("self-call", calls(KEY), element="call"),
     Case("call of a process that does not exist", calls("no-such-process-anywhere"), element="call"),
 ]
