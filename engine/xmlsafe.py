@@ -146,8 +146,9 @@ def _refuse_unsafe_parts(root: etree._Element) -> None:
 
 def _owner_id(node: etree._Element) -> str | None:
     for ancestor in node.iterancestors():
-        if ancestor.get("id"):
-            return ancestor.get("id")
+        ident = ancestor.get("id")
+        if ident:
+            return str(ident)
     return None
 
 

@@ -215,10 +215,19 @@ def test_a_hostile_script_is_refused_fast_and_nothing_is_stored(any_world: World
 
 
 def test_a_multi_instance_cardinality_past_the_bound_is_refused_before_making_rounds(world: World) -> None:
-    _publish(world, "many-rounds")
+    xml = (DATA / "many-rounds.bpmn").read_text(encoding="utf-8")
+    api = world.api("analyst")
+    # A constant past the bound is refused when published (engine/folding.py, #13) ...
+    constant = api.put("/processes/many-rounds/bpmn", data=xml.encode(), content_type="application/xml")
+    assert constant.status_code == 422
+    assert constant.get_json()["error"]["details"][0]["element"] == "check_each"
+    # ... and one read from the data, when the instance would make its rounds.
+    reads_data = xml.replace("<bpmn:loopCardinality>50000<", "<bpmn:loopCardinality>rounds<")
+    assert api.put("/processes/many-rounds/bpmn", data=reads_data.encode(),
+                   content_type="application/xml").status_code == 201
     before = _instance_count(world)
     began = time.monotonic()
-    refused = world.api("officer").post("/instances", json={"process": "many-rounds", "data": {}})
+    refused = world.api("officer").post("/instances", json={"process": "many-rounds", "data": {"rounds": 50000}})
     assert time.monotonic() - began < 2
     assert refused.status_code == 422
     assert refused.get_json()["error"]["details"]["element"] == "check_each"

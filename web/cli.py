@@ -19,6 +19,7 @@ from engine.people.audit import Who
 from engine.people.office import People
 from engine.service import Khanton
 from engine.thai_calendar import thai_datetime
+from engine.xmlsafe import MAX_DEFINITION_BYTES
 
 from . import mail_cli
 
@@ -273,6 +274,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     missing = [p for p in paths if not p.is_file()]
     if missing:
         return _report({str(p): ["ไม่พบไฟล์"] for p in missing})
+    too_large = [p for p in paths if p.stat().st_size > MAX_DEFINITION_BYTES]  # say which, before reading any
+    if too_large:
+        return _report({str(p): [f"ไฟล์ใหญ่เกิน {MAX_DEFINITION_BYTES // (1024 * 1024)} MB"] for p in too_large})
     try:
         published = _engine().deploy_files(paths, args.actor)
     except InvalidDefinition as err:

@@ -76,7 +76,9 @@ def refusals(key: str, xml: Any, forms: Any, note: Any) -> list[FieldError]:
         errors.append(FieldError("key", "ชื่อกระบวนงานต้องเป็นตัวพิมพ์เล็ก ตัวเลข และ - เท่านั้น (ไม่เกิน 100 ตัวอักษร)"))
     if not isinstance(xml, str) or not xml.strip():
         errors.append(FieldError("xml", "ร่างต้องมีแผนภาพ BPMN (XML) ที่ไม่ว่าง"))
-    elif "\x00" in xml or len(xml.encode("utf-8", "surrogatepass")) > MAX_DEFINITION_BYTES:
+    elif "\x00" in xml:
+        errors.append(FieldError("xml", "แผนภาพมีอักขระ NUL ซึ่ง XML ไม่อนุญาต"))
+    elif len(xml.encode("utf-8", "surrogatepass")) > MAX_DEFINITION_BYTES:
         errors.append(FieldError("xml", f"แผนภาพต้องเป็นข้อความไม่เกิน {MAX_DEFINITION_BYTES // (1024 * 1024)} MB"))
     if not isinstance(forms, dict) or len(forms) > MAX_FORMS:
         errors.append(FieldError("forms", f"แบบฟอร์มต้องเป็นออบเจ็กต์ ชื่อไฟล์ -> JSON Schema (ไม่เกิน {MAX_FORMS} ฟอร์ม)"))
