@@ -57,7 +57,7 @@ def _documents(data: Any) -> Iterator[str]:
 _NOTHING = literal(None, String)
 # Built once (a write's refresh runs it with its parameters): who started, acted or holds a round, and the
 # rounds' schools, each with its name.
-_PEOPLE_AND_SCHOOLS = union(
+_PEOPLE_AND_SCHOOLS: Any = union(
     select(User.username, User.display_name, _NOTHING, _NOTHING).where(User.username == bindparam("started_by")),
     select(Event.actor, User.display_name, _NOTHING, _NOTHING)
     .outerjoin(User, User.username == Event.actor).where(Event.instance_id == bindparam("instance_id")),
