@@ -33,11 +33,14 @@ HEAD_LANE = "plan_head"
 MAX_NOTE = 1000
 
 
+# Built once, run on every request that acts (building a statement costs more than running it).
+_ACTIVE_DELEGATIONS = select(Delegation).where(
+    Delegation.delegate == bindparam("delegate"), Delegation.revoked_at.is_(None),
+    Delegation.starts_on <= bindparam("on"), Delegation.ends_on >= bindparam("on")).order_by(Delegation.id)
+
+
 def active_delegations(session: Session, delegate: str, on: date | None = None) -> list[Delegation]:
-    on = on or today()
-    return list(session.scalars(select(Delegation).where(
-        Delegation.delegate == delegate, Delegation.revoked_at.is_(None),
-        Delegation.starts_on <= on, Delegation.ends_on >= on).order_by(Delegation.id)))
+    return list(session.scalars(_ACTIVE_DELEGATIONS, {"delegate": delegate, "on": on or today()}))
 
 
 def _delegators(session: Session, actor: Actor) -> list[User]:
