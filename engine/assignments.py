@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -34,11 +34,14 @@ HEAD_LANE = "plan_head"
 MAX_NOTE = 1000
 
 
+# Built once, run on every request that acts (building a statement costs more than running it).
+_ACTIVE_DELEGATIONS = select(Delegation).where(
+    Delegation.delegate == bindparam("delegate"), Delegation.revoked_at.is_(None),
+    Delegation.starts_on <= bindparam("on"), Delegation.ends_on >= bindparam("on")).order_by(Delegation.id)
+
+
 def active_delegations(session: Session, delegate: str, on: date | None = None) -> list[Delegation]:
-    on = on or today()
-    return list(session.scalars(select(Delegation).where(
-        Delegation.delegate == delegate, Delegation.revoked_at.is_(None),
-        Delegation.starts_on <= on, Delegation.ends_on >= on).order_by(Delegation.id)))
+    return list(session.scalars(_ACTIVE_DELEGATIONS, {"delegate": delegate, "on": on or today()}))
 
 
 def _delegators(session: Session, actor: Actor) -> list[User]:
@@ -174,15 +177,23 @@ def _refusal(session: Session, task_id: str) -> KhantonError:
     return _held_by_other(session, task_id, now.assignee)
 
 
+# Built once and run with each completion's values: building an ORM statement costs more than running it,
+# and this one is on every completion's path. The same condition as _free_or_held_by.
+_MARK_COMPLETED = (
+    update(HumanTask)
+    .where(HumanTask.id == bindparam("task_id"), HumanTask.status == "ready",
+           or_(HumanTask.assignee.is_(None), HumanTask.assignee.in_(bindparam("holders", expanding=True))))
+    .values(status="completed", completed_at=bindparam("now"), completed_by=bindparam("by"))
+    .execution_options(synchronize_session=False))
+
+
 def mark_completed(session: Session, task: HumanTask, by: str, stands_for: Collection[str]) -> None:
     """Mark the ready task completed only if nobody else has claimed it meanwhile: a conditional
     UPDATE, so that of a claim and a completion at the same moment exactly one wins (on PostgreSQL
     a plain write would land after a colleague's claim and both would succeed)."""
     now = utcnow()
-    done = session.execute(update(HumanTask).where(
-        HumanTask.id == task.id, HumanTask.status == "ready", _free_or_held_by(stands_for))
-        .values(status="completed", completed_at=now, completed_by=by)
-        .execution_options(synchronize_session=False))
+    done = session.execute(_MARK_COMPLETED, {"task_id": task.id, "holders": sorted(stands_for), "now": now,
+                                             "by": by})
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise _refusal(session, task.id)
     for name, value in (("status", "completed"), ("completed_at", now), ("completed_by", by)):

@@ -16,7 +16,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -114,8 +114,7 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
     the instance is being started, it has no task rows yet. `added_rows`: gets the rows this call made
     ready (a return's new rounds, without reading the ready tasks before and after)."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-    rows: Sequence[HumanTask] = [] if new else session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "ready")).all()
+    rows: Sequence[HumanTask] = [] if new else session.scalars(_READY_ROWS, {"instance_id": instance.id}).all()
     known = {row.spiff_task_id for row in rows}
     still, cancelled = [], []
     for row in rows:
@@ -155,18 +154,25 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
     return sorted(still, key=lambda t: (t.created_at, t.id))
 
 
+# Built once, run with each write's values (building an ORM statement costs more than running it): the one
+# conditional UPDATE of an instance per completion, and the read of its ready tasks.
+_SAVE = (
+    update(Instance)
+    .where(Instance.id == bindparam("instance_id"), Instance.revision == bindparam("expected"))
+    .values(revision=bindparam("next"), state=bindparam("new_state"), status=bindparam("new_status"),
+            data=bindparam("new_data"), updated_at=bindparam("new_updated_at"), ended_at=bindparam("new_ended_at"))
+    .execution_options(synchronize_session=False))
+_READY_ROWS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "ready")
+
+
 def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected_revision: int) -> None:
     """Conditional write: fails with Conflict if someone else wrote the instance meanwhile. The one
     UPDATE of the row per completion: the other columns were set in memory only (_set)."""
     dumped = state.dump(workflow)
-    done = session.execute(
-        update(Instance)
-        .where(Instance.id == instance.id, Instance.revision == expected_revision)
-        .values(revision=expected_revision + 1, state=dumped,
-                status=instance.status, data=instance.data, updated_at=instance.updated_at,
-                ended_at=instance.ended_at)
-        .execution_options(synchronize_session=False)
-    )
+    done = session.execute(_SAVE, {
+        "instance_id": instance.id, "expected": expected_revision, "next": expected_revision + 1,
+        "new_state": dumped, "new_status": instance.status, "new_data": instance.data,
+        "new_updated_at": instance.updated_at, "new_ended_at": instance.ended_at})
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleInstance("ขั้นตอนนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่")
     set_committed_value(instance, "revision", expected_revision + 1)

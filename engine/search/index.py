@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import String, event, literal, select, union
+from sqlalchemy import String, bindparam, event, literal, select, union
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,6 +54,18 @@ def _documents(data: Any) -> Iterator[str]:
             yield from _documents(item)
 
 
+_NOTHING = literal(None, String)
+# Built once (a write's refresh runs it with its parameters): who started, acted or holds a round, and the
+# rounds' schools, each with its name.
+_PEOPLE_AND_SCHOOLS: Any = union(
+    select(User.username, User.display_name, _NOTHING, _NOTHING).where(User.username == bindparam("started_by")),
+    select(Event.actor, User.display_name, _NOTHING, _NOTHING)
+    .outerjoin(User, User.username == Event.actor).where(Event.instance_id == bindparam("instance_id")),
+    select(HumanTask.assignee, User.display_name, HumanTask.school, School.name)
+    .outerjoin(User, User.username == HumanTask.assignee).outerjoin(School, School.code == HumanTask.school)
+    .where(HumanTask.instance_id == bindparam("instance_id")))
+
+
 def text_of(session: Session, instance: Instance) -> str:
     """The searchable text of one instance, read from the database as this transaction sees it."""
     name = versions.compiled(session, instance.version_id).name  # cached per process: no statement
@@ -64,18 +76,12 @@ def text_of(session: Session, instance: Instance) -> str:
     codes: set[str] = set()
     display: dict[str, str] = {}
     schools: dict[str, str] = {}
-    nothing = literal(None, String)
     person: str | None
     person_name: str | None
     school: str | None
     school_name: str | None
-    for person, person_name, school, school_name in session.execute(union(
-            select(User.username, User.display_name, nothing, nothing).where(User.username == instance.started_by),
-            select(Event.actor, User.display_name, nothing, nothing)
-            .outerjoin(User, User.username == Event.actor).where(Event.instance_id == instance.id),
-            select(HumanTask.assignee, User.display_name, HumanTask.school, School.name)
-            .outerjoin(User, User.username == HumanTask.assignee).outerjoin(School, School.code == HumanTask.school)
-            .where(HumanTask.instance_id == instance.id))):
+    for person, person_name, school, school_name in session.execute(
+            _PEOPLE_AND_SCHOOLS, {"instance_id": instance.id, "started_by": instance.started_by}):
         if person:
             people.add(person)
             if person_name is not None:
@@ -95,24 +101,31 @@ def text_of(session: Session, instance: Instance) -> str:
     return "\n".join(seen)[:MAX_TEXT]
 
 
-def _upsert(session: Session) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE in the session's dialect (SQLite and PostgreSQL both have it)."""
-    return (sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert)(InstanceSearch)
+def _upsert(insert_of: Any) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE … WHERE the text changed, in the dialect's own syntax (SQLite and
+    PostgreSQL both have it); built once per dialect and run with each row's parameters."""
+    insert = insert_of(InstanceSearch).values(
+        instance_id=bindparam("instance_id"), started_at=bindparam("started_at"),
+        started_by=bindparam("started_by"), text=bindparam("text"))
+    return insert.on_conflict_do_update(index_elements=[InstanceSearch.instance_id],
+                                        set_={"text": insert.excluded.text},
+                                        where=InstanceSearch.text.is_distinct_from(insert.excluded.text))
+
+
+_UPSERTS = {"sqlite": _upsert(sqlite_insert), "postgresql": _upsert(postgresql_insert)}
 
 
 def refresh(session: Session, instance_ids: Iterable[str]) -> None:
     """Write each instance's search row in one statement, inserting it if missing (a new instance, or one
     written before the search table existed) and rewriting its text only if the text changed: the row
     is not read first (it was, in a statement of its own, on every write)."""
+    upsert = _UPSERTS[session.get_bind().dialect.name]
     for instance_id in sorted(set(instance_ids)):
         instance = session.get(Instance, instance_id)
         if instance is None:
             continue  # deleted in this transaction: its row goes with it (ON DELETE CASCADE)
-        insert = _upsert(session).values(instance_id=instance_id, started_at=instance.started_at,
-                                         started_by=instance.started_by, text=text_of(session, instance))
-        session.execute(insert.on_conflict_do_update(
-            index_elements=[InstanceSearch.instance_id], set_={"text": insert.excluded.text},
-            where=InstanceSearch.text.is_distinct_from(insert.excluded.text)))
+        session.execute(upsert, {"instance_id": instance_id, "started_at": instance.started_at,
+                                 "started_by": instance.started_by, "text": text_of(session, instance)})
 
 
 def fill_missing(session: Session, batch: int = 500) -> int:

@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..models import Event, HumanTask, Instance, Timer
@@ -138,12 +138,16 @@ def mark_fired(session: Session, instance: Instance, workflow: BpmnWorkflow, row
     _timeline(session, instance, workflow, row)
 
 
+# Built once, run on every write of an instance (building a statement costs more than running it).
+_PENDING_OF_INSTANCE = select(Timer).where(Timer.instance_id == bindparam("instance_id"), Timer.status == PENDING)
+
+
 def sync(session: Session, instance: Instance, workflow: BpmnWorkflow) -> None:
     """Mirror the workflow's waiting timers into pending rows: a timer that fired is marked fired (with
     its timeline event), one no longer waited for is cancelled, a new one is added. Called with every
     write of the instance (instances._sync)."""
     waiting = {t.spiff_task_id: t for t in waiting_timers(workflow)} if instance.status == "running" else {}
-    rows = session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.status == PENDING)).all()
+    rows = session.scalars(_PENDING_OF_INSTANCE, {"instance_id": instance.id}).all()
     for row in rows:
         still = waiting.get(row.spiff_task_id or "")
         if still is not None and not _fired(workflow, row, still):

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import coercions
 
 from engine.models import Event, Instance, TaskReturn
 from engine.search import index
@@ -98,3 +99,26 @@ def test_the_search_refresh_reads_each_person_once_not_every_event(world: World)
     assert sum(rows) <= 16, (rows, events)
     assert "director" in text[0] and "committee" in text[0]
     battery.add(battery.INSTANCES)
+
+
+def test_a_completion_builds_few_sql_statements_in_python(world: World, monkeypatch: Any) -> None:
+    """The statements on every completion's path are built once per process and run with each write's
+    values (building an ORM statement cost more CPU than running it). Counted by SQLAlchemy's coercion of
+    each clause element a statement is built from: 130-160 per completion before, 26-44 after."""
+    cycle = Cycle(world)
+    built = 0
+    real = coercions.expect
+
+    def expect(*args: Any, **kwargs: Any) -> Any:
+        nonlocal built
+        built += 1
+        return real(*args, **kwargs)
+
+    for _ in range(4):  # two returns and two revisions
+        user, task_id, data = cycle.next_task()
+        built = 0
+        with monkeypatch.context() as patched:
+            patched.setattr(coercions, "expect", expect)
+            cycle.complete_http(user, task_id, data)
+        assert 0 < built <= 60, built
+        battery.add(battery.CASES)
