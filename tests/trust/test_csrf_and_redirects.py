@@ -6,9 +6,8 @@ without the header the pages' scripts send, and with another session's header: e
 and a Thai message, and nothing in the database changed. Every form on every page a role can reach
 posts to one of those routes and carries its token.
 
-Redirects: every parameter that chooses where a person is sent next (next= at sign-in and on the
-language switch, the Referer the language switch falls back to) stays on this site for every known
-open-redirect form (tests/web/test_security.py OFF_SITE).
+Redirects: the language switch, by next= and by the Referer it falls back to, stays on this site for
+every known open-redirect form (tests/web/test_security.py OFF_SITE, whose tests cover sign-in's next=).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from tests import battery
 from tests.conftest import PASSWORD, World, WorldTemplate
 from tests.drive import SIGNED_PDF
 from tests.web.test_security import OFF_SITE, _assert_local
+from web.api.openapi import OPENAPI
 
 from .hostile import crawl, elements, module_world, signed_in
 
@@ -72,6 +72,12 @@ def _post_routes(world: World, values: dict[str, str]) -> list[str]:
     return sorted(paths)
 
 
+def _api_posts(values: dict[str, str]) -> list[str]:
+    ids = {"id": values["instance_id"], "key": values["key"], "draft_id": "1", "task_spec": values["task_spec"]}
+    return [f"/api/v1{re.sub(r'{([a-z_]+)}', lambda m: ids[m.group(1)], path)}"
+            for path, item in OPENAPI["paths"].items() if "post" in item]
+
+
 def test_every_post_route_refuses_a_missing_or_foreign_token_and_changes_nothing(csrf_world: dict[str, Any]) -> None:
     world: World = csrf_world["world"]
     routes = _post_routes(world, csrf_world["values"])
@@ -96,6 +102,11 @@ def test_every_post_route_refuses_a_missing_or_foreign_token_and_changes_nothing
                 body = response.get_data(as_text=True)
                 assert response.status_code == 400 and REFUSAL in body, (role, path, attempt, response.status_code)
                 refused += 1
+        # The API never takes the session cookie for a token: a page's session cannot be borrowed there.
+        for path in _api_posts(csrf_world["values"]):
+            response = page.client.post(path, json={"process": "budget-transfer", "data": {"fiscal_year": 2570}})
+            assert response.status_code == 401, (role, path, response.status_code)
+            refused += 1
         assert page.get("/").status_code == 200  # still signed in: a refused form ends nothing
     assert _fingerprint(world) == before, "a refused request changed the database"
     battery.add(battery.CASES, refused)
