@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -70,11 +71,16 @@ def hostile(world_template: WorldTemplate, tmp_path_factory: pytest.TempPathFact
     done = officer.post(f"/tasks/{task}/complete", {"data": _hostile_data(form)})
     assert done.status_code == 200, done.json
     stored += 5
+    khanton.delegate(khanton.actor("head"), "hostile", "acting", date(2026, 12, 1), date(2026, 12, 31), note=PAYLOAD)
     for formula in FORMULAS:
         assert officer.post("/instances", {"process": "budget-transfer",
                                            "data": {"fiscal_year": 2570, "title": formula}}).status_code == 201
-    victim = officer.post("/instances", {"process": "budget-transfer", "data": {"fiscal_year": 2570,
-                                                                              "title": "ยุติ"}}).json["id"]
+    victim_started = officer.post("/instances", {"process": "budget-transfer",
+                                                 "data": {"fiscal_year": 2570, "title": "ยุติ"}}).json
+    victim = victim_started["id"]
+    moved = officer.post(f"/tasks/{victim_started['ready_tasks'][0]['id']}/hand-over",
+                         {"to": "hostile", "note": PAYLOAD[:500]})
+    assert moved.status_code == 200, moved.json  # handed to a colleague with a hostile note, then terminated
     world.tokens["xadmin"] = khanton.issue_token("xadmin")
     terminated = world.api("xadmin").post(f"/instances/{victim}/terminate", {"reason": PAYLOAD})
     assert terminated.status_code == 200, terminated.json
@@ -130,7 +136,7 @@ def test_no_page_of_any_role_turns_stored_text_into_markup(hostile: dict[str, An
     for role in ROLES:
         page = signed_in(world, role)
         answers = crawl(page, "/", limit=45)
-        for extra in (f"/instances/{hostile['instance']}", f"/instances/{hostile['victim']}",
+        for extra in (f"/instances/{hostile['instance']}", f"/instances/{hostile['victim']}", "/delegations",
                       "/processes/budget-transfer/versions", "/admin/holidays", "/admin/lanes", "/admin/schools"):
             if extra not in answers:
                 answers[extra] = page.get(extra)
