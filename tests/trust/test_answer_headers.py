@@ -17,7 +17,7 @@ from tests.conftest import WorldTemplate
 from tests.drive import SIGNED_PDF
 from tests.web.conftest import Page
 
-from .hostile import module_world, signed_in
+from .hostile_requests import module_world, signed_in
 
 SOFTWARE = ("werkzeug", "python", "flask", "gunicorn", "sqlalchemy", "postgres", "sqlite")
 SHARED = ("/static/", "/fonts/", "/vendor/")  # the same bytes for everyone: a cache may keep them

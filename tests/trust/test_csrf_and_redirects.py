@@ -28,7 +28,7 @@ from tests.drive import SIGNED_PDF
 from tests.web.test_security import OFF_SITE, _assert_local
 from web.api.openapi import OPENAPI
 
-from .hostile import crawl, elements, module_world, signed_in
+from .hostile_requests import crawl, elements, module_world, signed_in
 
 REFUSAL = "แบบฟอร์มนี้หมดอายุหรือไม่ได้ส่งจากหน้าของระบบ"
 CHANGING_TABLES_EXCLUDED = {"web_sessions"}  # a request's own session row records that it was seen

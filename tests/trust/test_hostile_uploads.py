@@ -19,7 +19,7 @@ from tests import battery
 from tests.conftest import World, WorldTemplate
 from tests.drive import SIGNED_PDF
 
-from .hostile import module_world, signed_in
+from .hostile_requests import module_world, signed_in
 
 PDF = SIGNED_PDF
 NAMES = [

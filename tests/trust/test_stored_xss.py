@@ -25,7 +25,7 @@ from tests import battery
 from tests.conftest import PASSWORD, World, WorldTemplate
 from tests.drive import SIGNED_PDF, data_for, scenario
 
-from .hostile import crawl, elements, module_world, signed_in
+from .hostile_requests import crawl, elements, module_world, signed_in
 
 # One line of every hostile kind, short enough for a 200-character title: a script, an attribute
 # break-out with an event handler, a javascript: URL, a textarea break-out, Jinja-looking text whose
