@@ -45,9 +45,13 @@ ACCEPT = ",".join("." + ext for ext in TYPES)
 
 
 def clean_filename(name: str) -> str:
-    """The last path part, without control or path characters, at most 200 characters."""
+    """The last path part, without control, invisible, direction-changing or path characters, at most
+    200 characters."""
     name = name.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate could not be stored
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    # Invisible and direction-changing characters (U+202E, zero-width, line separators) go too: with a
+    # right-to-left override, "report\u202excod.pdf" is shown as "reportfdp.docx" (trust battery, #13).
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cf", "Zl", "Zp"))
     name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "", name).strip().strip(".")
     if len(name) > 200:
         stem, dot, ext = name.rpartition(".")

@@ -31,9 +31,17 @@ HEADERS = {
 }
 
 
+# An answer that did not choose its own caching (static files, fonts and bpmn-js do) is about one
+# person or one office's work: a shared cache (an office proxy) must not keep it and hand it to the
+# next person. "no-cache" rather than "no-store", so the back button still works as it did.
+PERSONAL_CACHE_CONTROL = "private, no-cache"
+
+
 def _add_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = PERSONAL_CACHE_CONTROL
     return response
 
 

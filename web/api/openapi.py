@@ -282,14 +282,14 @@ OPENAPI["paths"].update({
                                **_errors(400, 401, 403, 422, 503)}}},
     "/processes/{key}/drafts/{draft_id}": {"get": {
         "summary": "One draft with its XML and forms (analysts)", "parameters": [KEY, DRAFT_ID],
-        "responses": {"200": _json(_ref("Draft"), "draft"), **_errors(401, 403, 404)}}},
+        "responses": {"200": _json(_ref("Draft"), "draft"), **_errors(400, 401, 403, 404)}}},
     "/processes/{key}/validate": {"post": {
         "summary": "Check a draft as publishing would (analysts): every problem with its element and line",
         "parameters": [KEY], "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "oneOf": [_DRAFT_BODY, {"type": "object", "required": ["draft"], "properties": {
                 "draft": {"type": "integer", "description": "a saved draft's id"}}}]}}}},
         "responses": {"200": _json(_ref("Problems"), "problems (empty: publishable)"),
-                      **_errors(400, 401, 403, 404)}}},
+                      **_errors(400, 401, 403, 404, 422)}}},
     "/processes/{key}/drafts/{draft_id}/publish": {"post": {
         "summary": "Publish a draft as a new version with its forms (analysts); refused while it has problems; "
                    "written to the audit trail", "parameters": [KEY, DRAFT_ID],

@@ -176,11 +176,11 @@ def attach(task_id: str) -> Response:
         return redirect(url_for("tasks.task", task_id=task_id))
     content = upload.stream.read(MAX_BYTES + 1)
     try:
-        engine().attach(task_id, current_actor(), upload.filename, content)
+        kept = engine().attach(task_id, current_actor(), upload.filename, content)
     except KhantonError as err:
         if err.code == "not_found":
             abort(404)
         flash(err.message, "error")
-    else:
-        flash(_("แนบเอกสาร %(name)s แล้ว", name=upload.filename), "success")
+    else:  # the name as kept: cleaned of path parts and direction-changing characters
+        flash(_("แนบเอกสาร %(name)s แล้ว", name=kept["filename"]), "success")
     return redirect(url_for("tasks.task", task_id=task_id) + "#attachments")
