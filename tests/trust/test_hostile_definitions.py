@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from engine import expressions
 from engine.models import Instance, ProcessDraft, ProcessVersion
 from tests import battery
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, _fresh_postgres
 from tests.trust import hostile
 from tests.trust.hostile import KEY, NOT_BPMN, REFUSED_DEFINITION, UNREADABLE, Case
 from tests.web.conftest import Page
@@ -42,26 +42,35 @@ DOOR_BYTES = 64 * 1024 * 1024  # Python's own allocations at one door; a 5 MB bo
 THAI = range(0x0E00, 0x0E80)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def battery_world(url: str) -> World:
     """A world without the office's procedures (each door reads every published version: fewer is faster),
     and one version of the procedure the cases are drafts of."""
-    w = World(f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'khanton.db'}", load=False)
+    w = World(url, load=False)
     w.khanton.set_password("analyst", PASSWORD)
     w.khanton.set_password("officer", PASSWORD)
     response = w.api("analyst").put(f"/processes/{KEY}/bpmn", data=hostile.plain().encode(),
                                     content_type="application/xml")
     assert response.status_code == 201, response.get_data(as_text=True)
+    return w
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    w = battery_world(f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'khanton.db'}")
     yield w
     w.close()
 
 
-@pytest.fixture(scope="module")
-def page(world: World) -> Page:
+def analyst_page(world: World) -> Page:
     signed_in = Page(world.app.test_client())
     assert signed_in.sign_in("analyst").status_code == 302
     signed_in.get("/processes/import")
     return signed_in
+
+
+@pytest.fixture(scope="module")
+def page(world: World) -> Page:
+    return analyst_page(world)
 
 
 # --- what is stored ---------------------------------------------------------------------------
@@ -263,6 +272,8 @@ def run_case(world: World, page: Page, case: Case) -> None:
     for number, (name, door) in enumerate(doors.items()):
         kw: dict[str, Any] = {}
         if name == "draft publish":
+            if "\x00" in case.as_text() and world.khanton.db.engine.dialect.name == "postgresql":
+                continue  # PostgreSQL text cannot hold NUL: no such draft can have been stored there
             kw["draft_id"] = keep_draft(world, case)
         before = stored(world)
         traced = number == 0 and (case.kind != REFUSED_DEFINITION or "bomb" in case.name)  # memory matters there
@@ -306,6 +317,22 @@ def test_expression_escapes_and_bombs_are_refused_at_every_door(world: World, pa
 def test_parser_traps_and_call_cycles_are_refused_at_every_door(world: World, page: Page, traced: int,
                                                                 case: Case) -> None:
     run_case(world, page, case)
+
+
+def test_every_refusal_holds_on_postgresql_too(postgres_url: str, traced: int) -> None:
+    """The same cases through the same doors on PostgreSQL: what is stored (no version, no draft changed)
+    is checked on the database the larger offices run, in one world for speed."""
+    url, drop = _fresh_postgres(postgres_url)
+    pg_world = battery_world(url)
+    try:
+        pg_page = analyst_page(pg_world)
+        cases = hostile.XML_CASES + EXPRESSION_CASES + hostile.TRAPS + hostile.PARSER_TRAPS
+        for case in cases:
+            run_case(pg_world, pg_page, case)
+        assert len(cases) > 60
+    finally:
+        pg_world.close()
+        drop()
 
 
 @pytest.mark.parametrize("case", hostile.UNUSUAL, ids=_ids(hostile.UNUSUAL))
