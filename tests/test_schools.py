@@ -35,6 +35,15 @@ def _rounds(world: World) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     return instance, rounds
 
 
+def _numbers(answer: Any) -> set[int]:
+    """Every number anywhere in a JSON answer (not its text: a task id may well contain "654")."""
+    if isinstance(answer, dict):
+        return set().union(*map(_numbers, answer.values()))
+    if isinstance(answer, list):
+        return set().union(*map(_numbers, answer))
+    return {answer} if isinstance(answer, int) and not isinstance(answer, bool) else set()
+
+
 def _answer(world: World, user: str, task_id: str, students: int) -> Any:
     api = world.api(user)
     task = api.get(f"/tasks/{task_id}").get_json()
@@ -154,13 +163,13 @@ def test_a_school_reads_the_start_data_and_its_own_round_never_another_schools_a
                             "current_school": {"code": "1063010001", "name": "โรงเรียนบ้านสาธิตเมืองตาก (สาธิต)"},
                             **{k: v for k, v in done.get_json()["data"].items() if k not in seen_start}}
     assert seen["data"]["student_count"] == 321 and "school_reports" not in seen["data"]
-    assert "654" not in str(seen) and "654" not in str(done.get_json())
+    assert 654 not in _numbers(seen) and 654 not in _numbers(done.get_json())
     assert [t["name"] for t in seen["ready_tasks"]] == [t["name"] for t in world.api("supervisor").get(
         f"/instances/{instance['id']}").get_json()["ready_tasks"]]  # the office's next step, no other round
 
     events = school.get(f"/instances/{instance['id']}/timeline").get_json()
     assert theirs["id"] not in [e["task"] for e in events]
-    assert "654" not in str(events)
+    assert 654 not in _numbers(events)
     own = [e for e in events if e["task"] == mine["id"]]
     assert own and own[0]["data"]["student_count"] == 321
     # The officer's notice listed both schools: the school sees the step happened, not its data.

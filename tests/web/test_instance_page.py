@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
-from engine.models import Event, HumanTask
+from engine.models import HumanTask
 from tests import drive
 from tests.browser import sign_in
 from tests.conftest import ROOT, USERS, World
@@ -35,23 +36,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
     world.khanton.add_user("keeper", ["admin"], [], PASSWORD, "นางสาวนิภา ดูแลระบบ")
-    instance = drive.start(world, "budget-allocation")
-    for decision in (None, None, None, "returned", None, "approved"):
-        _, instance = drive.step(world, instance, decision)
+    # A history spread over two weeks, as it would be: each round done a day and five hours after it was
+    # ready (lived through with a moved clock: events are append-only, so they cannot be backdated after).
+    moment = datetime.now(UTC).replace(microsecond=0) - timedelta(days=16)
+    with time_machine.travel(moment, tick=True) as clock:
+        instance = drive.start(world, "budget-allocation")
+        for decision in (None, None, None, "returned", None, "approved"):
+            moment += timedelta(days=1, hours=5)
+            clock.move_to(moment)
+            _, instance = drive.step(world, instance, decision)
     with world.khanton.db.transaction() as session:
-        # A history spread over two weeks, as it would be: each round done a day or two after it was ready.
-        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance["id"])
-                               .order_by(HumanTask.created_at, HumanTask.id)).all()
-        moment = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(days=16)
-        done_at: dict[str, datetime] = {}
-        for row in rows:
-            row.created_at = moment
-            if row.status == "completed":
-                moment = moment + timedelta(days=1, hours=5)
-                row.completed_at = done_at[row.id] = moment
-        for event in session.scalars(select(Event).where(Event.instance_id == instance["id"])):
-            event.at = done_at.get(event.task_id or "", rows[0].created_at)
-        late = next(r for r in rows if r.status == "ready")
+        late = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance["id"],
+                                                       HumanTask.status == "ready")).first()
+        assert late is not None
         late.due_at = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
     http = make_server("127.0.0.1", 0, world.app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)

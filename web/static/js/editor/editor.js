@@ -313,7 +313,10 @@
     document.body.dataset.editorReady = 'failed';
     // The diagram cannot be drawn (an imported file, a broken draft): the server's check says where, by line.
     post(data.urls.check, { xml: data.xml, forms: forms }).then(function (answer) {
-      if (answer.problems) { showProblems(answer.problems); }
+      if (answer.problems) { showProblems(answer.problems); return; }
+      // XML that cannot be read safely is refused before any check, its line in the message.
+      var details = (answer.error && Array.isArray(answer.error.details)) ? answer.error.details : [];
+      if (details.length) { showProblems(details); }
     });
   });
 
