@@ -22,7 +22,7 @@ def _labels() -> dict[str, str]:
             "after_reset": _("หลังผู้ดูแลระบบตั้งรหัสผ่านชั่วคราว"), "sessions_ended": _("เครื่องที่ออกจากระบบ"),
             "tokens_revoked": _("โทเค็นที่ยกเลิก"), "failures_cleared": _("ครั้งที่ผิดที่ล้าง"),
             "token": _("โทเค็นหมายเลข"), "created_at": _("ออกเมื่อ"), "days": _("อายุ (วัน)"),
-            "version": _("รุ่น"), "note": _("หมายเหตุ"), "email": _("อีเมล")}
+            "version": _("รุ่น"), "note": _("หมายเหตุ"), "email": _("อีเมล"), "file": _("ไฟล์ต้นฉบับ")}
 
 
 def _value(key: str, value: Any) -> str:
@@ -44,6 +44,8 @@ def describe(entry: Entry) -> list[tuple[str, str]]:
     labels = _labels()
     lines = []
     for key, value in entry.detail.items():
+        if value == "":  # an empty note says nothing
+            continue
         if entry.action in CHANGES and isinstance(value, list) and len(value) == 2:
             text = f"{_value(key, value[0])} → {_value(key, value[1])}"
         else:
