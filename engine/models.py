@@ -133,7 +133,8 @@ class HumanTask(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    # Looked up by the composite indexes that begin with it (engine/search/indexes.py).
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
     spiff_task_id: Mapped[str] = mapped_column(String(36))
     task_spec: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
@@ -158,7 +159,7 @@ class Event(Base):
                       Index("ix_events_instance_at", "instance_id", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))  # see search/indexes
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20))
@@ -381,3 +382,4 @@ class UserLane(Base):
 from .authoring.model import ProcessDraft as ProcessDraft  # noqa: E402
 from .notify.model import MailOut as MailOut  # noqa: E402
 from .read import indexes as indexes  # noqa: E402 - the supervisor's list and dashboard
+from .search import indexes as search_indexes  # noqa: E402 - the search row's refresh

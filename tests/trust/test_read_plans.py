@@ -154,3 +154,62 @@ def test_search_text_reads_one_row_per_person_at_any_loop_depth(world: World) ->
     assert len(rows) == len(set(rows)) <= 8, rows
     assert "officer" in searched or "committee" in searched
     battery.add(battery.CASES, 24)
+
+
+def test_search_people_and_schools_are_sought_not_scanned(big: World) -> None:
+    """The search refresh finds who acted, who holds a round and the rounds' schools by seeking the next
+    distinct value through an index (engine/search/indexes.py), on both databases: it read every event
+    and round of the instance, so a completion after 10,000 loops cost 4× one at the start."""
+    with big.khanton.db.transaction(read_only=True) as session:
+        instance_id = session.scalar(text("SELECT instance_id FROM events GROUP BY instance_id "
+                                          "ORDER BY count(*) DESC LIMIT 1"))
+        instance = session.get(index.Instance, instance_id)
+        assert instance is not None
+        with Statements(big) as seen:
+            index.text_of(session, instance)
+    statement, parameters = seen.one("FROM events", "FROM human_tasks")
+    plan = _plan(big, statement, parameters)
+    for name in ("ix_events_instance_actor", "ix_human_tasks_instance_assignee", "ix_human_tasks_instance_school"):
+        assert name in plan, plan
+    assert "SCAN events" not in plan and "Seq Scan on events" not in plan, plan
+    assert "SCAN human_tasks" not in plan and "Seq Scan on human_tasks" not in plan, plan
+    battery.add(battery.CASES)
+
+
+def _instructions(world: World, instance_id: str) -> int:
+    """SQLite virtual-machine instructions the search text's statement runs for one instance (counted by
+    a progress handler, in steps of 10): the work, whatever the machine's speed."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    with world.khanton.db.transaction(read_only=True) as session:
+        instance = session.get(index.Instance, instance_id)
+        assert instance is not None
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        raw.set_progress_handler(count, 10)
+        try:
+            index.text_of(session, instance)
+        finally:
+            raw.set_progress_handler(None, 10)
+    return steps * 10
+
+
+def test_search_text_costs_the_same_after_hundreds_of_loops(world: World) -> None:
+    """The statement's work does not grow with the instance's events and rounds: after 250 more
+    return-for-revision loops (500 events and rounds more) it runs within a few instructions of what
+    it ran after 5. Before the indexes it read every row: ~40× the instructions."""
+    cycle = Cycle(world)
+    for _ in range(5):
+        cycle.loop_once()
+    early = _instructions(world, cycle.instance["id"])
+    for _ in range(250):
+        cycle.loop_once()
+    late = _instructions(world, cycle.instance["id"])
+    assert cycle.instance["status"] == "running" and len(cycle.instance["ready_tasks"]) == 1
+    assert late <= early * 1.2 + 200, (early, late)
+    battery.add(battery.CASES, 255)
