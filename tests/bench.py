@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests import bench_loops, bench_round_trip, bench_scale, bench_throughput
+from tests import bench_floor, bench_loops, bench_round_trip, bench_scale, bench_throughput
 from tests.bench_chart import draw
 from tests.bench_cycle import Cycle
 from tests.conftest import POSTGRES_ADMIN_URL, ROOT, World, _fresh_postgres, _postgres_available
@@ -36,8 +36,11 @@ def bench_database(label: str, url: str, sqlite_file: Path | None, scale: float)
         cycle = Cycle(world)
         round_trip = bench_round_trip.run(world, cycle, samples, sqlite_file)
         completion_at_0 = round_trip.pop("_http")
-        round_trip.pop("_trivial")
+        trivial, raw = round_trip.pop("_trivial"), round_trip.pop("_raw", None)
         results["round_trip"] = round_trip
+        _section(f"[{label}] the floor: SpiffWorkflow's own step")
+        results["floor"] = bench_floor.run(cycle, samples, trivial, raw)
+        results["floor"].pop("_steps")
         _section(f"[{label}] return-for-revision loops")
         results["loops"] = bench_loops.run(world, scale, samples, sqlite=sqlite_file is not None)
         _section(f"[{label}] throughput on a real HTTP server, loopback")

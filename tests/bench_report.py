@@ -27,6 +27,8 @@ def table(results: dict[str, Any]) -> str:
             for key, value in sections.get(section, {}).items():
                 if isinstance(value, dict) and "goal" in value:
                     keys[key] = (section, f"≤ {value['goal']}")
+        for key in sections.get("floor", {}):  # what the goals above cannot go below
+            keys[key] = ("floor", "floor")
         for n in sections["loops"]["checkpoints"]:
             keys[f"completion after {n} loops ÷ at 0"] = ("loops", "≈ 1")
     for key, (section, goal) in keys.items():

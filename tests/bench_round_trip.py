@@ -63,5 +63,6 @@ def run(world: World, cycle: Cycle, count: int, sqlite_file: Path | None) -> dic
         raw = raw_commits(sqlite_file, count)
         results["engine_completion_per_raw_commit"] = ratio(engine, raw, goal=10.0)
         print(line("engine completion ÷ raw durable SQLite commit", results["engine_completion_per_raw_commit"]))
+        results["_raw"] = raw
     results["_trivial"], results["_http"] = trivial, http
     return results

@@ -26,6 +26,8 @@ def test_bench_runs_at_a_tiny_scale_and_writes_its_figures(tmp_path: Path, monke
         figure = sqlite[section][key]
         assert figure["median"] > 0 and figure["min"] <= figure["median"] <= figure["max"], (section, key)
         assert figure["count"] >= 5 and "goal" in figure
+    floor = sqlite["floor"]  # SpiffWorkflow's own step, what the completion goals cannot go below
+    assert floor["spiff_step_per_raw_commit"]["median"] > 0 and floor["spiff_step_per_trivial_get"]["count"] >= 5
     loops = sqlite["loops"]
     assert set(loops["checkpoints"]) == {"0", "10"} and "10000" in loops["skipped"]
     assert loops["instance_status_after"] == "running" and loops["ready_after"] == 1
