@@ -382,4 +382,4 @@ class UserLane(Base):
 from .authoring.model import ProcessDraft as ProcessDraft  # noqa: E402
 from .notify.model import MailOut as MailOut  # noqa: E402
 from .read import indexes as indexes  # noqa: E402 - the supervisor's list and dashboard
-from .search import indexes as search_indexes  # noqa: E402 - the search row's refresh
+from .search import indexes as search_indexes  # noqa: E402, F401 - the search row's refresh

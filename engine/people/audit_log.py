@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Event
@@ -92,25 +92,36 @@ def _entry(row: Any) -> LogEntry:
     return LogEntry(row.source, at, row.actor, row.address, row.action, row.target or "", row.task, detail)
 
 
+def _ordered(query: Any) -> Select[Any]:
+    return select(query).order_by(query.c.at.desc(), query.c.source, query.c.id.desc())
+
+
 def page(session: Session, wanted: Filter, limit: int = 50, offset: int = 0) -> tuple[list[LogEntry], int]:
     """One page, newest first, and how many entries match."""
     if wanted.source not in ("", PEOPLE, INSTANCES):
         return [], 0
     query = _query(wanted).subquery()
     total = session.scalar(select(func.count()).select_from(query)) or 0
-    rows = session.execute(select(query).order_by(query.c.at.desc(), query.c.source, query.c.id.desc())
-                           .limit(limit).offset(offset))
+    rows = session.execute(_ordered(query).limit(limit).offset(offset))
     return [_entry(row) for row in rows], total
 
 
 def everything(session: Session, wanted: Filter) -> Iterator[list[LogEntry]]:
-    """Every matching entry, newest first, a chunk at a time (for the CSV export)."""
-    offset = 0
+    """Every matching entry, newest first, a chunk at a time (for the CSV export). Each chunk starts
+    after the last one's final entry (at, source, id), so the export reads each row once and counts
+    nothing: with OFFSET, the millionth row's chunk read the 999,500 before it again."""
+    if wanted.source not in ("", PEOPLE, INSTANCES):
+        return
+    query = _query(wanted).subquery()
+    after: Any = None
     while True:
-        entries, _ = page(session, wanted, EXPORT_CHUNK, offset)
-        if not entries:
+        chunk = _ordered(query).limit(EXPORT_CHUNK)
+        if after is not None:
+            at, source, row_id = after
+            chunk = chunk.where(or_(query.c.at < at, and_(query.c.at == at, query.c.source > source),
+                                    and_(query.c.at == at, query.c.source == source, query.c.id < row_id)))
+        rows = list(session.execute(chunk))
+        if not rows:
             return
-        yield entries
-        offset += len(entries)
-
-
+        yield [_entry(row) for row in rows]
+        after = (rows[-1].at, rows[-1].source, rows[-1].id)

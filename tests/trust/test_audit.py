@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -248,3 +249,40 @@ def test_the_triggers_exist_after_an_upgrade(database_url: str) -> None:
                         "audit_entries_no_truncate"} <= names
     finally:
         khanton.db.dispose()
+
+
+def test_the_export_reads_every_entry_once_in_page_order_across_chunks(any_world: World,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSV export goes chunk by chunk from the last entry it wrote (at, source, id), not by OFFSET:
+    with entries recorded at the same instant in both logs, every entry comes once and in the order the
+    page shows them, whatever the chunk size."""
+    khanton = any_world.khanton
+    same = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with khanton.db.transaction() as session:
+        session.add_all(AuditEntry(at=same, actor="keeper", action="lane_added", target=f"lane_{n}", detail={})
+                        for n in range(7))
+    khanton.start("budget-transfer", {"fiscal_year": 2570}, khanton.actor("officer"))
+    with khanton.db.transaction() as session:  # instance events at the same instant: appended, not changed
+        instance_id = session.scalar(select(Event.instance_id).limit(1))
+        session.add_all(Event(instance_id=instance_id, at=same, actor="officer", kind="comment", data={})
+                        for _ in range(5))
+    monkeypatch.setattr(audit_log, "EXPORT_CHUNK", 3)
+    wanted = audit_log.Filter()
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    with khanton.db.transaction(read_only=True) as session:
+        sa_event.listen(khanton.db.engine, "before_cursor_execute", record)
+        try:
+            exported = [entry for chunk in audit_log.everything(session, wanted) for entry in chunk]
+        finally:
+            sa_event.remove(khanton.db.engine, "before_cursor_execute", record)
+        shown, total = audit_log.page(session, wanted, limit=10_000)
+    # Nothing counted, and each chunk after the first starts after the last entry of the one before (it
+    # skipped OFFSET rows: the reading grew with how far into the log the chunk was).
+    assert len(statements) >= 5 and not [s for s in statements if "count(" in s.lower()], statements
+    assert all(".id < " in s for s in statements[1:]), statements
+    assert len(exported) == total == len(shown) and total >= 12
+    assert exported == shown

@@ -15,7 +15,8 @@ from engine.people import audit_log
 from engine.thai_calendar import today
 
 from .. import engine
-from ..i18n import be_datetime, event_name
+from ..i18n import be_datetime
+from .audit_view import action_name
 from .common import bp, page_number
 
 AUDIT_PAGE = 50
@@ -46,16 +47,9 @@ def audit() -> str:
     return render_template("admin/audit.html", entries=entries, total=total, page=page, pages=pages, args=args)
 
 
-def _action(entry: audit_log.LogEntry, actions: dict[str, str]) -> str:
-    if entry.source == audit_log.INSTANCES:
-        return event_name(entry.action)
-    return actions.get(entry.action, entry.action)
-
-
 def _rows(chunks: Iterator[list[audit_log.LogEntry]]) -> Iterator[list[list[table.Cell]]]:
-    actions = action_names()
     for entries in chunks:
-        yield [[str(be_datetime(e.at)), e.at.isoformat(), e.actor, e.address or "", _action(e, actions), e.action,
+        yield [[str(be_datetime(e.at)), e.at.isoformat(), e.actor, e.address or "", action_name(e), e.action,
                 e.target, e.task or "", _detail(e.detail)] for e in entries]
 
 
@@ -66,19 +60,6 @@ def _detail(detail: dict[str, Any]) -> str:
 def headers() -> list[str]:
     return [_("เวลา"), _("เวลา (ISO 8601, UTC)"), _("ผู้กระทำ"), _("ที่อยู่เครือข่าย"), _("การกระทำ"),
             _("รหัสการกระทำ"), _("เป้าหมาย"), _("ขั้นตอน"), _("รายละเอียด")]
-
-
-def action_names() -> dict[str, str]:
-    """The people and definitions actions in words (the instance actions are the timeline's)."""
-    return {"user_added": _("เพิ่มผู้ใช้"), "user_changed": _("แก้ไขข้อมูลผู้ใช้"),
-            "user_deactivated": _("ปิดการใช้งานบัญชี"), "user_activated": _("เปิดใช้งานบัญชี"),
-            "password_reset": _("ตั้งรหัสผ่านชั่วคราวใหม่"), "password_changed": _("เปลี่ยนรหัสผ่านของตนเอง"),
-            "user_unlocked": _("ปลดล็อกบัญชี"), "token_issued": _("ออกโทเค็น API"),
-            "token_revoked": _("ยกเลิกโทเค็น API"), "lane_added": _("เพิ่ม lane"), "lane_renamed": _("เปลี่ยนชื่อ lane"),
-            "school_added": _("เพิ่มสถานศึกษา"), "publish": _("เผยแพร่กระบวนงานรุ่นใหม่"),
-            "instance_migrated": _("ย้ายรุ่น"), "holiday_set": _("กำหนดวันหยุดหรือวันทำงาน"),
-            "holiday_removed": _("ยกเลิกการกำหนดวัน"), "delegation_added": _("มอบหมายผู้ปฏิบัติหน้าที่แทน"),
-            "delegation_revoked": _("ยกเลิกการมอบหมาย")}
 
 
 @bp.get("/audit.csv")
