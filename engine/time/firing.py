@@ -59,21 +59,17 @@ def _fire_in_instance(session: Session, row: Timer, now: datetime, worker: str) 
         return True
     row.fired_by = worker  # the row is marked fired by the sync below, with its timeline event
     halted: Halted | None
-    fired = False
     try:
+        # A timer that leads back to an earlier step is dropped from the live state with the finished
+        # round by this run; the run notes it (runner.fired_and_dropped), so the sync below marks its
+        # row fired, not cancelled (tests/trust/test_timer_loop.py).
         workflow.refresh_timers()
-        # Asked now: a timer that leads back to an earlier step is dropped from the live state with the
-        # finished round (runner._collapse_returned_rounds) by the run below, and sync would take it
-        # for one nobody waits for any more (tests/trust/test_timer_loop.py).
-        fired = timers.fired_now(workflow, row)
         halted = run_engine(workflow)
     except WorkflowFailure as err:  # what follows the timer failed: the instance stops, as on a completion
         workflow = state.load(version, instance.state)
         halted = Halted(err.element or row.element, err.message)
         row.status, row.fired_at = FIRED, now
     instances._sync(session, instance, version, workflow, TIMER_ACTOR)  # noqa: SLF001
-    if row.status == CANCELLED and fired:  # it fired, then its task went with the round it closed
-        timers.mark_fired(session, instance, workflow, row)
     if halted:
         instances._halt(session, instance, halted, TIMER_ACTOR)  # noqa: SLF001
     instances._save(session, instance, workflow, instance.revision)  # noqa: SLF001

@@ -127,11 +127,6 @@ def _timeline(session: Session, instance: Instance, workflow: BpmnWorkflow, row:
         reminders.notify(session, task_row, row, datetime.now(UTC))
 
 
-def fired_now(workflow: BpmnWorkflow, row: Timer) -> bool:
-    """Did the row's timer fire in the engine run just done (asked before anything drops its task)?"""
-    return _fired(workflow, row, None)
-
-
 def mark_fired(session: Session, instance: Instance, workflow: BpmnWorkflow, row: Timer) -> None:
     """The row fired: so marked, with its `timer` event on the timeline."""
     row.status, row.fired_at, row.fired_by = FIRED, datetime.now(UTC), row.fired_by or "engine"
