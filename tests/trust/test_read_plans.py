@@ -41,7 +41,7 @@ def big(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             pytest.skip(reason)
         url, drop = _fresh_postgres(request.getfixturevalue("postgres_url"))
         world = World(url)
-    generate(world, INSTANCES)
+    generate(world, INSTANCES, analyze=request.param == "postgresql")  # SQLite: none, the worst case
     add_history(world)
     if world.khanton.db.engine.dialect.name == "postgresql":
         with world.khanton.db.engine.connect() as conn:
