@@ -6,9 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from engine import assignments
+from engine.read import header
+from engine.read.rows import Count
+
+from . import engine
 
 
 @dataclass(frozen=True)
@@ -65,12 +71,29 @@ def menus_for(roles: frozenset[str] | set[str]) -> list[Menu]:
     return result
 
 
+def header_counts() -> tuple[Count, int]:
+    """The inbox badge and the unread notices, read once per request in one statement (engine.read.header),
+    in the request's unit of work; the inbox page counted the badge already (g.waiting) with its own reads."""
+    if "header_counts" not in g:
+        actor = current_user.actor
+        with engine().db.transaction(read_only=True) as session:
+            if "waiting" in g:
+                g.header_counts = (g.waiting, header.unread(session, actor.username))
+            else:
+                found = header.counts(session, assignments.effective_actor(session, actor), actor.username)
+                g.waiting = found.waiting
+                g.header_counts = (found.waiting, found.unread)
+    counts: tuple[Count, int] = g.header_counts
+    return counts
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _menus() -> dict[str, Any]:
         if not current_user.is_authenticated or request.blueprint == "api":
             return {}
-        return {"menus": menus_for(current_user.actor.roles)}
+        waiting, unread = header_counts()
+        return {"menus": menus_for(current_user.actor.roles), "waiting_count": waiting, "notification_count": unread}
 
 
 # Everyone's own notification choices (web/notifications.py), at the end of whichever menu they see first.

@@ -191,6 +191,25 @@ def _listed(f: MonitorFilter, now: datetime, planned: bool = False) -> Select[*t
             .where(*_conditions(f, now, planned)).order_by(*order))
 
 
+def _window(f: MonitorFilter, now: datetime, planned: bool, limit: int, offset: int) -> Select[*tuple[Any, ...]]:
+    """`_listed`'s rows `offset` to `offset + limit`. Past the first page the page's ids are found first,
+    from the sort's index alone (it holds the sort's columns and the id), and only those rows are then
+    read and joined to their version: `_listed` with an offset reads every skipped instance row (~6 KB
+    of state each, the listed columns stored after it) and joins its version — page 40 at 10,000
+    instances took 4.9 ms for that statement on SQLite, 0.5 ms so (its few rows sorted again)."""
+    if not offset:
+        return _listed(f, now, planned).limit(limit)
+    sort = SORTS[f.sort]
+    page = (select(*sort).where(*_conditions(f, now, planned))
+            .order_by(*(c.desc() if f.descending else c.asc() for c in sort)).limit(limit).offset(offset)
+            .subquery())
+    return (select(Instance.id, Instance.process_key, ProcessVersion.name, Instance.title, Instance.status,
+                   Instance.fiscal_year, Instance.started_by, Instance.started_at, Instance.updated_at)
+            .select_from(page).join(Instance, Instance.id == page.c.id)
+            .join(ProcessVersion, ProcessVersion.id == Instance.version_id)
+            .order_by(*(page.c[c.key].desc() if f.descending else page.c[c.key].asc() for c in sort)))
+
+
 def _check(actor: Actor) -> None:
     if not may_monitor(actor):
         raise Forbidden("หน้าติดตามงานสำหรับผู้กำกับติดตามและผู้ดูแลระบบเท่านั้น")
@@ -245,7 +264,7 @@ def page(session: Session, actor: Actor, f: MonitorFilter, number: int, size: in
     if not total.more:  # past the last page: the last page
         number = min(number, max(1, -(-total.n // size)))
     lane_names = lane_table.names(session)
-    found = list(session.execute(_listed(f, now, planned).limit(size + 1).offset((number - 1) * size)))
+    found = list(session.execute(_window(f, now, planned, size + 1, (number - 1) * size)))
     schools = [(c, n) for c, n in session.execute(select(School.code, School.name).order_by(School.code).limit(2000))]
     return MonitorPage(_rows(session, found[:size], now, lane_names), len(found) > size, total, number, size,
                        procedure_names(session), lane_names, schools)
@@ -256,11 +275,11 @@ def export_chunks(session: Session, actor: Actor, f: MonitorFilter, now: datetim
     """Everything the filter selects, in the page's order, a chunk at a time (never all in memory)."""
     _check(actor)
     now = now or datetime.now(UTC)
-    listed = _listed(f, now, _planned(session))
+    planned = _planned(session)
     lane_names = lane_table.names(session)
     done = 0
     while done < limit:
-        found = list(session.execute(listed.limit(min(chunk, limit - done)).offset(done)))
+        found = list(session.execute(_window(f, now, planned, min(chunk, limit - done), done)))
         if not found:
             return
         yield _rows(session, found, now, lane_names)
