@@ -20,7 +20,11 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     working, acting = person.actor, person.acting
     limit, offset = max(1, limit), max(0, offset)
     found = ready.page(session, working, lane, process, limit + 1, offset)  # one more: is there a next page?
-    total = ready.count(session, working, lane, process)
+    # The page's total and the badge's waiting tasks, counted in one statement.
+    total_n, waiting_n = ready.counts(session, [
+        ready.count_query(working, lane, process),
+        ready.count_query(working, cap=ready.WAITING_CAP, waiting_for=actor.username, prefix="waiting_")])
+    total = Count.capped(total_n, ready.COUNT_CAP)
     shown = found[:limit]
     who = names(session, [r.started_by for r in shown] + [r.assignee for r in shown] + list(acting.values()))
     lane_names = lane_table.names(session)
@@ -33,7 +37,7 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
         assignee_name=who.get(r.assignee or "", r.assignee), acting_for=acting.get(r.lane),
         acting_for_name=who.get(acting.get(r.lane) or "", acting.get(r.lane)),
         returned=returns.get(r.id)) for r in shown]
-    waiting = ready.count(session, working, cap=ready.WAITING_CAP, waiting_for=actor.username)
+    waiting = Count.capped(waiting_n, ready.WAITING_CAP)
     return InboxPage(rows, len(found) > limit, total, frozenset(working.works_lanes), waiting,
                      procedures.names(session))
 
