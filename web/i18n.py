@@ -62,6 +62,13 @@ def _translations() -> Any:
     return found
 
 
+def translate(text: str, **variables: Any) -> str:
+    """flask_babel.gettext with the request's translations looked up once (for the filters a list calls
+    per row: lane and status names)."""
+    found: str = _translations().ugettext(text)
+    return found % variables if variables else found
+
+
 def be_date(value: Any) -> str:
     """25 พ.ย. 2569 (English: 25 Nov 2569 BE)."""
     moment = _as_datetime(value)
@@ -121,7 +128,7 @@ def lane_names() -> dict[str, str]:
 
 
 def lane_name(lane: str | None) -> str:
-    return str(_(lane_names().get(lane or "", lane or "")))
+    return translate(lane_names().get(lane or "", lane or ""))
 
 
 STATUS_NAMES = {
@@ -140,11 +147,11 @@ EVENT_NAMES = {
 
 
 def status_name(status: str | None) -> str:
-    return str(_(STATUS_NAMES.get(status or "", status or "")))
+    return translate(STATUS_NAMES.get(status or "", status or ""))
 
 
 def event_name(kind: str | None) -> str:
-    return str(_(EVENT_NAMES.get(kind or "", kind or "")))
+    return translate(EVENT_NAMES.get(kind or "", kind or ""))
 
 
 @bp.post("/language")

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, g, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine import assignments
@@ -17,10 +16,16 @@ from engine.read.rows import Count
 from . import engine
 
 
+def _l(text: str) -> str:
+    """Marks a label for the catalog (as flask_babel's lazy_gettext did); the menu translates it when drawn,
+    with the request's translations (web/i18n.py), not through Flask-Babel's lookup once per label."""
+    return text
+
+
 @dataclass(frozen=True)
 class Item:
     endpoint: str
-    label: Any  # a lazy translation
+    label: str  # the Thai label, translated when drawn
     # Other pages under this item: the menu marks it current there too.
     also: tuple[str, ...] = ()
     badge: bool = False  # the count of waiting tasks

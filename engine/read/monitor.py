@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
@@ -103,12 +104,12 @@ class MonitorRow:
     steps: list[Step] = field(default_factory=list)
     error: str | None = None  # an instance in `error`: what stopped it, in words
 
-    @property
+    @cached_property  # the page asks each twice per row
     def due_at(self) -> datetime | None:
         dues = [s.due_at for s in self.steps if s.due_at is not None]
         return min(dues) if dues else None
 
-    @property
+    @cached_property
     def overdue(self) -> bool:
         return any(s.overdue for s in self.steps)
 
