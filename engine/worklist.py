@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 from .accounts import Actor, names
 from .assignments import effective_actor, worker
 from .people import lanes as lane_table
+from .read import header, procedures
 from .read import inbox as ready
-from .read import procedures
 from .read.rows import Count, InboxPage, InboxRow
 from .rounds import returned
 
@@ -20,10 +20,11 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     working, acting = person.actor, person.acting
     limit, offset = max(1, limit), max(0, offset)
     found = ready.page(session, working, lane, process, limit + 1, offset)  # one more: is there a next page?
-    # The page's total and the badge's waiting tasks, counted in one statement.
-    total_n, waiting_n = ready.counts(session, [
+    # The page's total, the badge's waiting tasks and the header's unread notices, in one statement.
+    total_n, waiting_n, unread = ready.counts(session, [
         ready.count_query(working, lane, process),
-        ready.count_query(working, cap=ready.WAITING_CAP, waiting_for=actor.username, prefix="waiting_")])
+        ready.count_query(working, cap=ready.WAITING_CAP, waiting_for=actor.username, prefix="waiting_"),
+        header.unread_query(actor.username)])
     total = Count.capped(total_n, ready.COUNT_CAP)
     shown = found[:limit]
     who = names(session, [r.started_by for r in shown] + [r.assignee for r in shown] + list(acting.values()))
@@ -39,7 +40,7 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
         returned=returns.get(r.id)) for r in shown]
     waiting = Count.capped(waiting_n, ready.WAITING_CAP)
     return InboxPage(rows, len(found) > limit, total, frozenset(working.works_lanes), waiting,
-                     procedures.names(session))
+                     procedures.names(session), unread)
 
 
 def count_waiting(session: Session, actor: Actor) -> Count:

@@ -13,7 +13,7 @@ from engine import assignments
 from engine.read import header
 from engine.read.rows import Count
 
-from . import engine
+from . import engine, fixed_urls
 
 
 def _l(text: str) -> str:
@@ -93,6 +93,8 @@ def header_counts() -> tuple[Count, int]:
 
 
 def init_app(app: Flask) -> None:
+    fixed_urls.init_app(app)  # the layout's and the menus' links
+
     @app.context_processor
     def _menus() -> dict[str, Any]:
         if not current_user.is_authenticated or request.blueprint == "api":

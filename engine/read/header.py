@@ -35,6 +35,11 @@ def _both(waiting: Select[int]) -> Select[tuple[Any, Any]]:
     return select(waiting.scalar_subquery().label("waiting"), _UNREAD.scalar_subquery().label("unread"))
 
 
+def unread_query(username: str) -> tuple[Select[int], dict[str, Any]]:
+    """The unread count as a query inbox.counts() can put beside others (the inbox page's counts)."""
+    return _UNREAD, {"unread_for": username}
+
+
 def unread(session: Session, username: str) -> int:
     return int(session.scalar(_UNREAD, {"unread_for": username}) or 0)
 

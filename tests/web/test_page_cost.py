@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask_babel import Domain
 from sqlalchemy import event
+from werkzeug.routing import MapAdapter
 
 from engine.read import monitor
 from tests.bench_data import generate
@@ -64,16 +65,17 @@ def test_the_header_counts_are_one_statement_read_once(web: World, page_as: Any)
     assert 'class="badge"' in page.html
 
 
-def test_the_inbox_counts_its_total_and_badge_in_one_statement(web: World, page_as: Any) -> None:
+def test_the_inbox_counts_its_total_badge_and_unread_notices_in_one_statement(web: World, page_as: Any) -> None:
+    """The page's total, the badge and the header's unread notices: one statement (they were three)."""
     start(web, "budget-transfer")
     page = page_as("officer")
     seen = _get(web, page, "/")
-    counts = [s for s in seen if "count(" in s and "human_tasks" in s]
-    assert len(counts) == 1, counts
+    counts = [s for s in seen if "count(" in s]
+    assert len(counts) == 1 and "human_tasks" in counts[0] and "notifications" in counts[0], counts
     assert "งานที่รอดำเนินการใน lane ของคุณ 1 รายการ" in page.html
 
 
-@pytest.mark.parametrize(("path", "status", "most"), [(TRIVIAL_PAGE, 404, 8), ("/", 200, 10),
+@pytest.mark.parametrize(("path", "status", "most"), [(TRIVIAL_PAGE, 404, 8), ("/", 200, 9),
                                                       ("/instances", 200, 9)])
 def test_a_page_runs_at_most_so_many_statements(web: World, page_as: Any, path: str, status: int,
                                                  most: int) -> None:
@@ -136,3 +138,25 @@ def test_monitor_pages_list_what_the_single_statement_listed(listed: World, sort
                 window = [r.id for r in session.execute(monitor._window(f, now, False, 10, offset))]
                 single = [r.id for r in session.execute(monitor._listed(f, now).limit(10).offset(offset))]
                 assert window == single and window, (sort, descending, offset)
+
+
+def test_the_layout_builds_its_addresses_once_per_process(web: World, page_as: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stylesheets, scripts, the header's links and the menus: built from the URL map on the first page,
+    then kept (each page built ~17). The second person's page links the same addresses."""
+    built: list[str] = []
+    original = MapAdapter.build
+
+    def counted(self: MapAdapter, endpoint: str, *args: Any, **kw: Any) -> Any:
+        built.append(endpoint)
+        return original(self, endpoint, *args, **kw)
+
+    monkeypatch.setattr(MapAdapter, "build", counted)
+    first = page_as("officer")
+    first.get(TRIVIAL_PAGE)
+    second = page_as("officer")
+    built.clear()
+    assert second.get(TRIVIAL_PAGE).status_code == 404
+    assert built == [], built
+    for link in ('href="/static/css/app.css"', 'action="/search"', 'href="/instances"', 'action="/logout"'):
+        assert link in second.html, link
