@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from .accounts import Actor
 from .models import User, WebSession
@@ -52,15 +52,22 @@ class Live:
     note_use: bool
 
 
+# Every signed-in page request runs this: built once (building a statement costs more than running it),
+# the person's lanes joined in the same statement rather than read by a second one (the relationship's
+# selectin load), as the API's token look-up does (accounts._WITH_LANES).
+_LIVE = (select(User, _last_seen()).join(WebSession, WebSession.username == User.username)
+         .options(joinedload(User.lane_rows))
+         .where(WebSession.id == bindparam("digest"), WebSession.ended_at.is_(None),
+                _last_seen() >= bindparam("since"), User.active.is_(True)))
+
+
 def live(session: Session, key: str, idle: timedelta) -> Live | None:
     """The person of a live session, or None when it ended, was idle longer than `idle`, never was,
     or its person is inactive."""
     if not key or len(key) > MAX_KEY:
         return None
     now = datetime.now(UTC)
-    found = session.execute(select(User, _last_seen()).join(WebSession, WebSession.username == User.username).where(
-        WebSession.id == _digest(key), WebSession.ended_at.is_(None),
-        _last_seen() >= now - idle, User.active.is_(True))).first()
+    found = session.execute(_LIVE, {"digest": _digest(key), "since": now - idle}).unique().first()
     if found is None:
         return None
     user, seen = found

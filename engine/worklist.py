@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 from .accounts import Actor, names
 from .assignments import effective_actor, worker
 from .people import lanes as lane_table
+from .read import header, procedures
 from .read import inbox as ready
-from .read import procedures
 from .read.rows import Count, InboxPage, InboxRow
 from .rounds import returned
 
@@ -20,7 +20,12 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     working, acting = person.actor, person.acting
     limit, offset = max(1, limit), max(0, offset)
     found = ready.page(session, working, lane, process, limit + 1, offset)  # one more: is there a next page?
-    total = ready.count(session, working, lane, process)
+    # The page's total, the badge's waiting tasks and the header's unread notices, in one statement.
+    total_n, waiting_n, unread = ready.counts(session, [
+        ready.count_query(working, lane, process),
+        ready.count_query(working, cap=ready.WAITING_CAP, waiting_for=actor.username, prefix="waiting_"),
+        header.unread_query(actor.username)])
+    total = Count.capped(total_n, ready.COUNT_CAP)
     shown = found[:limit]
     who = names(session, [r.started_by for r in shown] + [r.assignee for r in shown] + list(acting.values()))
     lane_names = lane_table.names(session)
@@ -33,9 +38,9 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
         assignee_name=who.get(r.assignee or "", r.assignee), acting_for=acting.get(r.lane),
         acting_for_name=who.get(acting.get(r.lane) or "", acting.get(r.lane)),
         returned=returns.get(r.id)) for r in shown]
-    waiting = ready.count(session, working, cap=ready.WAITING_CAP, waiting_for=actor.username)
+    waiting = Count.capped(waiting_n, ready.WAITING_CAP)
     return InboxPage(rows, len(found) > limit, total, frozenset(working.works_lanes), waiting,
-                     procedures.names(session))
+                     procedures.names(session), unread)
 
 
 def count_waiting(session: Session, actor: Actor) -> Count:

@@ -227,11 +227,3 @@ def init_app(app: Flask) -> None:
     app.before_request(_expire_session)
     app.register_error_handler(CSRFError, _csrf_error)
     kept_form.init_app(app, login_manager)
-
-    @app.context_processor
-    def _user() -> dict[str, Any]:
-        if not current_user.is_authenticated or request.blueprint == "api":
-            return {}
-        if "waiting" not in g:
-            g.waiting = engine().count_waiting(current_actor())
-        return {"waiting_count": g.waiting}

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, g, has_request_context, redirect, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -40,13 +40,42 @@ def _as_datetime(value: Any) -> datetime | date | None:
         return None
 
 
+def _english() -> bool:
+    """Whether this request's pages are in English. The locale is fixed for a request (Flask-Babel keeps
+    it), so it is asked once and kept in `g`: a list of 50 rows formats ~100 dates, and each
+    get_locale() walks Flask-Babel's context through several context-local proxies."""
+    if not has_request_context():
+        return str(get_locale()) == "en"
+    english: bool | None = g.get("khanton_english")
+    if english is None:
+        english = g.khanton_english = str(get_locale()) == "en"
+    return english
+
+
+def _translations() -> Any:
+    """The request's translations (the templates' `_`), looked up once per request for the same reason."""
+    if not has_request_context():
+        return get_translations()
+    found = g.get("khanton_translations")
+    if found is None:
+        found = g.khanton_translations = get_translations()
+    return found
+
+
+def translate(text: str, **variables: Any) -> str:
+    """flask_babel.gettext with the request's translations looked up once (for the filters a list calls
+    per row: lane and status names)."""
+    found: str = _translations().ugettext(text)
+    return found % variables if variables else found
+
+
 def be_date(value: Any) -> str:
     """25 พ.ย. 2569 (English: 25 Nov 2569 BE)."""
     moment = _as_datetime(value)
     if moment is None:
         return "" if value in (None, "") else str(value)
     day = bangkok(moment).date() if isinstance(moment, datetime) else moment
-    if str(get_locale()) == "en":
+    if _english():
         return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year + BE_OFFSET} BE"
     return thai_date(day)
 
@@ -56,7 +85,7 @@ def be_datetime(value: Any) -> str:
     moment = _as_datetime(value)
     if not isinstance(moment, datetime):
         return be_date(value)
-    if str(get_locale()) != "en":
+    if not _english():
         return thai_datetime(moment)
     return f"{be_date(moment)} {bangkok(moment):%H:%M}"
 
@@ -99,7 +128,7 @@ def lane_names() -> dict[str, str]:
 
 
 def lane_name(lane: str | None) -> str:
-    return str(_(lane_names().get(lane or "", lane or "")))
+    return translate(lane_names().get(lane or "", lane or ""))
 
 
 STATUS_NAMES = {
@@ -118,11 +147,11 @@ EVENT_NAMES = {
 
 
 def status_name(status: str | None) -> str:
-    return str(_(STATUS_NAMES.get(status or "", status or "")))
+    return translate(STATUS_NAMES.get(status or "", status or ""))
 
 
 def event_name(kind: str | None) -> str:
-    return str(_(EVENT_NAMES.get(kind or "", kind or "")))
+    return translate(EVENT_NAMES.get(kind or "", kind or ""))
 
 
 @bp.post("/language")
@@ -141,6 +170,14 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "th")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Bangkok")
     Babel(app, locale_selector=select_locale)
+    # Flask-Babel's own template callables look the translations up through its context on every `_()`
+    # (a page asks ~30 times); these do it once per request. Same strings, same catalog.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n))
     app.register_blueprint(bp)
     app.jinja_env.filters.update(be_date=be_date, be_datetime=be_datetime, fiscal_year=fiscal_year,
                                  baht=baht, file_size=file_size, lane_name=lane_name, status_name=status_name,

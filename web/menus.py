@@ -6,15 +6,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, request
-from flask_babel import lazy_gettext as _l
+from flask import Flask, g, request
 from flask_login import current_user
+
+from engine import assignments
+from engine.read import header
+from engine.read.rows import Count
+
+from . import engine, fixed_urls
+
+
+def _l(text: str) -> str:
+    """Marks a label for the catalog (as flask_babel's lazy_gettext did); the menu translates it when drawn,
+    with the request's translations (web/i18n.py), not through Flask-Babel's lookup once per label."""
+    return text
 
 
 @dataclass(frozen=True)
 class Item:
     endpoint: str
-    label: Any  # a lazy translation
+    label: str  # the Thai label, translated when drawn
     # Other pages under this item: the menu marks it current there too.
     also: tuple[str, ...] = ()
     badge: bool = False  # the count of waiting tasks
@@ -65,12 +76,31 @@ def menus_for(roles: frozenset[str] | set[str]) -> list[Menu]:
     return result
 
 
+def header_counts() -> tuple[Count, int]:
+    """The inbox badge and the unread notices, read once per request in one statement (engine.read.header),
+    in the request's unit of work; the inbox page counted the badge already (g.waiting) with its own reads."""
+    if "header_counts" not in g:
+        actor = current_user.actor
+        with engine().db.transaction(read_only=True) as session:
+            if "waiting" in g:
+                g.header_counts = (g.waiting, header.unread(session, actor.username))
+            else:
+                found = header.counts(session, assignments.effective_actor(session, actor), actor.username)
+                g.waiting = found.waiting
+                g.header_counts = (found.waiting, found.unread)
+    counts: tuple[Count, int] = g.header_counts
+    return counts
+
+
 def init_app(app: Flask) -> None:
+    fixed_urls.init_app(app)  # the layout's and the menus' links
+
     @app.context_processor
     def _menus() -> dict[str, Any]:
         if not current_user.is_authenticated or request.blueprint == "api":
             return {}
-        return {"menus": menus_for(current_user.actor.roles)}
+        waiting, unread = header_counts()
+        return {"menus": menus_for(current_user.actor.roles), "waiting_count": waiting, "notification_count": unread}
 
 
 # Everyone's own notification choices (web/notifications.py), at the end of whichever menu they see first.

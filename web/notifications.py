@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from engine.errors import KhantonError
@@ -83,10 +81,3 @@ def save_choices() -> Response | tuple[str, int]:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(choices_bp)
-
-    @app.context_processor
-    def _unread() -> dict[str, Any]:
-        if not current_user.is_authenticated or request.blueprint == "api":
-            return {}
-        with engine().db.transaction(read_only=True) as session:
-            return {"notification_count": inbox.unread(session, current_actor().username)}

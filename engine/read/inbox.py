@@ -39,16 +39,20 @@ def _shape(actor: Actor, lane: str | None, process: str | None) -> tuple[Shape, 
     return (len(lanes), actor.school is not None, bool(process)), params
 
 
-def _branches(shape: Shape, extra: tuple[ColumnElement[bool], ...] = ()) -> list[list[ColumnElement[bool]]]:
+def _branches(shape: Shape, extra: tuple[ColumnElement[bool], ...] = (),
+              prefix: str = "") -> list[list[ColumnElement[bool]]]:
+    """`prefix` names the parameters apart when two counts share a statement (counts_query)."""
     lanes, with_school, by_process = shape
     found = []
     for n in range(lanes):
-        schools = [HumanTask.school.is_(None)] + ([HumanTask.school == bindparam("school")] if with_school else [])
+        schools = [HumanTask.school.is_(None)] + (
+            [HumanTask.school == bindparam(f"{prefix}school")] if with_school else [])
         for school in schools:
-            conditions = [HumanTask.lane == bindparam(f"lane_{n}"), HumanTask.status == "ready", school, *extra]
+            conditions = [HumanTask.lane == bindparam(f"{prefix}lane_{n}"), HumanTask.status == "ready", school,
+                          *extra]
             if by_process:  # checked per task read, by the instance's key: stops at the page like the rest
                 conditions.append(exists().where(Instance.id == HumanTask.instance_id,
-                                                 Instance.process_key == bindparam("process")))
+                                                 Instance.process_key == bindparam(f"{prefix}process")))
             found.append(conditions)
     return found
 
@@ -99,23 +103,39 @@ def summaries(session: Session, actor: Actor, lane: str | None, process: str | N
 
 
 @lru_cache(maxsize=256)
-def _count_statement(shape: Shape, waiting: bool) -> Select[int]:
-    extra = ((HumanTask.assignee.is_(None)) | (HumanTask.assignee == bindparam("waiting_for")),) if waiting else ()
-    parts = [select(literal(1).label("one")).where(*conditions).limit(bindparam("cap")).subquery()
-             for conditions in _branches(shape, extra)]
+def _count_statement(shape: Shape, waiting: bool, prefix: str = "") -> Select[int]:
+    extra = ((HumanTask.assignee.is_(None)) | (HumanTask.assignee == bindparam(f"{prefix}waiting_for")),) \
+        if waiting else ()
+    parts = [select(literal(1).label("one")).where(*conditions).limit(bindparam(f"{prefix}cap")).subquery()
+             for conditions in _branches(shape, extra, prefix)]
     counted = union_all(*(select(part.c.one) for part in parts)).subquery()
     return select(func.count()).select_from(counted)
 
 
 def count_query(actor: Actor, lane: str | None = None, process: str | None = None, cap: int | None = None,
-                waiting_for: str | None = None) -> tuple[Select[int], dict[str, Any]] | None:
+                waiting_for: str | None = None, prefix: str = "") -> tuple[Select[int], dict[str, Any]] | None:
     """How many ready tasks, reading at most `cap` + 1 per branch, and its parameters; None when the
-    actor has no lanes."""
+    actor has no lanes. `prefix`: the parameters' names begin with it."""
     shape, params = _shape(actor, lane, process)
     if not shape[0]:
         return None
     cap = COUNT_CAP if cap is None else cap
-    return _count_statement(shape, waiting_for is not None), params | {"cap": cap + 1, "waiting_for": waiting_for}
+    params |= {"cap": cap + 1, "waiting_for": waiting_for}
+    return _count_statement(shape, waiting_for is not None, prefix), {prefix + k: v for k, v in params.items()}
+
+
+@lru_cache(maxsize=256)
+def _side_by_side(statements: tuple[Select[int], ...]) -> Select[tuple[int, ...]]:
+    return select(*(s.scalar_subquery() for s in statements))
+
+
+def counts(session: Session, queries: list[tuple[Select[int], dict[str, Any]] | None]) -> list[int]:
+    """Several count_query()s (their parameters named apart by their prefixes) in one statement: what
+    each found, 0 for a None (no lanes)."""
+    asked = [q for q in queries if q is not None]
+    found = iter(session.execute(_side_by_side(tuple(s for s, _ in asked)),
+                                 {k: v for _, p in asked for k, v in p.items()}).one() if asked else ())
+    return [int(next(found) or 0) if q is not None else 0 for q in queries]
 
 
 def count(session: Session, actor: Actor, lane: str | None = None, process: str | None = None,

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from ..accounts import Actor
@@ -103,12 +104,12 @@ class MonitorRow:
     steps: list[Step] = field(default_factory=list)
     error: str | None = None  # an instance in `error`: what stopped it, in words
 
-    @property
+    @cached_property  # the page asks each twice per row
     def due_at(self) -> datetime | None:
         dues = [s.due_at for s in self.steps if s.due_at is not None]
         return min(dues) if dues else None
 
-    @property
+    @cached_property
     def overdue(self) -> bool:
         return any(s.overdue for s in self.steps)
 
@@ -191,9 +192,38 @@ def _listed(f: MonitorFilter, now: datetime, planned: bool = False) -> Select[*t
             .where(*_conditions(f, now, planned)).order_by(*order))
 
 
+def _window(f: MonitorFilter, now: datetime, planned: bool, limit: int, offset: int) -> Select[*tuple[Any, ...]]:
+    """`_listed`'s rows `offset` to `offset + limit`. Past the first page the page's ids are found first,
+    from the sort's index alone (it holds the sort's columns and the id), and only those rows are then
+    read and joined to their version: `_listed` with an offset reads every skipped instance row (~6 KB
+    of state each, the listed columns stored after it) and joins its version — page 40 at 10,000
+    instances took 4.9 ms for that statement on SQLite, 0.5 ms so (its few rows sorted again)."""
+    if not offset:
+        return _listed(f, now, planned).limit(limit)
+    sort = SORTS[f.sort]
+    page = (select(*sort).where(*_conditions(f, now, planned))
+            .order_by(*(c.desc() if f.descending else c.asc() for c in sort)).limit(limit).offset(offset)
+            .subquery())
+    return (select(Instance.id, Instance.process_key, ProcessVersion.name, Instance.title, Instance.status,
+                   Instance.fiscal_year, Instance.started_by, Instance.started_at, Instance.updated_at)
+            .select_from(page).join(Instance, Instance.id == page.c.id)
+            .join(ProcessVersion, ProcessVersion.id == Instance.version_id)
+            .order_by(*(page.c[c.key].desc() if f.descending else page.c[c.key].asc() for c in sort)))
+
+
 def _check(actor: Actor) -> None:
     if not may_monitor(actor):
         raise Forbidden("หน้าติดตามงานสำหรับผู้กำกับติดตามและผู้ดูแลระบบเท่านั้น")
+
+
+# Built once (a page's ids are an expanding parameter): building them cost about what running them does.
+_STEPS = (select(HumanTask.instance_id, HumanTask.name, HumanTask.lane, HumanTask.assignee, HumanTask.school,
+                 HumanTask.due_at, User.display_name, School.name.label("school_name"))
+          .outerjoin(User, User.username == HumanTask.assignee).outerjoin(School, School.code == HumanTask.school)
+          .where(HumanTask.instance_id.in_(bindparam("ids", expanding=True)), HumanTask.status == "ready")
+          .order_by(HumanTask.created_at, HumanTask.id))
+_ERRORS = (select(Event.instance_id, Event.data, Event.task_name)
+           .where(Event.instance_id.in_(bindparam("ids", expanding=True)), Event.kind == "error").order_by(Event.id))
 
 
 def _rows(session: Session, found: list[Any], now: datetime, lane_names: dict[str, str]) -> list[MonitorRow]:
@@ -201,16 +231,9 @@ def _rows(session: Session, found: list[Any], now: datetime, lane_names: dict[st
     ids = [r.id for r in found]
     if not ids:
         return []
-    tasks = list(session.execute(
-        select(HumanTask.instance_id, HumanTask.name, HumanTask.lane, HumanTask.assignee, HumanTask.school,
-               HumanTask.due_at, User.display_name, School.name.label("school_name"))
-        .outerjoin(User, User.username == HumanTask.assignee).outerjoin(School, School.code == HumanTask.school)
-        .where(HumanTask.instance_id.in_(ids), HumanTask.status == "ready")
-        .order_by(HumanTask.created_at, HumanTask.id)))
+    tasks = list(session.execute(_STEPS, {"ids": ids}))
     errors: dict[str, str] = {}
-    for instance_id, data, task_name in session.execute(
-            select(Event.instance_id, Event.data, Event.task_name)
-            .where(Event.instance_id.in_(ids), Event.kind == "error").order_by(Event.id)):
+    for instance_id, data, task_name in session.execute(_ERRORS, {"ids": ids}):
         message = data.get("message") if isinstance(data, dict) else None
         errors[instance_id] = f"{task_name}: {message}" if task_name and message else str(message or task_name or "")
     steps: dict[str, list[Step]] = {}
@@ -245,7 +268,7 @@ def page(session: Session, actor: Actor, f: MonitorFilter, number: int, size: in
     if not total.more:  # past the last page: the last page
         number = min(number, max(1, -(-total.n // size)))
     lane_names = lane_table.names(session)
-    found = list(session.execute(_listed(f, now, planned).limit(size + 1).offset((number - 1) * size)))
+    found = list(session.execute(_window(f, now, planned, size + 1, (number - 1) * size)))
     schools = [(c, n) for c, n in session.execute(select(School.code, School.name).order_by(School.code).limit(2000))]
     return MonitorPage(_rows(session, found[:size], now, lane_names), len(found) > size, total, number, size,
                        procedure_names(session), lane_names, schools)
@@ -256,11 +279,11 @@ def export_chunks(session: Session, actor: Actor, f: MonitorFilter, now: datetim
     """Everything the filter selects, in the page's order, a chunk at a time (never all in memory)."""
     _check(actor)
     now = now or datetime.now(UTC)
-    listed = _listed(f, now, _planned(session))
+    planned = _planned(session)
     lane_names = lane_table.names(session)
     done = 0
     while done < limit:
-        found = list(session.execute(listed.limit(min(chunk, limit - done)).offset(done)))
+        found = list(session.execute(_window(f, now, planned, min(chunk, limit - done), done)))
         if not found:
             return
         yield _rows(session, found, now, lane_names)

@@ -8,12 +8,14 @@ from sqlalchemy.orm import Session
 
 from ..models import ProcessVersion
 
+# Built once: every list page (inbox, instances, /monitor) reads it for its filter.
+_NEWEST = (select(ProcessVersion.key, func.max(ProcessVersion.version).label("v"))
+           .group_by(ProcessVersion.key).subquery())
+_NAMES = (select(ProcessVersion.key, ProcessVersion.name)
+          .join(_NEWEST, (ProcessVersion.key == _NEWEST.c.key) & (ProcessVersion.version == _NEWEST.c.v))
+          .order_by(ProcessVersion.key))
+
 
 def names(session: Session) -> list[tuple[str, str]]:
     """(key, name) of every published procedure, by key."""
-    newest = (select(ProcessVersion.key, func.max(ProcessVersion.version).label("v"))
-              .group_by(ProcessVersion.key).subquery())
-    query = (select(ProcessVersion.key, ProcessVersion.name)
-             .join(newest, (ProcessVersion.key == newest.c.key) & (ProcessVersion.version == newest.c.v))
-             .order_by(ProcessVersion.key))
-    return [(key, name) for key, name in session.execute(query)]
+    return [(key, name) for key, name in session.execute(_NAMES)]

@@ -75,7 +75,8 @@ class InboxRow:
 class InboxPage:
     """A page of the inbox, whether another follows, how many tasks wait in all (capped), the lanes the
     person works today (their own and those of people they act for), the badge's count, and the
-    procedures to filter by (key, name) — all read in one unit of work."""
+    procedures to filter by (key, name) — all read in one unit of work; and the person's unread notices
+    (the page's header: counted with the page's counts, engine/read/header.py)."""
 
     rows: list[InboxRow]
     has_next: bool
@@ -83,6 +84,7 @@ class InboxPage:
     lanes: frozenset[str]
     waiting: Count
     procedures: list[tuple[str, str]]
+    unread: int = 0
 
 
 @dataclass(frozen=True)

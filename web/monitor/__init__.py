@@ -20,7 +20,7 @@ from engine.thai_calendar import today
 from .. import engine
 from ..auth import current_actor
 from ..forms_render import format_date_input, parse_date
-from ..i18n import STATUS_NAMES
+from ..i18n import STATUS_NAMES, translate
 from ..tasks.inbox import page_number
 
 bp = Blueprint("monitor", __name__)
@@ -128,7 +128,7 @@ def monitor_list() -> Response | tuple[str, int]:
     with engine().db.transaction(read_only=True) as session:
         found = monitor.page(session, actor, f, page_number(), PAGE_SIZE)
     # Each status translated once per page, not once per row (50 rows asked gettext 50 times).
-    status_labels = {key: str(_(name)) for key, name in STATUS_NAMES.items()}
+    status_labels = {key: translate(name) for key, name in STATUS_NAMES.items()}
     return render_template("monitor/list.html", found=found, f=f, args=_args(f), error=error,
                            statuses=STATUS_NAMES, status_labels=status_labels,
                            sort_urls=_sort_urls(f)), (422 if error else 200)

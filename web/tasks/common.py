@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from engine.accounts import Actor
@@ -16,6 +17,9 @@ from .. import engine
 bp = Blueprint("tasks", __name__)
 
 STATUS: dict[type[KhantonError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, TooLarge: 413}
+TITLES = {404: _l("ไม่พบหน้าที่ต้องการ"), 403: _l("ไม่มีสิทธิ์เข้าถึง"), 409: _l("ดำเนินการไปแล้ว"),
+          413: _l("ไฟล์ใหญ่เกินไป")}
+FAILED = _l("ดำเนินการไม่สำเร็จ")
 
 
 MAX_ID_LENGTH = 200  # ids are uuids, keys at most 100 characters
@@ -34,12 +38,12 @@ def _signed_in() -> None:
 @bp.errorhandler(KhantonError)
 def _engine_error(err: KhantonError) -> tuple[str, int]:
     status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 400)
-    titles = {404: _("ไม่พบหน้าที่ต้องการ"), 403: _("ไม่มีสิทธิ์เข้าถึง"), 409: _("ดำเนินการไปแล้ว"),
-              413: _("ไฟล์ใหญ่เกินไป")}
-    if isinstance(err, Held):  # a 409 that is not "already done": someone else holds the task
-        titles[409] = _("งานนี้มีผู้รับไว้แล้ว")
-    return render_template("error.html", title=titles.get(status, _("ดำเนินการไม่สำเร็จ")),
-                           message=err.message), status
+    # Only the title shown is translated (a 404 page translated all six).
+    if isinstance(err, Held) and status == 409:  # a 409 that is not "already done": someone else holds the task
+        title = _("งานนี้มีผู้รับไว้แล้ว")
+    else:
+        title = str(TITLES.get(status, FAILED))
+    return render_template("error.html", title=title, message=err.message), status
 
 
 def next_task(instance: dict[str, Any], actor: Actor) -> str | None:

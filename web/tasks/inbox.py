@@ -31,7 +31,9 @@ def inbox() -> str:
     process = request.args.get("process") or None
     page = page_number()
     found = engine().inbox(actor, lane=lane, process=process, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    g.waiting = found.waiting  # the badge beside the inbox link, counted in the same unit of work
+    # The header's counts (web/menus.py), counted with the page's own: no statement of their own here.
+    g.waiting = found.waiting
+    g.header_counts = (found.waiting, found.unread)
     lanes = [(key, name) for key, name in lane_names().items() if key in found.lanes]
     # The count stops at a cap (engine/read/inbox.py): past it the page says "more than" and pages on.
     total = found.total

@@ -1,0 +1,162 @@
+"""What every signed-in page pays, pinned by counts (#14, the read side of the pages): signing in by
+cookie is one statement; the header's two counts (the inbox badge, unread notices) one statement, read
+once per request; the inbox's total and badge one statement; the templates look the request's
+translations up once, not once per `_()`; /monitor past its first page finds the page's ids from the
+sort's index alone. Counted, never timed (`make bench` times them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask_babel import Domain
+from sqlalchemy import event
+from werkzeug.routing import MapAdapter
+
+from engine.read import monitor
+from tests.bench_data import generate
+from tests.conftest import World
+from tests.drive import start
+
+TRIVIAL_PAGE = "/instances/no-such-instance"  # tests/bench_scale.py's trivial page: a 404 in the layout
+
+
+@contextmanager
+def statements(world: World) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(world.khanton.db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(world.khanton.db.engine, "before_cursor_execute", record)
+
+
+def _get(world: World, page: Any, path: str, status: int = 200) -> list[str]:
+    page.get(path)  # the first request of a client may note the session's use (a write, once a minute)
+    with statements(world) as seen:
+        assert page.get(path).status_code == status, page.html
+    return seen
+
+
+def test_signing_in_by_cookie_is_one_statement(web: World, page_as: Any) -> None:
+    """The session, its person and their lanes in one statement (the lanes were a second one)."""
+    seen = _get(web, page_as("officer"), "/processes")
+    signing_in = [s for s in seen if "web_sessions" in s or "user_lanes" in s]
+    assert len(signing_in) == 1, signing_in
+    assert "JOIN user_lanes" in signing_in[0]
+
+
+def test_the_header_counts_are_one_statement_read_once(web: World, page_as: Any) -> None:
+    """The badge's waiting tasks and the unread notices side by side in one statement, once, however
+    many templates the request renders (the unread count was read again by each)."""
+    start(web, "budget-transfer")
+    page = page_as("officer")
+    seen = _get(web, page, "/processes")
+    header = [s for s in seen if "notifications" in s]
+    assert len(header) == 1 and "human_tasks" in header[0], header
+    assert not [s for s in seen if "FROM human_tasks" in s and s not in header]
+    assert 'class="badge"' in page.html
+
+
+def test_the_inbox_counts_its_total_badge_and_unread_notices_in_one_statement(web: World, page_as: Any) -> None:
+    """The page's total, the badge and the header's unread notices: one statement (they were three)."""
+    start(web, "budget-transfer")
+    page = page_as("officer")
+    seen = _get(web, page, "/")
+    counts = [s for s in seen if "count(" in s]
+    assert len(counts) == 1 and "human_tasks" in counts[0] and "notifications" in counts[0], counts
+    assert "งานที่รอดำเนินการใน lane ของคุณ 1 รายการ" in page.html
+
+
+@pytest.mark.parametrize(("path", "status", "most"), [(TRIVIAL_PAGE, 404, 8), ("/", 200, 9),
+                                                      ("/instances", 200, 9)])
+def test_a_page_runs_at_most_so_many_statements(web: World, page_as: Any, path: str, status: int,
+                                                 most: int) -> None:
+    """The trivial page took 10 (BEGIN included), the inbox 12, the instance list 11."""
+    start(web, "budget-transfer")
+    seen = _get(web, page_as("officer"), path, status)
+    assert len(seen) <= most, seen
+
+
+def test_the_templates_look_the_translations_up_once_per_request(web: World, page_as: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page's ~30 `_()` and its dates asked Flask-Babel for the translations and the locale each time."""
+    page = page_as("officer")
+    asked: list[str] = []
+    original = Domain.get_translations
+
+    def counted(self: Domain) -> Any:
+        asked.append("translations")
+        return original(self)
+
+    monkeypatch.setattr(Domain, "get_translations", counted)
+    assert page.get("/processes").status_code == 200
+    assert len(asked) <= 3, len(asked)
+    assert "เริ่มกระบวนงาน" in page.html
+    page.post("/language", {"lang": "en", "next": "/processes"})
+    asked.clear()
+    page.get("/processes")
+    assert len(asked) <= 3 and 'lang="en"' in page.html
+
+
+@pytest.fixture(scope="module")
+def listed(world_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    world = World.copied(world_template, tmp_path_factory.mktemp("cost") / "listed.db")
+    generate(world, 130)
+    yield world
+    world.close()
+
+
+def test_monitor_past_page_one_reads_the_page_ids_from_the_sorts_index(listed: World) -> None:
+    """Page 3 used to read (and join) every skipped instance row; its ids now come from the sort's
+    covering index, and only the page's rows are read."""
+    with listed.khanton.db.transaction(read_only=True) as session, statements(listed) as seen:
+        found = monitor.page(session, listed.khanton.actor("supervisor"), monitor.MonitorFilter(), 3, 50)
+    assert len(found.rows) == 31 and not found.has_next
+    [statement] = [s for s in seen if "ORDER BY instances.started_at DESC" in s]
+    with listed.khanton.db.engine.connect() as conn:
+        params = (51, 100)
+        plan = "\n".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+    assert "COVERING INDEX ix_instances_monitor_started" in plan, plan
+
+
+@pytest.mark.parametrize("sort", sorted(monitor.SORTS))
+def test_monitor_pages_list_what_the_single_statement_listed(listed: World, sort: str) -> None:
+    """Each sort, both ways, at several offsets: the same ids in the same order as `_listed` with an offset."""
+    now = datetime.now(UTC)
+    for descending in (True, False):
+        f = monitor.MonitorFilter(sort=sort, descending=descending)
+        with listed.khanton.db.transaction(read_only=True) as session:
+            for offset in (0, 7, 60, 125):
+                window = [r.id for r in session.execute(monitor._window(f, now, False, 10, offset))]
+                single = [r.id for r in session.execute(monitor._listed(f, now).limit(10).offset(offset))]
+                assert window == single and window, (sort, descending, offset)
+
+
+def test_the_layout_builds_its_addresses_once_per_process(web: World, page_as: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stylesheets, scripts, the header's links and the menus: built from the URL map on the first page,
+    then kept (each page built ~17). The second person's page links the same addresses."""
+    built: list[str] = []
+    original = MapAdapter.build
+
+    def counted(self: MapAdapter, endpoint: str, *args: Any, **kw: Any) -> Any:
+        built.append(endpoint)
+        return original(self, endpoint, *args, **kw)
+
+    monkeypatch.setattr(MapAdapter, "build", counted)
+    first = page_as("officer")
+    first.get(TRIVIAL_PAGE)
+    second = page_as("officer")
+    built.clear()
+    assert second.get(TRIVIAL_PAGE).status_code == 404
+    assert built == [], built
+    for link in ('href="/static/css/app.css"', 'action="/search"', 'href="/instances"', 'action="/logout"'):
+        assert link in second.html, link
