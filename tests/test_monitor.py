@@ -116,7 +116,7 @@ def test_every_instance_newest_first_with_its_steps_and_holders(known: tuple[Wor
     assert rows["claimed"].steps[0].holder == "officer" and rows["claimed"].steps[0].claimed
     assert rows["overdue"].steps[0].holder == "เจ้าหน้าที่กลุ่มนโยบายและแผน"  # the lane's Thai name
     assert rows["overdue"].overdue and not rows["old"].overdue and rows["old"].due_at is not None
-    assert rows["error"].steps == [] and rows["error"].error is not None
+    assert rows["error"].steps == [] and rows["error"].error == "Gateway_1: ไม่มีทางออกที่เงื่อนไขเป็นจริง"
     assert "ไม่มีทางออกที่เงื่อนไขเป็นจริง" in rows["error"].error
     assert found.procedures and "school" in found.lanes and (SCHOOL, SCHOOLS[0][1]) in found.schools
 

@@ -233,7 +233,10 @@ def _rows(session: Session, found: list[Any], now: datetime, lane_names: dict[st
         return []
     tasks = list(session.execute(_STEPS, {"ids": ids}))
     errors: dict[str, str] = {}
-    for instance_id, data, task_name in session.execute(_ERRORS, {"ids": ids}):
+    # Only instances in error have one to show: a page of running ones reads no event (the statement still
+    # runs, so a page costs the same statements whatever it holds).
+    stopped = [r.id for r in found if r.status == "error"]
+    for instance_id, data, task_name in session.execute(_ERRORS, {"ids": stopped}):
         message = data.get("message") if isinstance(data, dict) else None
         errors[instance_id] = f"{task_name}: {message}" if task_name and message else str(message or task_name or "")
     steps: dict[str, list[Step]] = {}
