@@ -24,7 +24,7 @@ from . import assignments, state
 from .accounts import Actor
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, WorkflowFailure
 from .form_rules import signed
-from .forms import validate_data
+from .forms import form_validator, validate_data
 from .models import Event, HumanTask, Instance, utcnow
 from .rounds import answer_by, drafts, per_school, returned
 from .runner import Halted, ready_user_tasks, run_engine
@@ -78,6 +78,11 @@ def _halt(session: Session, instance: Instance, halted: Halted, actor: str, writ
                       task_name=halted.element, data={"element": halted.element, "message": halted.message}))
 
 
+def _validator(version: CompiledVersion, form: str | None, schema: dict[str, Any]) -> Any:
+    """The form's validator, made once per version and form (`schema` is the form, or the empty one)."""
+    return version.once(("validator", form or ""), lambda: form_validator(schema))
+
+
 def _end_status(version: CompiledVersion, workflow: BpmnWorkflow) -> str:
     ends = version.meta["processes"][version.key]["ends"]
     for task in workflow.task_tree:
@@ -87,8 +92,10 @@ def _end_status(version: CompiledVersion, workflow: BpmnWorkflow) -> str:
     return COMPLETED
 
 
-def _current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    ready = ready_user_tasks(workflow)
+def _current_data(workflow: BpmnWorkflow, ready: Sequence[Any] | None = None) -> dict[str, Any]:
+    """The data of the first ready user task (`ready`: those tasks, when the caller has them), else the
+    last finished task's."""
+    ready = ready_user_tasks(workflow) if ready is None else ready
     if ready:
         data = dict(ready[0].data)
     else:
@@ -108,12 +115,15 @@ def _event(session: Session, instance: Instance, actor: str, kind: str, task: Hu
 
 def _sync(session: Session, instance: Instance, version: CompiledVersion, workflow: BpmnWorkflow,
           actor: str, written_later: bool = False, new: bool = False,
-          now: datetime | None = None, added_rows: list[HumanTask] | None = None) -> list[HumanTask]:
+          now: datetime | None = None, added_rows: list[HumanTask] | None = None,
+          done: str | None = None) -> list[HumanTask]:
     """Mirror ready user tasks into human_tasks, set status and data, record the end. The instance's
     ready tasks afterwards, oldest first (what the answer lists, without reading them again). `new`:
     the instance is being started, it has no task rows yet. `added_rows`: gets the rows this call made
-    ready (a return's new rounds, without reading the ready tasks before and after)."""
-    ready = {str(t.id): t for t in ready_user_tasks(workflow)}
+    ready (a return's new rounds, without reading the ready tasks before and after). `done`: the task
+    just completed, whose drafts go in the same statement as those of the rounds cancelled here."""
+    ready_tasks = ready_user_tasks(workflow)
+    ready = {str(t.id): t for t in ready_tasks}
     rows: Sequence[HumanTask] = [] if new else session.scalars(_READY_ROWS, {"instance_id": instance.id}).all()
     known = {row.spiff_task_id for row in rows}
     still, cancelled = [], []
@@ -123,7 +133,8 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
             cancelled.append(row.id)
         else:
             still.append(row)
-    drafts.discard(session, *cancelled)  # a round taken away (a deadline, a closed round) keeps no draft
+    # A round taken away (a deadline, a closed round) keeps no draft, nor does the one just done.
+    drafts.discard(session, *cancelled, *([done] if done else []))
     now = now or utcnow()
     added = [(spiff_id, task, _task_meta(version, task) or {}) for spiff_id, task in ready.items()
              if spiff_id not in known]
@@ -144,7 +155,7 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
         still.append(row)
         if added_rows is not None:
             added_rows.append(row)
-    _set(instance, "data", _current_data(workflow), written_later)
+    _set(instance, "data", _current_data(workflow, ready_tasks), written_later)
     _set(instance, "updated_at", now, written_later)
     if workflow.is_completed():
         _set(instance, "status", _end_status(version, workflow), written_later)
@@ -205,10 +216,8 @@ def prepare_start(session: Session, key: str, data: dict[str, Any], actor: Actor
     if start_lanes and not (start_lanes & actor.works_lanes):
         raise Forbidden("เริ่มกระบวนงานนี้ได้เฉพาะผู้ที่อยู่ใน " + ", ".join(sorted(start_lanes)))
     start_form = version.meta.get("start_form")
-    if start_form:
-        validate_data(version.form(start_form) or {"type": "object"}, data, unconverted=unconverted)
-    else:
-        validate_data({"type": "object"}, data, unconverted=unconverted)
+    schema = (version.form(start_form) if start_form else None) or {"type": "object"}
+    validate_data(schema, data, unconverted=unconverted, validator=_validator(version, start_form, schema))
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**copy.deepcopy(data))
@@ -299,7 +308,8 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     schema = version.form(row.form) or {"type": "object"}
     unsigned = signed.refusals(session, schema, row.id)  # said together with what the data gets wrong
     try:
-        validate_data(schema, data, context=dict(task.data), unconverted=unconverted)
+        validate_data(schema, data, context=dict(task.data), unconverted=unconverted,
+                      validator=_validator(version, row.form, schema))
     except InvalidData as err:
         raise InvalidData([*err.errors, *unsigned]) from None
     if unsigned:
@@ -338,10 +348,9 @@ def apply_completion(session: Session, prepared: Prepared, data: Any, actor: Act
     returning = returned.record(session, row, actor.username, data)
     made_ready: list[HumanTask] = []
     ready = _sync(session, instance, prepared.version, prepared.workflow, actor.username, written_later=True,
-                  added_rows=made_ready)
+                  added_rows=made_ready, done=row.id)
     if returning is not None:  # the rounds it made ready show who returned the work and why
         returned.mark_rounds(session, returning, made_ready)
-    drafts.discard(session, row.id)
     if prepared.halted:
         _halt(session, instance, prepared.halted, actor.username, written_later=True, ready=ready)
     _save(session, instance, prepared.workflow, prepared.revision)
