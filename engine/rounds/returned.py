@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from ..accounts import names
@@ -70,11 +70,20 @@ def event_data(data: Any) -> dict[str, Any] | None:
     return {"note": note.strip() if isinstance(note, str) else note}
 
 
+# One Core INSERT for all of a return's rounds: the rows are not needed as objects afterwards.
+_TASK_RETURNS: Table = TaskReturn.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
+_INSERT_TASK_RETURNS = insert(_TASK_RETURNS)
+
+
 def mark_rounds(session: Session, pending: Pending, made_ready: Iterable[HumanTask]) -> None:
     """Point the rounds the return made ready (those the same write added: instances._sync knows them,
     nothing is read again to tell them from the rounds ready before it) at its event."""
-    for task_id in sorted(row.id for row in made_ready):
-        session.add(TaskReturn(task_id=task_id, event_id=pending.event_id))
+    rows = [{"task_id": task_id, "event_id": pending.event_id} for task_id in sorted(row.id for row in made_ready)]
+    if not rows:
+        return
+    if session.new:
+        session.flush()  # the rounds' own rows first (they are referred to)
+    session.execute(_INSERT_TASK_RETURNS, rows)
 
 
 def of_tasks(session: Session, task_ids: Iterable[str]) -> dict[str, Returned]:
