@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -178,13 +178,14 @@ def _refusal(session: Session, task_id: str) -> KhantonError:
 
 
 # Built once and run with each completion's values: building an ORM statement costs more than running it,
-# and this one is on every completion's path. The same condition as _free_or_held_by.
+# and this one is on every completion's path. The same condition as _free_or_held_by. A Core statement:
+# the ORM's bulk-update path only added work (the row in the session is set by hand below).
+_TASKS: Table = HumanTask.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
 _MARK_COMPLETED = (
-    update(HumanTask)
-    .where(HumanTask.id == bindparam("task_id"), HumanTask.status == "ready",
-           or_(HumanTask.assignee.is_(None), HumanTask.assignee.in_(bindparam("holders", expanding=True))))
-    .values(status="completed", completed_at=bindparam("now"), completed_by=bindparam("by"))
-    .execution_options(synchronize_session=False))
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == "ready",
+           or_(_TASKS.c.assignee.is_(None), _TASKS.c.assignee.in_(bindparam("holders", expanding=True))))
+    .values(status="completed", completed_at=bindparam("now"), completed_by=bindparam("by")))
 
 
 def mark_completed(session: Session, task: HumanTask, by: str, stands_for: Collection[str]) -> None:
@@ -192,6 +193,8 @@ def mark_completed(session: Session, task: HumanTask, by: str, stands_for: Colle
     UPDATE, so that of a claim and a completion at the same moment exactly one wins (on PostgreSQL
     a plain write would land after a colleague's claim and both would succeed)."""
     now = utcnow()
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what the session holds goes first, as the ORM statement's autoflush sent it
     done = session.execute(_MARK_COMPLETED, {"task_id": task.id, "holders": sorted(stands_for), "now": now,
                                              "by": by})
     if done.rowcount != 1:  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import simpleeval
@@ -26,7 +27,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from .evaluator import EVALUATION_SECONDS, BoundedEval, LimitExceeded, measure
-from .folding import FoldRefused, fold
+from .folding import FoldRefused, fold, folding_now
 
 MAX_EXPRESSION_CHARS = 2_000
 MAX_SCRIPT_LINES = 200
@@ -177,6 +178,33 @@ def check_script(source: str) -> None:
     _script_statements(source)
 
 
+# The check and the parse depend on the text alone, so at run time an expression or a script (the same few
+# conditions and scripts of the published versions, on every completion) is checked and parsed once per
+# process. Only what passed is kept (lru_cache keeps no exception), and never while a definition is being
+# checked (`folding`): there the check also computes the constant parts, within that check's budget.
+# The trees are shared: the evaluator only reads them.
+CHECKED_CACHE_SIZE = 1024
+
+
+@lru_cache(maxsize=CHECKED_CACHE_SIZE)
+def _checked_expression(source: str) -> ast.expr:
+    check_expression(source)
+    tree = ast.parse(source.strip(), mode="eval")
+    assert isinstance(tree, ast.Expression)
+    return tree.body
+
+
+@lru_cache(maxsize=CHECKED_CACHE_SIZE)
+def _checked_script(source: str) -> tuple[ast.stmt, ...]:
+    return tuple(_script_statements(source))
+
+
+def _expression_tree(source: str) -> ast.expr:
+    if folding_now():
+        return _checked_expression.__wrapped__(source)
+    return _checked_expression(source)
+
+
 _run_deadline: ContextVar[float | None] = ContextVar("khanton_run_deadline", default=None)
 
 
@@ -229,10 +257,9 @@ def _refused(err: Exception, line: int | None = None) -> ExpressionRefused:
 
 def evaluate(source: str, names: Mapping[str, Any]) -> Any:
     """Evaluate a checked expression against `names` (the task data)."""
-    check_expression(source)
-    tree = ast.parse(source.strip(), mode="eval")
+    tree = _expression_tree(source)
     try:
-        return _evaluator(names).eval(source.strip(), previously_parsed=tree.body)
+        return _evaluator(names).eval(source.strip(), previously_parsed=tree)
     except _EVALUATION_ERRORS as err:
         raise _refused(err) from None
 
@@ -245,7 +272,7 @@ def execute(source: str, names: MutableMapping[str, Any]) -> None:
     """
     evaluator = _evaluator(names)
     written: dict[str, Any] = {}
-    for stmt in _script_statements(source):
+    for stmt in _script_statements(source) if folding_now() else _checked_script(source):
         assert isinstance(stmt, (ast.Assign, ast.AugAssign))
         target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
         assert isinstance(target, ast.Name)

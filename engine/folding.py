@@ -42,6 +42,11 @@ def folding(check: Callable[[], T]) -> T:
         _remaining.reset(token)
 
 
+def folding_now() -> bool:
+    """Whether a batch of definitions is being checked here (constant parts are computed)."""
+    return _remaining.get() is not None
+
+
 def _reads_nothing(node: ast.AST, functions: Collection[str]) -> bool:
     return not any((isinstance(n, ast.Name) and n.id not in functions) or isinstance(n, _BINDS)
                    for n in ast.walk(node))

@@ -124,14 +124,20 @@ def _within(path: str, fields: set[str]) -> bool:
     return any(".".join(parts[:i]) in fields for i in range(1, len(parts) + 1))
 
 
+def form_validator(schema: Mapping[str, Any]) -> Any:
+    """The form's JSON Schema validator (it only reads its schema: one may serve every check of a form)."""
+    return FormValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
 def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | None = None,
-                  unconverted: Sequence[FieldError] = ()) -> dict[str, Any]:
+                  unconverted: Sequence[FieldError] = (), validator: Any = None) -> dict[str, Any]:
     """Check submitted data against its form; raise InvalidData listing every bad field.
 
     `unconverted` are fields a client could not turn into values (the pages' "หนึ่งล้าน" in a money
     field): they are refused together with what the rest of the data gets wrong, so a person sees
     every problem at once; the form's cross-field checks wait until every field has a value.
     Figures the form computes (`x-computed`) and leaves out are filled into `data` here.
+    `validator`: form_validator(schema), made once per published form (CompiledVersion.once).
     """
     if not isinstance(data, dict):
         raise InvalidData([FieldError("", "ข้อมูลต้องเป็นออบเจ็กต์ JSON")])
@@ -146,7 +152,7 @@ def validate_data(schema: dict[str, Any], data: Any, context: dict[str, Any] | N
     errors = list(unconverted)
     errors += [FieldError(key, "ชื่อช่องข้อมูลต้องเป็นตัวอักษรอังกฤษ ตัวเลข หรือ _ และไม่ขึ้นต้นด้วย _")
                for key in data if not IDENTIFIER.fullmatch(str(key))]
-    validator = FormValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = validator if validator is not None else form_validator(schema)
     named = {e.field for e in unconverted}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = _field_path(error)

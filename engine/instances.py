@@ -16,20 +16,21 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import assignments, state
+from . import assignments, origin, state
 from .accounts import Actor
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, WorkflowFailure
 from .form_rules import signed
-from .forms import validate_data
+from .forms import form_validator, validate_data
 from .models import Event, HumanTask, Instance, utcnow
 from .rounds import answer_by, drafts, per_school, returned
 from .runner import Halted, ready_user_tasks, run_engine
 from .runtime import turns, versions
 from .runtime.versions import CompiledVersion
+from .search import index as search_index
 from .thai_calendar import thai_datetime
 from .time import due_rules, start_events, timers
 
@@ -78,6 +79,11 @@ def _halt(session: Session, instance: Instance, halted: Halted, actor: str, writ
                       task_name=halted.element, data={"element": halted.element, "message": halted.message}))
 
 
+def _validator(version: CompiledVersion, form: str | None, schema: dict[str, Any]) -> Any:
+    """The form's validator, made once per version and form (`schema` is the form, or the empty one)."""
+    return version.once(("validator", form or ""), lambda: form_validator(schema))
+
+
 def _end_status(version: CompiledVersion, workflow: BpmnWorkflow) -> str:
     ends = version.meta["processes"][version.key]["ends"]
     for task in workflow.task_tree:
@@ -87,14 +93,38 @@ def _end_status(version: CompiledVersion, workflow: BpmnWorkflow) -> str:
     return COMPLETED
 
 
-def _current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    ready = ready_user_tasks(workflow)
+def _current_data(workflow: BpmnWorkflow, ready: Sequence[Any] | None = None) -> dict[str, Any]:
+    """The data of the first ready user task (`ready`: those tasks, when the caller has them), else the
+    last finished task's."""
+    ready = ready_user_tasks(workflow) if ready is None else ready
     if ready:
         data = dict(ready[0].data)
     else:
         finished = [t for t in workflow.task_tree if t.state == TaskState.COMPLETED]
         data = dict(finished[-1].data) if finished else {}
     return data
+
+
+def _event_values(instance_id: str, actor: str, kind: str, task: HumanTask | None,
+                  data: dict[str, Any] | None) -> dict[str, Any]:
+    return {"instance_id": instance_id, "at": utcnow(), "actor": actor, "kind": kind, "data": data,
+            "task_id": task.id if task else None, "task_spec": task.task_spec if task else None,
+            "task_name": task.name if task else None, "lane": task.lane if task else None,
+            "address": origin.current()}
+
+
+# A completion's events, written at once in one INSERT (a Core one: the session's unit of work has no
+# object to track), their ids handed back in the order given.
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+
+
+def _insert_events(session: Session, instance_id: str, rows: list[dict[str, Any]]) -> list[int]:
+    """Append events (values as _event_values gives them); their ids. The search index learns of the
+    instance as it would of an Event object flushed (engine/search/index.py reads session.info)."""
+    ids = list(session.scalars(_INSERT_EVENTS, rows))
+    session.info.setdefault(search_index.TOUCHED, set()).add(instance_id)
+    return ids
 
 
 def _event(session: Session, instance: Instance, actor: str, kind: str, task: HumanTask | None = None,
@@ -108,12 +138,15 @@ def _event(session: Session, instance: Instance, actor: str, kind: str, task: Hu
 
 def _sync(session: Session, instance: Instance, version: CompiledVersion, workflow: BpmnWorkflow,
           actor: str, written_later: bool = False, new: bool = False,
-          now: datetime | None = None, added_rows: list[HumanTask] | None = None) -> list[HumanTask]:
+          now: datetime | None = None, added_rows: list[HumanTask] | None = None,
+          done: str | None = None) -> list[HumanTask]:
     """Mirror ready user tasks into human_tasks, set status and data, record the end. The instance's
     ready tasks afterwards, oldest first (what the answer lists, without reading them again). `new`:
     the instance is being started, it has no task rows yet. `added_rows`: gets the rows this call made
-    ready (a return's new rounds, without reading the ready tasks before and after)."""
-    ready = {str(t.id): t for t in ready_user_tasks(workflow)}
+    ready (a return's new rounds, without reading the ready tasks before and after). `done`: the task
+    just completed, whose drafts go in the same statement as those of the rounds cancelled here."""
+    ready_tasks = ready_user_tasks(workflow)
+    ready = {str(t.id): t for t in ready_tasks}
     rows: Sequence[HumanTask] = [] if new else session.scalars(_READY_ROWS, {"instance_id": instance.id}).all()
     known = {row.spiff_task_id for row in rows}
     still, cancelled = [], []
@@ -123,7 +156,8 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
             cancelled.append(row.id)
         else:
             still.append(row)
-    drafts.discard(session, *cancelled)  # a round taken away (a deadline, a closed round) keeps no draft
+    # A round taken away (a deadline, a closed round) keeps no draft, nor does the one just done.
+    drafts.discard(session, *cancelled, *([done] if done else []))
     now = now or utcnow()
     added = [(spiff_id, task, _task_meta(version, task) or {}) for spiff_id, task in ready.items()
              if spiff_id not in known]
@@ -144,7 +178,7 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
         still.append(row)
         if added_rows is not None:
             added_rows.append(row)
-    _set(instance, "data", _current_data(workflow), written_later)
+    _set(instance, "data", _current_data(workflow, ready_tasks), written_later)
     _set(instance, "updated_at", now, written_later)
     if workflow.is_completed():
         _set(instance, "status", _end_status(version, workflow), written_later)
@@ -155,13 +189,14 @@ def _sync(session: Session, instance: Instance, version: CompiledVersion, workfl
 
 
 # Built once, run with each write's values (building an ORM statement costs more than running it): the one
-# conditional UPDATE of an instance per completion, and the read of its ready tasks.
+# conditional UPDATE of an instance per completion (a Core one: the ORM's bulk-update path only added
+# work, the row in the session is set by hand below), and the read of its ready tasks.
+_INSTANCES: Table = Instance.__table__  # type: ignore[assignment]
 _SAVE = (
-    update(Instance)
-    .where(Instance.id == bindparam("instance_id"), Instance.revision == bindparam("expected"))
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("instance_id"), _INSTANCES.c.revision == bindparam("expected"))
     .values(revision=bindparam("next"), state=bindparam("new_state"), status=bindparam("new_status"),
-            data=bindparam("new_data"), updated_at=bindparam("new_updated_at"), ended_at=bindparam("new_ended_at"))
-    .execution_options(synchronize_session=False))
+            data=bindparam("new_data"), updated_at=bindparam("new_updated_at"), ended_at=bindparam("new_ended_at")))
 _READY_ROWS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "ready")
 
 
@@ -169,6 +204,10 @@ def _save(session: Session, instance: Instance, workflow: BpmnWorkflow, expected
     """Conditional write: fails with Conflict if someone else wrote the instance meanwhile. The one
     UPDATE of the row per completion: the other columns were set in memory only (_set)."""
     dumped = state.dump(workflow)
+    # What the session still holds goes first, as the ORM statement's autoflush sent it: a ready round
+    # cancelled here is locked before the instance row (the one lock order, runtime/turns.py).
+    if session.new or session.dirty or session.deleted:
+        session.flush()
     done = session.execute(_SAVE, {
         "instance_id": instance.id, "expected": expected_revision, "next": expected_revision + 1,
         "new_state": dumped, "new_status": instance.status, "new_data": instance.data,
@@ -205,10 +244,8 @@ def prepare_start(session: Session, key: str, data: dict[str, Any], actor: Actor
     if start_lanes and not (start_lanes & actor.works_lanes):
         raise Forbidden("เริ่มกระบวนงานนี้ได้เฉพาะผู้ที่อยู่ใน " + ", ".join(sorted(start_lanes)))
     start_form = version.meta.get("start_form")
-    if start_form:
-        validate_data(version.form(start_form) or {"type": "object"}, data, unconverted=unconverted)
-    else:
-        validate_data({"type": "object"}, data, unconverted=unconverted)
+    schema = (version.form(start_form) if start_form else None) or {"type": "object"}
+    validate_data(schema, data, unconverted=unconverted, validator=_validator(version, start_form, schema))
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**copy.deepcopy(data))
@@ -262,6 +299,20 @@ class Prepared:
     rows: tuple[HumanTask, Instance] | None = None
 
 
+# The task and its instance in one statement (they were two), unless the session has the task already.
+_TASK_AND_INSTANCE = (select(HumanTask, Instance).select_from(Instance)
+                      .join(HumanTask, HumanTask.instance_id == Instance.id)
+                      .where(HumanTask.id == bindparam("task_id")))
+
+
+def _task_and_instance(session: Session, task_id: str) -> tuple[HumanTask | None, Instance | None]:
+    held = session.identity_map.get(session.identity_key(HumanTask, task_id))
+    if isinstance(held, HumanTask):
+        return held, session.get(Instance, held.instance_id)
+    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).first()
+    return (found[0], found[1]) if found is not None else (None, None)
+
+
 def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
                        stands_for: Collection[str] | None = None, unconverted: Sequence[FieldError] = (),
                        lock: bool = False) -> Prepared:
@@ -273,11 +324,11 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     With `lock`, completions of one instance take turns on it, in the one lock order of every writer
     (engine/runtime/turns.py: its ready rounds, then its row)."""
     stands_for = {actor.username} if stands_for is None else stands_for
-    row = session.get(HumanTask, task_id)
+    row, instance = (session.get(HumanTask, task_id), None) if lock else _task_and_instance(session, task_id)
     if row is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
-    instance = turns.take_turn(session, row.instance_id) if lock else session.get(Instance, row.instance_id)
     if lock:
+        instance = turns.take_turn(session, row.instance_id)
         session.refresh(row)
     if not actor.may_work(row):
         raise Forbidden("งานนี้ไม่ได้อยู่ในความรับผิดชอบของคุณ" if row.lane not in actor.works_lanes
@@ -299,7 +350,8 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     schema = version.form(row.form) or {"type": "object"}
     unsigned = signed.refusals(session, schema, row.id)  # said together with what the data gets wrong
     try:
-        validate_data(schema, data, context=dict(task.data), unconverted=unconverted)
+        validate_data(schema, data, context=dict(task.data), unconverted=unconverted,
+                      validator=_validator(version, row.form, schema))
     except InvalidData as err:
         raise InvalidData([*err.errors, *unsigned]) from None
     if unsigned:
@@ -333,15 +385,18 @@ def apply_completion(session: Session, prepared: Prepared, data: Any, actor: Act
         raise StaleInstance("ขั้นตอนนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่")
     acting_for = worker.acting_for(row) if worker is not None else None
     assignments.mark_completed(session, row, actor.username, stands_for)  # a claim made meanwhile wins
-    _event(session, instance, actor.username, "completed", row,
-           data={**data, "acting_for": acting_for} if acting_for else data)
-    returning = returned.record(session, row, actor.username, data)
+    events = [_event_values(instance.id, actor.username, "completed", row,
+                            {**data, "acting_for": acting_for} if acting_for else data)]
+    returned_data = returned.event_data(data)
+    if returned_data is not None:
+        events.append(_event_values(instance.id, actor.username, "returned", row, returned_data))
+    ids = _insert_events(session, instance.id, events)
+    returning = returned.Pending(ids[1]) if returned_data is not None else None
     made_ready: list[HumanTask] = []
     ready = _sync(session, instance, prepared.version, prepared.workflow, actor.username, written_later=True,
-                  added_rows=made_ready)
+                  added_rows=made_ready, done=row.id)
     if returning is not None:  # the rounds it made ready show who returned the work and why
         returned.mark_rounds(session, returning, made_ready)
-    drafts.discard(session, row.id)
     if prepared.halted:
         _halt(session, instance, prepared.halted, actor.username, written_later=True, ready=ready)
     _save(session, instance, prepared.workflow, prepared.revision)

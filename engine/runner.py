@@ -41,15 +41,16 @@ def fired_and_dropped(workflow: BpmnWorkflow) -> set[str]:
     return _FIRED_AND_DROPPED.get(workflow, set())
 
 
-def _collapse_returned_rounds(workflow: BpmnWorkflow) -> bool:
+def _collapse_returned_rounds(workflow: BpmnWorkflow, ready: list[Any]) -> bool:
     """Keep the live state one round deep (design.md, "History out of the live state").
 
     When a returned step becomes ready again, its earlier round is an ancestor in the task tree;
     resetting the workflow to that earlier task drops the finished round from the live state (the
     events table keeps it) and carries the current data forward. A timer that fired in that round
-    is noted (fired_and_dropped), so that its row is recorded fired, not cancelled.
+    is noted (fired_and_dropped), so that its row is recorded fired, not cancelled. `ready`: the
+    workflow's ready user tasks (as _engine_steps left them).
     """
-    for task in ready_user_tasks(workflow):
+    for task in ready:
         earlier = task.parent
         while earlier is not None and earlier.workflow is task.workflow:
             if earlier.task_spec is task.task_spec and earlier.state == TaskState.COMPLETED:
@@ -62,14 +63,17 @@ def _collapse_returned_rounds(workflow: BpmnWorkflow) -> bool:
     return False
 
 
-def _engine_steps(workflow: BpmnWorkflow, guard: Callable[[Any], None]) -> None:
+def _engine_steps(workflow: BpmnWorkflow, guard: Callable[[Any], None]) -> list[Any]:
     """SpiffWorkflow's engine steps, again while any automatic task is ready: a run ends by refreshing
     the timers, and a timer already due becomes ready there without being run; left so, the instance
-    waited at nothing (tests/trust/test_timer_migration.py). The guard bounds the steps in all."""
+    waited at nothing (tests/trust/test_timer_migration.py). The guard bounds the steps in all.
+    The ready user tasks it stopped at (ready_user_tasks, from the same walk of the tree)."""
     for _ in range(100):
         workflow.do_engine_steps(will_complete_task=guard)
-        if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
-            return
+        ready = workflow.get_tasks(state=TaskState.READY)
+        if not any(not t.task_spec.manual for t in ready):
+            return [t for t in ready if t.task_spec.manual]
+    return ready_user_tasks(workflow)
 
 
 @dataclass
@@ -112,11 +116,11 @@ def run_engine(workflow: BpmnWorkflow) -> Halted | None:
     with expressions.time_limit(MAX_RUN_SECONDS) as deadline:
         guard = _guard(deadline)
         try:
-            _engine_steps(workflow, guard)
+            ready = _engine_steps(workflow, guard)
             for _ in range(100):  # each pass removes one finished round; 100 is far beyond any real flow
-                if not _collapse_returned_rounds(workflow):
+                if not _collapse_returned_rounds(workflow, ready):
                     break
-                _engine_steps(workflow, guard)
+                ready = _engine_steps(workflow, guard)
         except _Bound as bound:
             return bound.halted
         except WorkflowException as err:

@@ -13,6 +13,7 @@ import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from ..errors import FieldError
@@ -84,6 +85,7 @@ class _Columns(ast.NodeTransformer):
         return node
 
 
+@lru_cache(maxsize=1024)  # the text alone decides it: each rule's expression expanded once per process
 def expand(source: str) -> str:
     """The expression with table columns written out, as the evaluator runs it."""
     try:
@@ -168,8 +170,22 @@ def _rows(rule: Rule, data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any
             yield f"{rule.table}.{index}.{rule.key}", row, row
 
 
+@lru_cache(maxsize=1024)
+def _names_read(expanded: str) -> frozenset[str] | None:
+    """The names an expanded expression reads (None when it does not parse: evaluate says why)."""
+    try:
+        tree = ast.parse(expanded.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+
+
 def _value(rule: Rule, names: Mapping[str, Any]) -> Decimal:
-    return _number(evaluate(expand(rule.source), _decimals(dict(names))), rule.integer)
+    expanded = expand(rule.source)
+    read = _names_read(expanded)
+    # Only the names the expression reads become Decimals: the instance's whole data was converted each time.
+    wanted = names if read is None else {name: names[name] for name in read if name in names}
+    return _number(evaluate(expanded, _decimals(dict(wanted))), rule.integer)
 
 
 def fill(schema: Mapping[str, Any], data: dict[str, Any], known: Mapping[str, Any]) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from ..accounts import names
@@ -56,30 +56,34 @@ class EarlierRound:
 
 @dataclass
 class Pending:
-    """A return being written: its event."""
+    """A return being written: its event's id."""
 
-    event: Event
+    event_id: int
 
 
-def record(session: Session, row: HumanTask, actor: str, data: Any) -> Pending | None:
-    """The `returned` event of a completion that returned the work (None when it did not)."""
+def event_data(data: Any) -> dict[str, Any] | None:
+    """The `returned` event's data for a completion that returned the work (None when it did not): the
+    completion writes the event with its own (instances.apply_completion, one INSERT for both)."""
     if decision.of(data) is not decision.Decision.RETURNED:
         return None
     note = data.get(decision.REASON_FIELD)
-    event = Event(instance_id=row.instance_id, actor=actor, kind="returned", task_id=row.id,
-                  task_spec=row.task_spec, task_name=row.name, lane=row.lane,
-                  data={"note": note.strip() if isinstance(note, str) else note})
-    session.add(event)
-    return Pending(event)
+    return {"note": note.strip() if isinstance(note, str) else note}
+
+
+# One Core INSERT for all of a return's rounds: the rows are not needed as objects afterwards.
+_TASK_RETURNS: Table = TaskReturn.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
+_INSERT_TASK_RETURNS = insert(_TASK_RETURNS)
 
 
 def mark_rounds(session: Session, pending: Pending, made_ready: Iterable[HumanTask]) -> None:
     """Point the rounds the return made ready (those the same write added: instances._sync knows them,
     nothing is read again to tell them from the rounds ready before it) at its event."""
-    if pending.event.id is None:
-        session.flush()  # the event's id (already flushed by the write's own reads, in practice)
-    for task_id in sorted(row.id for row in made_ready):
-        session.add(TaskReturn(task_id=task_id, event_id=pending.event.id))
+    rows = [{"task_id": task_id, "event_id": pending.event_id} for task_id in sorted(row.id for row in made_ready)]
+    if not rows:
+        return
+    if session.new:
+        session.flush()  # the rounds' own rows first (they are referred to)
+    session.execute(_INSERT_TASK_RETURNS, rows)
 
 
 def of_tasks(session: Session, task_ids: Iterable[str]) -> dict[str, Returned]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -52,6 +52,16 @@ class CompiledVersion:
     spec: Any  # SpiffWorkflow BpmnProcessSpec, read-only by use
     subprocess_specs: Mapping[str, Any]
     spec_json: str  # the stored spec, for migrating state written by an older serializer
+    # What is worked out from this version on first use and then only read (a form's validator):
+    # the version never changes, so neither does it.
+    derived: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """`make()`'s result, made on the first call for `key` (two threads may both make it, harmlessly)."""
+        found = self.derived.get(key)
+        if found is None:
+            found = self.derived.setdefault(key, make())
+        return found
 
     def form(self, name: str | None) -> dict[str, Any] | None:
         """A fresh copy of the named form's schema (the caller may change it), None if there is none."""
