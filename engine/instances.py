@@ -16,11 +16,11 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import assignments, origin, state
+from . import assignments, state
 from .accounts import Actor
 from .errors import Conflict, FieldError, Forbidden, InvalidData, NotFound, WorkflowFailure
 from .form_rules import signed
@@ -29,8 +29,8 @@ from .models import Event, HumanTask, Instance, utcnow
 from .rounds import answer_by, drafts, per_school, returned
 from .runner import Halted, ready_user_tasks, run_engine
 from .runtime import turns, versions
+from .runtime.rows import event_values, insert_events, task_and_instance
 from .runtime.versions import CompiledVersion
-from .search import index as search_index
 from .thai_calendar import thai_datetime
 from .time import due_rules, start_events, timers
 
@@ -103,28 +103,6 @@ def _current_data(workflow: BpmnWorkflow, ready: Sequence[Any] | None = None) ->
         finished = [t for t in workflow.task_tree if t.state == TaskState.COMPLETED]
         data = dict(finished[-1].data) if finished else {}
     return data
-
-
-def _event_values(instance_id: str, actor: str, kind: str, task: HumanTask | None,
-                  data: dict[str, Any] | None) -> dict[str, Any]:
-    return {"instance_id": instance_id, "at": utcnow(), "actor": actor, "kind": kind, "data": data,
-            "task_id": task.id if task else None, "task_spec": task.task_spec if task else None,
-            "task_name": task.name if task else None, "lane": task.lane if task else None,
-            "address": origin.current()}
-
-
-# A completion's events, written at once in one INSERT (a Core one: the session's unit of work has no
-# object to track), their ids handed back in the order given.
-_EVENTS: Table = Event.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
-_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
-
-
-def _insert_events(session: Session, instance_id: str, rows: list[dict[str, Any]]) -> list[int]:
-    """Append events (values as _event_values gives them); their ids. The search index learns of the
-    instance as it would of an Event object flushed (engine/search/index.py reads session.info)."""
-    ids = list(session.scalars(_INSERT_EVENTS, rows))
-    session.info.setdefault(search_index.TOUCHED, set()).add(instance_id)
-    return ids
 
 
 def _event(session: Session, instance: Instance, actor: str, kind: str, task: HumanTask | None = None,
@@ -299,20 +277,6 @@ class Prepared:
     rows: tuple[HumanTask, Instance] | None = None
 
 
-# The task and its instance in one statement (they were two), unless the session has the task already.
-_TASK_AND_INSTANCE = (select(HumanTask, Instance).select_from(Instance)
-                      .join(HumanTask, HumanTask.instance_id == Instance.id)
-                      .where(HumanTask.id == bindparam("task_id")))
-
-
-def _task_and_instance(session: Session, task_id: str) -> tuple[HumanTask | None, Instance | None]:
-    held = session.identity_map.get(session.identity_key(HumanTask, task_id))
-    if isinstance(held, HumanTask):
-        return held, session.get(Instance, held.instance_id)
-    found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).first()
-    return (found[0], found[1]) if found is not None else (None, None)
-
-
 def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
                        stands_for: Collection[str] | None = None, unconverted: Sequence[FieldError] = (),
                        lock: bool = False) -> Prepared:
@@ -324,7 +288,7 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     With `lock`, completions of one instance take turns on it, in the one lock order of every writer
     (engine/runtime/turns.py: its ready rounds, then its row)."""
     stands_for = {actor.username} if stands_for is None else stands_for
-    row, instance = (session.get(HumanTask, task_id), None) if lock else _task_and_instance(session, task_id)
+    row, instance = (session.get(HumanTask, task_id), None) if lock else task_and_instance(session, task_id)
     if row is None:
         raise NotFound(f"ไม่พบงาน {task_id}")
     if lock:
@@ -385,12 +349,12 @@ def apply_completion(session: Session, prepared: Prepared, data: Any, actor: Act
         raise StaleInstance("ขั้นตอนนี้เพิ่งมีผู้อื่นดำเนินการ กรุณาโหลดหน้าใหม่")
     acting_for = worker.acting_for(row) if worker is not None else None
     assignments.mark_completed(session, row, actor.username, stands_for)  # a claim made meanwhile wins
-    events = [_event_values(instance.id, actor.username, "completed", row,
-                            {**data, "acting_for": acting_for} if acting_for else data)]
+    events = [event_values(instance.id, actor.username, "completed", row,
+                           {**data, "acting_for": acting_for} if acting_for else data)]
     returned_data = returned.event_data(data)
     if returned_data is not None:
-        events.append(_event_values(instance.id, actor.username, "returned", row, returned_data))
-    ids = _insert_events(session, instance.id, events)
+        events.append(event_values(instance.id, actor.username, "returned", row, returned_data))
+    ids = insert_events(session, instance.id, events)
     returning = returned.Pending(ids[1]) if returned_data is not None else None
     made_ready: list[HumanTask] = []
     ready = _sync(session, instance, prepared.version, prepared.workflow, actor.username, written_later=True,
