@@ -101,14 +101,15 @@ class ProcessVersion(Base):
 
 class Instance(Base):
     __tablename__ = "instances"
-    # "Instances I started", newest first (the instance list, engine/read/instance_list.py).
+    # "Instances I started", newest first (the instance list, engine/read/instance_list.py). The indexes
+    # by procedure, status, year and start begin the longer ones of engine/read/indexes.py.
     __table_args__ = (Index("ix_instances_started_by", "started_by", "started_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    process_key: Mapped[str] = mapped_column(String(100), index=True)
+    process_key: Mapped[str] = mapped_column(String(100))
     version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    fiscal_year: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300), default="")
     # The live workflow state without its spec (see engine.state).
     state: Mapped[dict[str, Any]] = mapped_column()
@@ -116,7 +117,7 @@ class Instance(Base):
     # Optimistic lock: every write checks and bumps it, so two completions cannot both win.
     revision: Mapped[int] = mapped_column(Integer, default=1)
     started_by: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column()
 
@@ -127,7 +128,8 @@ class HumanTask(Base):
     __tablename__ = "human_tasks"
     __table_args__ = (
         # The inbox: one lane's ready tasks of no school (or of one school), newest first, read in index
-        # order and stopped at the page (engine/read/inbox.py); an instance's ready tasks (every completion).
+        # order and stopped at the page (engine/read/inbox.py); an instance's ready tasks (every completion,
+        # every /monitor page), narrow beside ix_human_tasks_dashboard: see tests/test_schema.py.
         Index("ix_human_tasks_inbox", "lane", "status", "school", "created_at", "id"),
         Index("ix_human_tasks_instance_status", "instance_id", "status"),
     )

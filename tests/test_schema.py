@@ -32,3 +32,27 @@ def test_sqlite_is_durable_by_default(sqlite_url: str) -> None:
             assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
     finally:
         khanton.db.dispose()
+
+
+def test_no_index_is_a_leading_part_of_another() -> None:
+    """Every index is written on every insert, and on PostgreSQL on every update of its row that is not
+    HOT (an instance's is not: its updated_at is indexed for /monitor), so one whose columns begin another
+    index on the same table (or its primary key) only costs: the longer one serves the same look-ups."""
+    # Kept on purpose: every completion and every /monitor page reads an instance's ready rounds, and
+    # PostgreSQL, expecting thousands of rounds of an instance that went round 10,000 loops, costs the
+    # ten-column ix_human_tasks_dashboard above a scan of the table (23 ms for /monitor's page, 0.4 here).
+    narrow_on_purpose = {"ix_human_tasks_instance_status"}
+    redundant = []
+    for table in Base.metadata.sorted_tables:
+        keys = [(f"{table.name} primary key", tuple(c.name for c in table.primary_key.columns))]
+        for index in table.indexes:
+            plain = all(hasattr(e, "name") and getattr(e, "table", None) is table for e in index.expressions)
+            partial = any(opts.get("where") is not None for opts in index.dialect_options.values())
+            if plain and not partial:
+                keys.append((str(index.name), tuple(c.name for c in index.columns)))
+        for name, columns in keys:
+            for other, longer in keys:
+                if other != name and len(longer) > len(columns) and longer[:len(columns)] == columns \
+                        and "primary key" not in name and name not in narrow_on_purpose:
+                    redundant.append(f"{name} {columns} begins {other} {longer}")
+    assert redundant == []

@@ -1,6 +1,6 @@
 """The instance list: what a person may see, newest first, as summaries (never whole instance rows).
 
-Supervisors and the head of the group see all: the newest rows of ix_instances_started_at, stopped at
+Supervisors and the head of the group see all: the newest rows of ix_instances_monitor_started, stopped at
 the page. Anyone else sees what they (or those they act for today) started, took part in, or what has
 a task in their lanes (a school's user: only with a round of their own school, school_scope). Two
 ways to find those, each fast where the other is slow:
