@@ -27,6 +27,7 @@ from .models import Delegation, Event, HumanTask, User, UserLane, utcnow
 from .people import audit
 from .people import lanes as lane_table
 from .roles import effective_lanes, lanes_working
+from .runtime.rows import event_values
 from .thai_calendar import today
 
 KINDS = {"acting": "รักษาราชการแทน", "deputy": "ปฏิบัติราชการแทน"}
@@ -116,8 +117,7 @@ def worker(session: Session, actor: Actor) -> Worker:
 
 
 def _event(session: Session, task: HumanTask, actor: str, kind: str, data: dict[str, Any] | None) -> None:
-    session.add(Event(instance_id=task.instance_id, actor=actor, kind=kind, task_id=task.id,
-                      task_spec=task.task_spec, task_name=task.name, lane=task.lane, data=data))
+    session.add(Event(**event_values(task.instance_id, actor, kind, task, data)))
 
 
 def _task(session: Session, task_id: str) -> HumanTask:

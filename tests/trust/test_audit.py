@@ -15,11 +15,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from engine import origin
 from engine.models import AuditEntry, Event
 from engine.people import audit_log
+from engine.runtime.rows import event_values
 from tests import battery
 from tests.conftest import ROOT, World, make_khanton
 from tests.drive import SIGNED_PDF, data_for, scenario
@@ -132,6 +135,29 @@ def test_the_engine_called_outside_a_request_records_no_address(logged: tuple[Wo
     after = khanton.start("budget-transfer", {"fiscal_year": 2571}, khanton.actor("officer"))
     [started] = _events(world, after["id"])
     assert started.actor == "officer" and started.address is None  # the command line, a worker: no address
+
+
+def test_the_address_is_stamped_in_one_place_for_orm_and_core_inserts_from_any_session(
+        logged: tuple[World, str]) -> None:
+    """events.address's default reads engine.origin: an `Event` flushed and a Core INSERT (the completion's
+    way) carry the request's address from any session, and `event_values` sets none by hand (both were
+    stamped apart: a hook on the Database's sessions, and event_values)."""
+    world, instance_id = logged
+    values = event_values(instance_id, "officer", "claimed")
+    assert "address" not in values and "at" not in values
+    token = origin.begin("10.20.30.77")
+    try:
+        with Session(world.khanton.db.engine) as session:  # a plain session: no hook of the Database's
+            session.add(Event(**values))
+            session.flush()
+            session.execute(insert(Event), [event_values(instance_id, "officer", "released")] * 2)
+            written = session.execute(select(Event.kind, Event.address).where(
+                Event.instance_id == instance_id, Event.address == "10.20.30.77").order_by(Event.id)).all()
+            session.rollback()
+    finally:
+        origin.end(token)
+    assert [tuple(row) for row in written] == [("claimed", "10.20.30.77"), ("released", "10.20.30.77"),
+                                               ("released", "10.20.30.77")]
 
 
 def test_the_audit_page_shows_both_logs_filtered_and_paged_to_admins_only(logged: tuple[World, str]) -> None:
