@@ -7,7 +7,8 @@ with the "+ เพิ่มแถว" button — submit, and reach the end: once
 revision where the procedure has one (the paths in tests/scenarios/). The values are the scenarios'
 and engine.form_samples', as in tests/test_procedures.py, which drives the same paths through the API.
 
-One live HTTP server for the module, the session's browser (tests/conftest.py); one browser context per user, signed in once.
+One live HTTP server for the module and the session's browser (tests/conftest.py); one browser context
+per user, signed in once.
 Measured: 32 walks, ~300 steps, 135 s on a shared 2-core machine (~4 s a walk; the server's part is
 about a seventh of it, the rest is chromium loading and filling pages).
 """
