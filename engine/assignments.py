@@ -27,6 +27,7 @@ from .models import Delegation, Event, HumanTask, User, UserLane, utcnow
 from .people import audit
 from .people import lanes as lane_table
 from .roles import effective_lanes, lanes_working
+from .runtime.rows import event_values
 from .thai_calendar import today
 
 KINDS = {"acting": "รักษาราชการแทน", "deputy": "ปฏิบัติราชการแทน"}
@@ -44,16 +45,41 @@ def active_delegations(session: Session, delegate: str, on: date | None = None) 
     return list(session.scalars(_ACTIVE_DELEGATIONS, {"delegate": delegate, "on": on or today()}))
 
 
+# session.info: (the transaction, {(person, day): those they act for}). A page asks several times (its
+# content, the header's badge); kept for one transaction only, never longer: delegations change.
+_KEPT = "khanton_delegators"
+_Kept = tuple[object, dict[tuple[str, date], list[User]]]
+
+
 def _delegators(session: Session, actor: Actor) -> list[User]:
     """The active officers the actor acts for today (none unless the actor is an officer)."""
     if "officer" not in actor.roles:
         return []
-    names = [d.delegator for d in active_delegations(session, actor.username)]
+    key = (actor.username, today())
+    kept: _Kept | None = session.info.get(_KEPT)
+    if kept is None or kept[0] is not session.get_transaction():
+        kept = None
+    elif key in kept[1]:
+        return list(kept[1][key])
+    found = _read_delegators(session, *key)
+    if kept is None:  # the first question of this transaction (begun by the read, if not before)
+        kept = session.info[_KEPT] = (session.get_transaction(), {})
+    kept[1][key] = found
+    return list(found)
+
+
+def _read_delegators(session: Session, username: str, on: date) -> list[User]:
+    names = [d.delegator for d in active_delegations(session, username, on)]
     if not names:
         return []
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))}
     return [users[n] for n in dict.fromkeys(names)
             if n in users and users[n].active and "officer" in users[n].roles]
+
+
+def _forget_delegators(session: Session) -> None:
+    """A delegation written: the transaction's later questions read it."""
+    session.info.pop(_KEPT, None)
 
 
 def acting_lanes(session: Session, actor: Actor) -> dict[str, str]:
@@ -116,8 +142,7 @@ def worker(session: Session, actor: Actor) -> Worker:
 
 
 def _event(session: Session, task: HumanTask, actor: str, kind: str, data: dict[str, Any] | None) -> None:
-    session.add(Event(instance_id=task.instance_id, actor=actor, kind=kind, task_id=task.id,
-                      task_spec=task.task_spec, task_name=task.name, lane=task.lane, data=data))
+    session.add(Event(**event_values(task.instance_id, actor, kind, task, data)))
 
 
 def _task(session: Session, task_id: str) -> HumanTask:
@@ -329,6 +354,7 @@ def delegate(session: Session, actor: Actor, to: str, kind: str, starts_on: date
                      ends_on=ends_on, note=note.strip()[:1000], created_by=actor.username)
     session.add(row)
     session.flush()
+    _forget_delegators(session)
     audit.record(session, audit.Who(actor.username), "delegation_added", to, id=row.id, kind=kind,
                  starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat())
     return row
@@ -341,6 +367,7 @@ def revoke(session: Session, actor: Actor, delegation_id: int) -> None:
     if actor.username not in (row.delegator, row.delegate) and HEAD_LANE not in actor.works_lanes:
         raise Forbidden("ยกเลิกได้เฉพาะผู้มอบหมาย ผู้รับมอบ หรือผู้อำนวยการกลุ่ม")
     row.revoked_at = datetime.now(UTC)
+    _forget_delegators(session)
     audit.record(session, audit.Who(actor.username), "delegation_revoked", row.delegate, id=row.id,
                  delegator=row.delegator)
 

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import origin
 from .runtime.versions import CACHE_KEY as VERSIONS_KEY
 from .runtime.versions import VersionCache
 from .search import index as search_index
@@ -184,7 +183,6 @@ class Database:
         self.versions = VersionCache()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={VERSIONS_KEY: self.versions})
         search_index.keep_current(self._sessions)  # every write keeps the search table current
-        origin.stamp_events(self._sessions)  # every event written in a request says from which address
 
     @property
     def is_sqlite(self) -> bool:

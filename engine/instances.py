@@ -107,11 +107,7 @@ def _current_data(workflow: BpmnWorkflow, ready: Sequence[Any] | None = None) ->
 
 def _event(session: Session, instance: Instance, actor: str, kind: str, task: HumanTask | None = None,
            data: dict[str, Any] | None = None) -> None:
-    session.add(Event(
-        instance_id=instance.id, actor=actor, kind=kind, data=data,
-        task_id=task.id if task else None, task_spec=task.task_spec if task else None,
-        task_name=task.name if task else None, lane=task.lane if task else None,
-    ))
+    session.add(Event(**event_values(instance.id, actor, kind, task, data)))
 
 
 def _sync(session: Session, instance: Instance, version: CompiledVersion, workflow: BpmnWorkflow,

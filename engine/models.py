@@ -9,6 +9,8 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, 
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from . import origin
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -170,7 +172,8 @@ class Event(Base):
     task_name: Mapped[str | None] = mapped_column(String(300))
     lane: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    address: Mapped[str | None] = mapped_column(String(64))  # the request's, filled by engine.db (None: CLI, timers)
+    # The request's (None: CLI, timers), for ORM flushes and Core INSERTs alike: the one place it is set.
+    address: Mapped[str | None] = mapped_column(String(64), default=origin.current)
 
 
 # --- officers' web app: delegations, attachments, sign-in throttling ------------------------------

@@ -217,3 +217,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if line:
         terminalreporter.write_sep("=", "trust battery")
         terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def _chromium() -> Iterator[Any]:
+    from tests.browser import launched  # tests.browser imports this module
+
+    with launched() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def chromium(_chromium: Any) -> Iterator[Any]:
+    """Debian's chromium driven by Playwright: one for the whole session (a launch per module cost ~1 s
+    each), the contexts a module opened closed at its end."""
+    yield _chromium
+    for context in _chromium.contexts:
+        context.close()

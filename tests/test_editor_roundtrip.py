@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine import definitions
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing
 from tests.conftest import ROOT
 
 PROCESSES = sorted((ROOT / "processes").glob("*.bpmn"))
@@ -21,19 +21,14 @@ MODELER = ROOT / "node_modules" / "bpmn-js" / "dist" / "bpmn-modeler.production.
 
 
 @pytest.fixture(scope="module")
-def modeler_page() -> Iterator[object]:
-    reason = chromium_missing() or (None if MODELER.is_file() else f"{MODELER} missing (run make setup)")
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_content('<div id="canvas" style="width:1200px;height:800px"></div>')
-        page.add_script_tag(path=str(MODELER))
-        yield page
-        browser.close()
+def modeler_page(chromium: Any) -> Iterator[object]:
+    if not MODELER.is_file():
+        pytest.skip(f"{MODELER} missing (run make setup)")
+    page = chromium.new_page()
+    page.set_content('<div id="canvas" style="width:1200px;height:800px"></div>')
+    page.add_script_tag(path=str(MODELER))
+    yield page
+    page.context.close()
 
 
 def _round_trip(page: object, xml: str) -> dict[str, object]:

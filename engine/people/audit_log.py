@@ -20,6 +20,7 @@ from ..models import AuditEntry, Event
 
 PEOPLE, INSTANCES = "people", "instances"  # where an entry comes from: audit_entries, events
 EXPORT_CHUNK = 500
+COUNT_CAP = 1000  # the admin's page says "more than 1,000" and pages on, as the inbox does
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,15 @@ def _ordered(query: Any) -> Select[Any]:
     return select(query).order_by(query.c.at.desc(), query.c.source, query.c.id.desc())
 
 
-def page(session: Session, wanted: Filter, limit: int = 50, offset: int = 0) -> tuple[list[LogEntry], int]:
-    """One page, newest first, and how many entries match."""
+def page(session: Session, wanted: Filter, limit: int = 50, offset: int = 0,
+         cap: int | None = None) -> tuple[list[LogEntry], int]:
+    """One page, newest first, and how many entries match: all, or with `cap` at most cap + 1 (more than
+    `cap`), so that a page of a log of a million events does not count them all (as the inbox's count)."""
     if wanted.source not in ("", PEOPLE, INSTANCES):
         return [], 0
     query = _query(wanted).subquery()
-    total = session.scalar(select(func.count()).select_from(query)) or 0
+    counted = query if cap is None else select(query.c.id).limit(cap + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
     rows = session.execute(_ordered(query).limit(limit).offset(offset))
     return [_entry(row) for row in rows], total
 

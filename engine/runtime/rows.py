@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from .. import origin
-from ..models import Event, HumanTask, Instance, utcnow
+from ..models import Event, HumanTask, Instance
 from ..search import index as search_index
 
 # The task and its instance in one statement (they were two).
@@ -27,13 +26,13 @@ def task_and_instance(session: Session, task_id: str) -> tuple[HumanTask | None,
     return (found[0], found[1]) if found is not None else (None, None)
 
 
-def event_values(instance_id: str, actor: str, kind: str, task: HumanTask | None,
-                 data: dict[str, Any] | None) -> dict[str, Any]:
-    """An event's columns, with the request's address (engine/origin.py stamps ORM events the same way)."""
-    return {"instance_id": instance_id, "at": utcnow(), "actor": actor, "kind": kind, "data": data,
+def event_values(instance_id: str, actor: str, kind: str, task: HumanTask | None = None,
+                 data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An event's columns, for an `Event` or a Core INSERT alike; the columns' defaults fill the rest
+    (`at`, and `address` from engine/origin.py), in both."""
+    return {"instance_id": instance_id, "actor": actor, "kind": kind, "data": data,
             "task_id": task.id if task else None, "task_spec": task.task_spec if task else None,
-            "task_name": task.name if task else None, "lane": task.lane if task else None,
-            "address": origin.current()}
+            "task_name": task.name if task else None, "lane": task.lane if task else None}
 
 
 # Written at once in one INSERT (a Core one: the session's unit of work has no object to track), their

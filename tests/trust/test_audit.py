@@ -6,7 +6,9 @@ delete a recorded row (migration 0017's triggers), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,15 +17,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from engine import origin
 from engine.models import AuditEntry, Event
 from engine.people import audit_log
+from engine.runtime.rows import event_values
 from tests import battery
 from tests.conftest import ROOT, World, make_khanton
 from tests.drive import SIGNED_PDF, data_for, scenario
 from tests.web.conftest import PASSWORD, Page
+from web.admin import audit_page
 
 OFFICE = "10.20.30.40"  # the officer's desk
 ADMIN_DESK = "10.20.30.99"
@@ -134,6 +140,29 @@ def test_the_engine_called_outside_a_request_records_no_address(logged: tuple[Wo
     assert started.actor == "officer" and started.address is None  # the command line, a worker: no address
 
 
+def test_the_address_is_stamped_in_one_place_for_orm_and_core_inserts_from_any_session(
+        logged: tuple[World, str]) -> None:
+    """events.address's default reads engine.origin: an `Event` flushed and a Core INSERT (the completion's
+    way) carry the request's address from any session, and `event_values` sets none by hand (both were
+    stamped apart: a hook on the Database's sessions, and event_values)."""
+    world, instance_id = logged
+    values = event_values(instance_id, "officer", "claimed")
+    assert "address" not in values and "at" not in values
+    token = origin.begin("10.20.30.77")
+    try:
+        with Session(world.khanton.db.engine) as session:  # a plain session: no hook of the Database's
+            session.add(Event(**values))
+            session.flush()
+            session.execute(insert(Event), [event_values(instance_id, "officer", "released")] * 2)
+            written = session.execute(select(Event.kind, Event.address).where(
+                Event.instance_id == instance_id, Event.address == "10.20.30.77").order_by(Event.id)).all()
+            session.rollback()
+    finally:
+        origin.end(token)
+    assert [tuple(row) for row in written] == [("claimed", "10.20.30.77"), ("released", "10.20.30.77"),
+                                               ("released", "10.20.30.77")]
+
+
 def test_the_audit_page_shows_both_logs_filtered_and_paged_to_admins_only(logged: tuple[World, str]) -> None:
     world, instance_id = logged
     admin = _page(world, "keeper", ADMIN_DESK)
@@ -159,6 +188,47 @@ def test_the_audit_page_shows_both_logs_filtered_and_paged_to_admins_only(logged
     for path in ("/admin/audit", "/admin/audit.csv"):
         assert officer.get(path).status_code == 403, path
         battery.add(battery.REFUSED)
+
+
+ENTRY = re.compile(r'<li class="audit-(\w+)">.*?<time datetime="([^"]+)"', re.S)
+NEXT = re.compile(r'href="([^"]+)">ถัดไป')
+
+
+def test_the_audit_page_counts_up_to_a_cap_and_pages_on_past_it(logged: tuple[World, str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each page counted every matching entry (with a million events, a full count per page): the count
+    stops past audit_log.COUNT_CAP (a LIMIT in its statement), the page says "more than" it, and the
+    next links still walk every entry once, in order, to a last page with no next link."""
+    world, _ = logged
+    with world.khanton.db.transaction(read_only=True) as session:
+        everything, total = audit_log.page(session, audit_log.Filter(), limit=10_000)
+    monkeypatch.setattr(audit_page, "AUDIT_PAGE", 3)
+    admin = _page(world, "keeper", ADMIN_DESK)
+    admin.get("/admin/audit")
+    assert f"รวม {total} รายการ" in admin.html and f"หน้า 1 จาก {-(-total // 3)}" in admin.html
+    monkeypatch.setattr(audit_log, "COUNT_CAP", 5)
+    counts: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "count(" in statement.lower() and "audit_entries" in statement:
+            counts.append(statement)
+
+    sa_event.listen(world.khanton.db.engine, "before_cursor_execute", record)
+    try:
+        admin.get("/admin/audit")
+    finally:
+        sa_event.remove(world.khanton.db.engine, "before_cursor_execute", record)
+    [count] = counts
+    assert "LIMIT" in count, count
+    assert "รวม มากกว่า 5 รายการ" in admin.html and "<span>หน้า 1</span>" in admin.html
+    shown, pages = ENTRY.findall(admin.html), 1
+    while (link := NEXT.search(admin.html)) is not None:
+        admin.get(html.unescape(link.group(1)))
+        shown += ENTRY.findall(admin.html)
+        pages += 1
+        assert f"<span>หน้า {pages}</span>" in admin.html and "← ก่อนหน้า" in admin.html
+    assert total >= 12 and pages == -(-total // 3)
+    assert shown == [(e.source, str(e.at)) for e in everything]
 
 
 def test_the_csv_export_has_a_bom_thai_headers_every_row_and_no_formulas(logged: tuple[World, str]) -> None:

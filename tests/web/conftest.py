@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, World
+from tests.browser import WatchedBrowser
+from tests.conftest import PASSWORD, ROOT, World
 
 __all__ = ["PASSWORD"]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -61,3 +64,31 @@ def page_as(web: World) -> Iterator[Any]:
         return page
 
     yield make
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: docs/screenshots/ with `make screenshots` (KHANTON_SCREENSHOTS=docs), a
+    temporary folder otherwise, so a test run leaves the tree as it found it."""
+    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
+        folder = ROOT / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Any) -> WatchedBrowser:
+    """The session's chromium (tests/conftest.py), watching this module's pages."""
+    return WatchedBrowser(chromium)
+
+
+@pytest.fixture
+def no_csp_violations(browser: WatchedBrowser) -> Iterator[None]:
+    """Every page of the test works under the CSP and finds all it asks for, or the test fails (modules
+    ask for it with `pytestmark = pytest.mark.usefixtures("no_csp_violations")`)."""
+    browser.csp_violations.clear()
+    browser.missing.clear()
+    yield
+    assert browser.csp_violations == [], "the page broke the Content-Security-Policy"
+    assert browser.missing == [], "a page asked for something the app does not serve"

@@ -8,8 +8,6 @@ screenshots), to a temporary folder otherwise.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,49 +15,24 @@ from typing import Any
 import pytest
 
 from engine.signin import MAX_FAILURES
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, sign_in
-from tests.conftest import ROOT, USERS, World
+from tests.browser import serving, sign_in
+from tests.conftest import USERS, World
 
 from .conftest import PASSWORD
-
-if chromium_missing():
-    pytest.skip(str(chromium_missing()), allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
 
 WIDE = {"width": 1280, "height": 860}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('admin') / 'khanton.db'}")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
     world.khanton.add_user("admin_demo", ["admin"], [], PASSWORD, "นายอำนาจ ดูแลระบบ")
     world.khanton.add_user("malee", ["officer"], ["plan_officer"], PASSWORD, "นางมาลี ศรีสุข")
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_port}", world
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world
     world.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
-        folder = ROOT / "docs" / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _page(browser: Any) -> Any:

@@ -4,8 +4,6 @@ and goes on with the answer received (the compiling step shows who answered and 
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,13 +12,13 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.browser import sign_in
-from tests.conftest import ROOT, USERS, World
+from tests.browser import WatchedBrowser, serving, sign_in
+from tests.conftest import USERS, World
 
 from .conftest import PASSWORD
-from .test_browser import ARGS, CHROMIUM, WatchedBrowser
 
-sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.usefixtures("no_csp_violations")  # tests/web/conftest.py
+
 
 # Tuesday 1 Dec 2026, 10:00 in Bangkok; the answer-by date is Friday 4 Dec (16:30 Bangkok).
 T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -35,42 +33,12 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, clock: time_machine.Coordinates) -> Iterator[tuple[str, World]]:
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('answer-by') / 'khanton.db'}")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", world
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world
     world.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WatchedBrowser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield WatchedBrowser(chromium)
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """docs/screenshots/ with KHANTON_SCREENSHOTS=docs (make screenshots), a temporary folder otherwise."""
-    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
-        return ROOT / "docs" / "screenshots"
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(autouse=True)
-def _no_csp_violations(browser: WatchedBrowser) -> Iterator[None]:
-    browser.csp_violations.clear()
-    browser.missing.clear()
-    yield
-    assert browser.csp_violations == [], "the page broke the Content-Security-Policy"
-    assert browser.missing == [], "a page asked for something the app does not serve"
 
 
 def test_the_officer_goes_on_without_the_late_school(server: tuple[str, World], browser: WatchedBrowser,

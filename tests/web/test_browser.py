@@ -9,32 +9,22 @@ as it found it.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import sign_in
-from tests.conftest import ROOT, USERS, World
+from tests.browser import serving, sign_in
+from tests.conftest import USERS, World
 
 from .conftest import PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.usefixtures("no_csp_violations")  # tests/web/conftest.py
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    from werkzeug.serving import make_server
-
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'khanton.db'}"
     world = World(url)
     for name in USERS:
@@ -47,66 +37,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     for year, title in ((2569, "โอนเปลี่ยนแปลงงบประมาณ ครั้งที่ 2/2569"), (2570, "โอนงบลงทุน ซ่อมแซมอาคารเรียน")):
         started = world.khanton.start("budget-transfer", {"fiscal_year": year, "title": title}, officer)
         world.khanton.complete(started["ready_tasks"][0]["id"], ask, officer)  # a fuller inbox for the screenshot
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", world
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world
     world.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go: docs/screenshots/ when asked for, a temporary folder otherwise."""
-    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
-        folder = ROOT / "docs" / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return tmp_path_factory.mktemp("screenshots")
-
-
-class WatchedBrowser:
-    """The browser, whose every context reports Content-Security-Policy violations (Chromium logs
-    each refused inline script, handler or style to the console) and any resource a page asked for
-    that the app did not serve (a stylesheet, a font, the icon)."""
-
-    def __init__(self, chromium: Any) -> None:
-        self.chromium = chromium
-        self.csp_violations: list[str] = []
-        self.missing: list[str] = []
-
-    def new_context(self, **options: Any) -> Any:
-        context = self.chromium.new_context(**options)
-        context.on("console", self._console)
-        context.on("response", self._response)
-        return context
-
-    def _response(self, response: Any) -> None:
-        if response.request.resource_type != "document" and response.status >= 400:
-            self.missing.append(f"{response.status} {response.url}")
-
-    def _console(self, message: Any) -> None:
-        if "Content Security Policy" in message.text:
-            self.csp_violations.append(f"{message.location.get('url')}: {message.text}")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WatchedBrowser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield WatchedBrowser(chromium)
-        chromium.close()
-
-
-@pytest.fixture(autouse=True)
-def _no_csp_violations(browser: WatchedBrowser) -> Iterator[None]:
-    """Every page of every browser test works under the CSP: a violation fails the test."""
-    browser.csp_violations.clear()
-    browser.missing.clear()
-    yield
-    assert browser.csp_violations == [], "the page broke the Content-Security-Policy"
-    assert browser.missing == [], "a page asked for something the app does not serve"
-
 
 
 def test_start_refuse_fill_table_and_next_task(server: tuple[str, World], browser: Any, shots: Path) -> None:

@@ -5,8 +5,6 @@ readable on a phone. Then the instance page's link gives the official record PDF
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,15 +15,11 @@ import time_machine
 from sqlalchemy import update
 
 from engine.models import HumanTask, User
-from tests.browser import sign_in
-from tests.conftest import ROOT, USERS, World
+from tests.browser import serving, sign_in
+from tests.conftest import USERS, World
 from tests.drive import scenario, start, step
 from tests.web.conftest import PASSWORD
 
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 NAMES = {"officer": "นายสมชาย ใจดี — นักวิเคราะห์นโยบายและแผน", "committee": "นางสาวสุดา รักงาน",
          "head": "นางวรรณา ตั้งใจ — ผู้อำนวยการกลุ่มนโยบายและแผน", "director": "นายประเสริฐ ศรีตาก — ผอ.สพป.",
          "supervisor": "นายอนันต์ ติดตาม — ผู้กำกับติดตาม"}
@@ -58,36 +52,13 @@ def _work(world: World) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World, str]]:
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'khanton.db'}")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
     returned = _work(world)
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_port}", world, returned
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world, returned
     world.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
-        folder = ROOT / "docs" / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return tmp_path_factory.mktemp("screenshots")
 
 
 def test_the_supervisor_reads_the_dashboard(server: tuple[str, World, str], chromium: Any, shots: Path) -> None:

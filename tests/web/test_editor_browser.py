@@ -7,8 +7,6 @@ page working under the CSP. Screenshots for docs/analyst-guide.md (KHANTON_SCREE
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,12 +15,11 @@ import pytest
 
 from engine.authoring.drafts import save_draft
 from engine.authoring.workbench import Workbench
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, sign_in
-from tests.conftest import ROOT, USERS, World
+from tests.browser import serving, sign_in
+from tests.conftest import USERS, World
 
 from .conftest import PASSWORD, Page
 
-sync_api = pytest.importorskip("playwright.sync_api")
 KEY = "leave-request"
 FIRST_FORM = {"type": "object", "title": "ยื่นใบลา", "properties": {
     "reason": {"type": "string", "title": "เหตุผลการลา", "maxLength": 200}}, "required": ["reason"]}
@@ -30,8 +27,6 @@ FIRST_FORM = {"type": "object", "title": "ยื่นใบลา", "properties
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('editor') / 'khanton.db'}", load=False)
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
@@ -40,30 +35,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     nipa = world.khanton.actor("nipa")
     opening = bench.open(KEY, nipa, new=("ขออนุญาตลา", "plan_officer"))
     assert bench.publish(KEY, opening.xml, {f"{KEY}/first_step.json": FIRST_FORM}, nipa, "รุ่นแรก").version == 1
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_port}", world
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world
     world.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
-        folder = ROOT / "docs" / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if reason := chromium_missing():
-        pytest.skip(reason)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 ADD_TASK = """() => {

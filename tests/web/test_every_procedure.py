@@ -7,7 +7,8 @@ with the "+ เพิ่มแถว" button — submit, and reach the end: once
 revision where the procedure has one (the paths in tests/scenarios/). The values are the scenarios'
 and engine.form_samples', as in tests/test_procedures.py, which drives the same paths through the API.
 
-One live HTTP server and one browser for the module; one browser context per user, signed in once.
+One live HTTP server for the module and the session's browser (tests/conftest.py); one browser context
+per user, signed in once.
 Measured: 32 walks, ~300 steps, 135 s on a shared 2-core machine (~4 s a walk; the server's part is
 about a seventh of it, the rest is chromium loading and filling pages).
 """
@@ -15,7 +16,6 @@ about a seventh of it, the rest is chromium loading and filling pages).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -24,16 +24,12 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import Event
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing
+from tests.browser import serving, sign_in
 from tests.conftest import USERS, World
 from tests.drive import LANE_USER, SCENARIOS, SIGNED_PDF, USER_OF_SCHOOL, answers_for, data_for, needs_signed_document
 from web.i18n import STATUS_NAMES
 
 from .conftest import PASSWORD
-
-if chromium_missing():
-    pytest.skip(str(chromium_missing()), allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
 
 STARTER = "officer"  # every procedure here is started by a plan officer
 
@@ -67,11 +63,7 @@ class Site:
         if username not in self.pages:
             context = self.browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
             page = context.new_page()
-            page.goto(self.base + "/login")
-            page.get_by_label("ชื่อผู้ใช้").fill(username)
-            page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-            page.get_by_role("button", name="เข้าสู่ระบบ").click()
-            page.wait_for_url(self.base + "/")
+            sign_in(page, self.base, username)
             self.pages[username] = page
         return self.pages[username]
 
@@ -87,8 +79,8 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from werkzeug.serving import WSGIRequestHandler, make_server
+def site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Site]:
+    from werkzeug.serving import WSGIRequestHandler
 
     class Quiet(WSGIRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -97,16 +89,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     world = World(f"sqlite:///{tmp_path_factory.mktemp('every') / 'khanton.db'}")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
-    http = make_server("127.0.0.1", 0, world.app, threaded=True, request_handler=Quiet)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        made = Site(f"http://127.0.0.1:{http.server_port}", world, browser)
+    with serving(world.app, request_handler=Quiet) as base:
+        made = Site(base, world, chromium)
         yield made
         made.close()
-        browser.close()
-    http.shutdown()
     world.close()
 
 

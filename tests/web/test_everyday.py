@@ -3,29 +3,25 @@ document, this year's title when starting from last year's, and a long text's li
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser import signed_in_page
+from tests.browser import WatchedBrowser, serving, signed_in_page
 from tests.conftest import USERS, World
 from tests.drive import budget_transfer_at_study
 from web.i18n import current_fiscal_year
 
 from .conftest import PASSWORD
-from .test_browser import ARGS, CHROMIUM, WatchedBrowser
-from .test_phone import shots  # noqa: F401 - the screenshots folder fixture
 
-sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.usefixtures("no_csp_violations")  # tests/web/conftest.py
+
 REPAIR = "โอนงบลงทุน ซ่อมแซมอาคารเรียน (ทดสอบค้นหา)"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('everyday') / 'khanton.db'}")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
@@ -33,33 +29,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     world.khanton.start("budget-transfer", {"fiscal_year": current_fiscal_year(), "title": REPAIR}, officer)
     world.khanton.start("budget-transfer", {"fiscal_year": current_fiscal_year() - 1, "round_no": 3,
                                             "title": "โอนเปลี่ยนแปลงงบประมาณ ครั้งที่ 3 ปีที่แล้ว"}, officer)
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_port}", world
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world
     world.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WatchedBrowser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield WatchedBrowser(chromium)
-        chromium.close()
-
-
-@pytest.fixture(autouse=True)
-def _no_csp_violations(browser: WatchedBrowser) -> Iterator[None]:
-    browser.csp_violations.clear()
-    browser.missing.clear()
-    yield
-    assert browser.csp_violations == [], "the page broke the Content-Security-Policy"
-    assert browser.missing == [], "a page asked for something the app does not serve"
-
-
-
 def test_the_header_search_finds_by_part_of_a_word_and_only_what_one_may_see(
-        server: tuple[str, World], browser: WatchedBrowser, shots: Path) -> None:  # noqa: F811
+        server: tuple[str, World], browser: WatchedBrowser, shots: Path) -> None:
     base, _ = server
     page = signed_in_page(browser, base, "officer", 360)
     page.get_by_role("button", name="เมนู").click()

@@ -8,7 +8,6 @@ the screenshots of the officers' guide (docs/officer-guide.md) go to docs/screen
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,34 +17,27 @@ import pytest
 from sqlalchemy import func, select, update
 
 from engine.models import Draft, HumanTask, User, WebSession
-from tests.browser import sign_in, signed_in_page
+from tests.browser import serving, sign_in, signed_in_page
 from tests.conftest import USERS, World
 from tests.drive import advance_to, attach_signed, data_for, scenario, start, user_for
 
 from .conftest import PASSWORD
 
-# The browser, the screenshot folder and the CSP watch of tests/web/test_browser.py, shared as fixtures
-# (the tests below name them as parameters: F811).
-from .test_browser import _no_csp_violations, browser, shots  # noqa: F401
+pytestmark = pytest.mark.usefixtures("no_csp_violations")  # tests/web/conftest.py
 
 NAMES = {"officer": "นายสมชาย ใจดี", "committee": "นางสาวสุดา รักงาน", "head": "นายวิชัย หัวหน้า"}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('everyday') / 'khanton.db'}")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
     with world.khanton.db.transaction() as session:
         for name, display in NAMES.items():
             session.execute(update(User).where(User.username == name).values(display_name=display))
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", world
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world
     world.close()
 
 
@@ -64,7 +56,7 @@ def _idle_for(world: World, username: str, idle: timedelta) -> None:
 
 
 def test_a_return_needs_a_reason_asks_first_and_stands_out_to_whom_it_returns(
-        server: tuple[str, World], browser: Any, shots: Path) -> None:  # noqa: F811
+        server: tuple[str, World], browser: Any, shots: Path) -> None:
     base, world = server
     instance = advance_to(world, start(world, "budget-transfer", {"fiscal_year": 2570,
                                                                   "title": "โอนเงินเหลือจ่าย ครั้งที่ 3/2570"}),
@@ -138,7 +130,7 @@ def test_a_return_needs_a_reason_asks_first_and_stands_out_to_whom_it_returns(
 
 
 def test_a_draft_is_kept_restored_and_gone_when_someone_else_completes_the_task(
-        server: tuple[str, World], browser: Any, shots: Path) -> None:  # noqa: F811
+        server: tuple[str, World], browser: Any, shots: Path) -> None:
     base, world = server
     instance = advance_to(world, start(world, "budget-transfer", {"fiscal_year": 2570, "title": "ร่างค้างไว้"}),
                           "consider_leftover")
@@ -174,7 +166,7 @@ def test_a_draft_is_kept_restored_and_gone_when_someone_else_completes_the_task(
 
 
 def test_a_form_sent_after_the_session_expired_comes_back_with_every_value(
-        server: tuple[str, World], browser: Any, shots: Path) -> None:  # noqa: F811
+        server: tuple[str, World], browser: Any, shots: Path) -> None:
     base, world = server
     started = start(world, "budget-transfer", {"fiscal_year": 2570, "title": "หมดเวลากลางคัน"})
     instance = advance_to(world, started, "consider_leftover")
@@ -210,7 +202,7 @@ def test_a_form_sent_after_the_session_expired_comes_back_with_every_value(
 
 
 def test_a_session_ends_after_the_idle_time_not_a_fixed_time_after_signing_in(
-        server: tuple[str, World], browser: Any) -> None:  # noqa: F811
+        server: tuple[str, World], browser: Any) -> None:
     base, world = server
     idle = world.app.config["SESSION_IDLE"]
     page = signed_in_page(browser, base, "head")

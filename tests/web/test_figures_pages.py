@@ -8,52 +8,36 @@ PDF is attached through the page.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing
+from tests.browser import serving, sign_in
 from tests.conftest import USERS, World
 
 from .conftest import PASSWORD
-
-if chromium_missing():
-    pytest.skip(str(chromium_missing()), allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
 
 FIXTURE = Path(__file__).resolve().parent.parent / "data" / "figures"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World, Any]]:
-    from werkzeug.serving import make_server
-
+def site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[tuple[str, World, Any]]:
     world = World(f"sqlite:///{tmp_path_factory.mktemp('figures') / 'khanton.db'}",
                   FIXTURE / "processes", FIXTURE / "forms")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{http.server_port}"
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+    with serving(world.app) as base:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
         page = context.new_page()
         errors: list[str] = []
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.goto(base + "/login")
-        page.get_by_label("ชื่อผู้ใช้").fill("officer")
-        page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-        page.get_by_role("button", name="เข้าสู่ระบบ").click()
-        page.wait_for_url(base + "/")
+        sign_in(page, base, "officer")
         yield base, world, page
         # A CSP refusal or a script error shows in the console (the refusals' 422s are expected there).
         assert [e for e in errors if "status of 422" not in e] == [], errors
-        browser.close()
-    http.shutdown()
+        context.close()
     world.close()
 
 

@@ -6,8 +6,6 @@ Takes the screenshots of docs/supervisor-guide.md and docs/admin-guide.md."""
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,20 +16,15 @@ from sqlalchemy import select
 
 from engine.models import HumanTask
 from tests import drive
-from tests.browser import sign_in
+from tests.browser import WatchedBrowser, serving, sign_in
 from tests.conftest import ROOT, USERS, World
 
 from .conftest import PASSWORD, Page
-from .test_browser import ARGS, CHROMIUM, WatchedBrowser
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World, str]]:
     """A budget allocation returned once by the director, now at the schools' rounds, one overdue."""
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('instance') / 'khanton.db'}")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
@@ -50,29 +43,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
                                                        HumanTask.status == "ready")).first()
         assert late is not None
         late.due_at = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", world, instance["id"]
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world, instance["id"]
     world.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
-        folder = ROOT / "docs" / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WatchedBrowser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield WatchedBrowser(chromium)
-        chromium.close()
 
 
 def _page(world: World, username: str) -> Page:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,26 +15,17 @@ import pytest
 from sqlalchemy import update
 
 from engine.models import HumanTask
-from tests.conftest import ROOT, USERS, World
+from tests.browser import serving
+from tests.conftest import USERS, World
 from tests.drive import scenario
 from tests.test_monitor import build_known
 
 from .conftest import PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World, dict[str, str]]]:
     """The five known instances, and 55 budget requests, every third overdue: three pages of 25 overdue."""
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('monitor-browser') / 'khanton.db'}")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
@@ -52,29 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
             with world.khanton.db.transaction() as session:
                 session.execute(update(HumanTask).where(HumanTask.instance_id == started["id"])
                                 .values(due_at=late))
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", world, ids
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world, ids
     world.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
-        folder = ROOT / "docs" / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _rows(page: Any) -> list[str]:

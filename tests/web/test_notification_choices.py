@@ -4,8 +4,6 @@ their choices and address, saves, and sees them kept. Takes the officers' guide 
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,23 +12,17 @@ import pytest
 
 from engine.notify import preferences
 from engine.time.firing import Poller
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_missing, sign_in
-from tests.conftest import ROOT, USERS, World
+from tests.browser import serving, sign_in
+from tests.conftest import USERS, World
 from tests.drive import data_for, user_for
 from tests.test_rounds import _at_board
 
 from .conftest import PASSWORD
 
-if chromium_missing():
-    pytest.skip(str(chromium_missing()), allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World, str, dict[str, Any]]]:
     """The app on a real HTTP server, with a task returned for revision and the notices made."""
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('choices') / 'khanton.db'}")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
@@ -40,28 +32,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     assert world.api(board_user).post(f"/tasks/{task['id']}/complete", json={"data": data}).status_code == 200
     back = world.api("officer").get(f"/instances/{instance['id']}").get_json()["ready_tasks"][0]
     Poller(world.khanton.db)()
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_port}", world, user_for(back), back
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world, user_for(back), back
     world.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
-        folder = ROOT / "docs" / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _choices(world: World, username: str) -> tuple[str | None, dict[str, tuple[bool, bool]]]:

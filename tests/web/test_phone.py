@@ -8,9 +8,7 @@ element a tap at its centre reaches, and every button is at least 24×24 px (WCA
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser import signed_in_page
-from tests.conftest import ROOT, World
+from tests.browser import WatchedBrowser, serving, signed_in_page
+from tests.conftest import World
 from web.demo import PASSWORD, load_demo
-
-from .test_browser import ARGS, CHROMIUM, WatchedBrowser
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 PEOPLE = ["somchai", "suda", "wichai", "school_nongbua", "nipa", "anan", "admin_demo"]
 WIDTHS = [360, 768]
@@ -40,32 +34,11 @@ CHECK = (Path(__file__).parent / "phone_check.js").read_text(encoding="utf-8")
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('phone') / 'khanton.db'}")
     load_demo(world.khanton)
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_port}", world
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world
     world.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """docs/screenshots/ with `make screenshots` (KHANTON_SCREENSHOTS=docs), a temporary folder otherwise."""
-    if os.environ.get("KHANTON_SCREENSHOTS") == "docs":
-        return ROOT / "docs" / "screenshots"
-    return tmp_path_factory.mktemp("phone-shots")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WatchedBrowser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield WatchedBrowser(chromium)
-        chromium.close()
-
 
 
 def _pattern(path: str) -> str:

@@ -4,7 +4,6 @@ past its due date is marked overdue in the inbox and on its page; timer firings 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +15,7 @@ from sqlalchemy import select
 
 from engine.models import Holiday
 from engine.time.firing import fire_due
-from tests.browser import sign_in
+from tests.browser import serving, sign_in
 from tests.conftest import USERS, World
 
 from .conftest import PASSWORD
@@ -124,36 +123,15 @@ def test_the_header_counts_unread_notices_and_reading_clears_it(web: World, page
     assert page_as().get("/notifications").status_code == 302  # signed out: to the sign-in page
 
 
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    from werkzeug.serving import make_server
-
     world = World(f"sqlite:///{tmp_path_factory.mktemp('time') / 'khanton.db'}")
     for name in USERS:
         world.khanton.set_password(name, PASSWORD)
     world.khanton.add_user("keeper", ["admin"], [], PASSWORD, "นางสาวนิภา ดูแลระบบ")
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_port}", world
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world
     world.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
 
 
 def test_in_a_browser_the_admin_adds_a_holiday_and_an_officer_sees_overdue(server: tuple[str, World],

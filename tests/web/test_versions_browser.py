@@ -5,7 +5,6 @@ them moved (the unsafe one stays, with its reason). Screenshots for docs/analyst
 from __future__ import annotations
 
 import io
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,18 +12,17 @@ from typing import Any
 
 import pytest
 
-from tests.browser import sign_in
+from tests.browser import serving, sign_in
 from tests.conftest import USERS, World
 from tests.versions_world import KEY, instances_at, make_world, publish_v1, publish_v2
 
 from .conftest import PASSWORD
-from .test_browser import _no_csp_violations, browser, shots  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("no_csp_violations")  # tests/web/conftest.py
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World, dict[str, Any]]]:
-    from werkzeug.serving import make_server
-
     tmp = tmp_path_factory.mktemp("versions-browser")
     world = make_world(f"sqlite:///{tmp / 'khanton.db'}", tmp)
     for name in USERS:
@@ -32,16 +30,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     publish_v1(world)
     at = instances_at(world)
     publish_v2(world)
-    http = make_server("127.0.0.1", 0, world.app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", world, at
-    http.shutdown()
+    with serving(world.app) as base:
+        yield base, world, at
     world.close()
 
 
 def test_the_analyst_compares_versions_and_moves_the_safe_instances(
-        server: tuple[str, World, dict[str, Any]], browser: Any, shots: Path) -> None:  # noqa: F811
+        server: tuple[str, World, dict[str, Any]], browser: Any, shots: Path) -> None:
     base, world, at = server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
     page = context.new_page()
@@ -100,7 +95,7 @@ def test_the_analyst_compares_versions_and_moves_the_safe_instances(
 
 
 def test_others_are_refused_in_thai_and_the_zip_holds_the_diagram_and_forms(
-        server: tuple[str, World, dict[str, Any]], browser: Any) -> None:  # noqa: F811
+        server: tuple[str, World, dict[str, Any]], browser: Any) -> None:
     base, world, _ = server
     context = browser.new_context(locale="th-TH")
     page = context.new_page()

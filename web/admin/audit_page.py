@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from engine.export import table
 from engine.people import audit_log
+from engine.read.rows import Count
 from engine.thai_calendar import today
 
 from .. import engine
@@ -42,9 +43,13 @@ def audit() -> str:
     wanted, args = _filter()
     page = page_number()
     with engine().db.transaction(read_only=True) as session:
-        entries, total = audit_log.page(session, wanted, AUDIT_PAGE, (page - 1) * AUDIT_PAGE)
-    pages = max(1, -(-total // AUDIT_PAGE))
-    return render_template("admin/audit.html", entries=entries, total=total, page=page, pages=pages, args=args)
+        # One entry more than a page tells whether there is a next one, past the count's cap too.
+        entries, found = audit_log.page(session, wanted, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE,
+                                        cap=audit_log.COUNT_CAP)
+    total = Count.capped(found, audit_log.COUNT_CAP)
+    pages = max(1, -(-total.n // AUDIT_PAGE))
+    return render_template("admin/audit.html", entries=entries[:AUDIT_PAGE], total=total, page=page, pages=pages,
+                           has_next=len(entries) > AUDIT_PAGE, args=args)
 
 
 def _rows(chunks: Iterator[list[audit_log.LogEntry]]) -> Iterator[list[list[table.Cell]]]:
