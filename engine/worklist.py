@@ -31,15 +31,18 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     acting_names = names(session, acting.values())  # no statement when acting for nobody
     lane_names = lane_table.names(session)
     returns = returned.of_tasks(session, [r.id for r in shown if r.returned_event is not None])
-    rows = [InboxRow(
-        id=r.id, instance=r.instance_id, name=r.name, step=r.task_spec, lane=r.lane,
-        lane_name=lane_names.get(r.lane, r.lane), process=r.process_key, process_name=r.process_name, title=r.title,
-        fiscal_year=r.fiscal_year, started_by=r.started_by,
-        started_by_name=r.started_by if r.started_by_name is None else r.started_by_name,
-        created_at=r.created_at, due_at=r.due_at, assignee=r.assignee,
-        assignee_name=r.assignee if r.assignee_name is None else r.assignee_name, acting_for=acting.get(r.lane),
-        acting_for_name=acting_names.get(acting.get(r.lane) or "", acting.get(r.lane)),
-        returned=returns.get(r.id)) for r in shown]
+    rows = []
+    # By position (ready.COLUMNS, then ready.NAMED): a Row's attribute costs ~0.25 µs, ~25 per row.
+    for (task_id, instance_id, name, spec, lane, _status, _school, created_at, due_at, assignee, process_key, title,
+         fiscal_year, started_by, process_name, started_by_name, assignee_name, _returned) in shown:
+        acting_for = acting.get(lane)
+        rows.append(InboxRow(
+            id=task_id, instance=instance_id, name=name, step=spec, lane=lane, lane_name=lane_names.get(lane, lane),
+            process=process_key, process_name=process_name, title=title, fiscal_year=fiscal_year,
+            started_by=started_by, started_by_name=started_by if started_by_name is None else started_by_name,
+            created_at=created_at, due_at=due_at, assignee=assignee,
+            assignee_name=assignee if assignee_name is None else assignee_name, acting_for=acting_for,
+            acting_for_name=acting_names.get(acting_for or "", acting_for), returned=returns.get(task_id)))
     waiting = Count.capped(waiting_n, ready.WAITING_CAP)
     return InboxPage(rows, len(found) > limit, total, frozenset(working.works_lanes), waiting,
                      procedures.names(session), unread)
