@@ -30,7 +30,8 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     shown = found[:limit]
     acting_names = names(session, acting.values())  # no statement when acting for nobody
     lane_names = lane_table.names(session)
-    returns = returned.of_tasks(session, [r.id for r in shown if r.returned_event is not None])
+    returns = returned.of_tasks(session, [task_id for task_id, *_, returned_event in shown  # NAMED's last
+                                          if returned_event is not None])
     rows = []
     # By position (ready.COLUMNS, then ready.NAMED): a Row's attribute costs ~0.25 µs, ~25 per row.
     for (task_id, instance_id, name, spec, lane, _status, _school, created_at, due_at, assignee, process_key, title,
