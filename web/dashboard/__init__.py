@@ -33,7 +33,7 @@ _lock = threading.Lock()
 
 
 Listed = tuple[tuple[str, str], ...]  # the procedures of the page's selector: (key, name)
-DRAWN_SIZE = 8  # bodies kept per figures: one per language and list of procedures
+DRAWN_SIZE = 4  # bodies kept per figures: one per language (and list of procedures, should it change)
 
 
 @dataclass
