@@ -2,7 +2,9 @@
 cookie is one statement; the header's two counts (the inbox badge, unread notices) one statement, read
 once per request; the inbox's total and badge one statement; the templates look the request's
 translations up once, not once per `_()`; /monitor past its first page finds the page's ids from the
-sort's index alone. Counted, never timed (`make bench` times them)."""
+sort's index alone; the inbox's names and returns come with its page, its rows are buffered and
+unpacked; the dashboard draws figures it keeps once per language. Counted, never timed (`make bench`
+times them)."""
 
 from __future__ import annotations
 
