@@ -42,4 +42,5 @@ def thai_date(day: date) -> str:
 def thai_datetime(moment: datetime) -> str:
     """25 พ.ย. 2569 14:05 น., on the Bangkok clock."""
     local = bangkok(moment)
-    return f"{thai_date(local.date())} {local:%H:%M} น."
+    # The clock as two numbers, not strftime's "%H:%M" (5× slower; a list formats two dates per row).
+    return f"{thai_date(local.date())} {local.hour:02d}:{local.minute:02d} น."

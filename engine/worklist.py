@@ -19,7 +19,8 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
     person = worker(session, actor)  # one read of today's delegations for all that follows
     working, acting = person.actor, person.acting
     limit, offset = max(1, limit), max(0, offset)
-    found = ready.page(session, working, lane, process, limit + 1, offset)  # one more: is there a next page?
+    # The starter's and holder's names and which rows follow a return come with the page (ready.NAMED).
+    found = ready.page(session, working, lane, process, limit + 1, offset, named=True)  # one more: a next page?
     # The page's total, the badge's waiting tasks and the header's unread notices, in one statement.
     total_n, waiting_n, unread = ready.counts(session, [
         ready.count_query(working, lane, process),
@@ -27,17 +28,22 @@ def inbox(session: Session, actor: Actor, lane: str | None = None, process: str 
         header.unread_query(actor.username)])
     total = Count.capped(total_n, ready.COUNT_CAP)
     shown = found[:limit]
-    who = names(session, [r.started_by for r in shown] + [r.assignee for r in shown] + list(acting.values()))
+    acting_names = names(session, acting.values())  # no statement when acting for nobody
     lane_names = lane_table.names(session)
-    returns = returned.of_tasks(session, [r.id for r in shown])
-    rows = [InboxRow(
-        id=r.id, instance=r.instance_id, name=r.name, step=r.task_spec, lane=r.lane,
-        lane_name=lane_names.get(r.lane, r.lane), process=r.process_key, process_name=r.process_name, title=r.title,
-        fiscal_year=r.fiscal_year, started_by=r.started_by, started_by_name=who.get(r.started_by, r.started_by),
-        created_at=r.created_at, due_at=r.due_at, assignee=r.assignee,
-        assignee_name=who.get(r.assignee or "", r.assignee), acting_for=acting.get(r.lane),
-        acting_for_name=who.get(acting.get(r.lane) or "", acting.get(r.lane)),
-        returned=returns.get(r.id)) for r in shown]
+    returns = returned.of_tasks(session, [task_id for task_id, *_, returned_event in shown  # NAMED's last
+                                          if returned_event is not None])
+    rows = []
+    # By position (ready.COLUMNS, then ready.NAMED): a Row's attribute costs ~0.25 µs, ~25 per row.
+    for (task_id, instance_id, name, spec, lane, _status, _school, created_at, due_at, assignee, process_key, title,
+         fiscal_year, started_by, process_name, started_by_name, assignee_name, _returned) in shown:
+        acting_for = acting.get(lane)
+        rows.append(InboxRow(
+            id=task_id, instance=instance_id, name=name, step=spec, lane=lane, lane_name=lane_names.get(lane, lane),
+            process=process_key, process_name=process_name, title=title, fiscal_year=fiscal_year,
+            started_by=started_by, started_by_name=started_by if started_by_name is None else started_by_name,
+            created_at=created_at, due_at=due_at, assignee=assignee,
+            assignee_name=assignee if assignee_name is None else assignee_name, acting_for=acting_for,
+            acting_for_name=acting_names.get(acting_for or "", acting_for), returned=returns.get(task_id)))
     waiting = Count.capped(waiting_n, ready.WAITING_CAP)
     return InboxPage(rows, len(found) > limit, total, frozenset(working.works_lanes), waiting,
                      procedures.names(session), unread)

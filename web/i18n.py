@@ -87,7 +87,8 @@ def be_datetime(value: Any) -> str:
         return be_date(value)
     if not _english():
         return thai_datetime(moment)
-    return f"{be_date(moment)} {bangkok(moment):%H:%M}"
+    local = bangkok(moment)
+    return f"{be_date(moment)} {local.hour:02d}:{local.minute:02d}"
 
 
 def current_fiscal_year() -> int:

@@ -16,10 +16,10 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, literal, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..accounts import Actor
-from ..models import HumanTask, Instance, ProcessVersion
+from ..models import HumanTask, Instance, ProcessVersion, TaskReturn, User
 from .rows import Count, TaskSummary
 
 COUNT_CAP = 1000  # the inbox says "more than 1,000" rather than count 100,000 tasks on every page
@@ -63,34 +63,47 @@ COLUMNS = (HumanTask.id, HumanTask.instance_id, HumanTask.name, HumanTask.task_s
            ProcessVersion.name.label("process_name"))
 
 
+_STARTER, _HOLDER = aliased(User), aliased(User)
+# The HTML inbox's page also names the starter and the holder and tells which rows follow a return for
+# revision: outer joins on the page's rows only (users.username and task_returns.task_id are unique), so
+# the page is one statement where it was three. A missing user is NULL (named by their username).
+NAMED = (_STARTER.display_name.label("started_by_name"), _HOLDER.display_name.label("assignee_name"),
+         TaskReturn.event_id.label("returned_event"))
+
+
 @lru_cache(maxsize=256)
-def _page_statement(shape: Shape) -> Select[*tuple[Any, ...]]:
-    """Each branch's newest `upto` ready tasks in index order, merged, then joined for COLUMNS."""
+def _page_statement(shape: Shape, named: bool = False) -> Select[*tuple[Any, ...]]:
+    """Each branch's newest `upto` ready tasks in index order, merged, then joined for COLUMNS (and, when
+    `named`, for NAMED)."""
     parts = []
     for conditions in _branches(shape):
         inner = (select(HumanTask.id, HumanTask.created_at).where(*conditions)
                  .order_by(HumanTask.created_at.desc(), HumanTask.id).limit(bindparam("upto")).subquery())
         parts.append(select(inner.c.id, inner.c.created_at))
     ids = (parts[0] if len(parts) == 1 else select(*union_all(*parts).subquery().c)).subquery()
-    return (select(*COLUMNS).select_from(ids).join(HumanTask, HumanTask.id == ids.c.id)
-            .join(Instance, Instance.id == HumanTask.instance_id)
-            .join(ProcessVersion, ProcessVersion.id == Instance.version_id)
-            .order_by(ids.c.created_at.desc(), ids.c.id).limit(bindparam("limit")).offset(bindparam("offset")))
+    found = (select(*COLUMNS, *(NAMED if named else ())).select_from(ids).join(HumanTask, HumanTask.id == ids.c.id)
+             .join(Instance, Instance.id == HumanTask.instance_id)
+             .join(ProcessVersion, ProcessVersion.id == Instance.version_id))
+    if named:
+        found = (found.outerjoin(_STARTER, _STARTER.username == Instance.started_by)
+                 .outerjoin(_HOLDER, _HOLDER.username == HumanTask.assignee)
+                 .outerjoin(TaskReturn, TaskReturn.task_id == HumanTask.id))
+    return found.order_by(ids.c.created_at.desc(), ids.c.id).limit(bindparam("limit")).offset(bindparam("offset"))
 
 
-def page_query(actor: Actor, lane: str | None, process: str | None, limit: int,
-               offset: int) -> tuple[Select[*tuple[Any, ...]], dict[str, Any]] | None:
-    """COLUMNS of one page of ready tasks, newest first (ties by id), and its parameters; None when the
-    actor has no lanes."""
+def page_query(actor: Actor, lane: str | None, process: str | None, limit: int, offset: int,
+               named: bool = False) -> tuple[Select[*tuple[Any, ...]], dict[str, Any]] | None:
+    """COLUMNS (and NAMED when `named`) of one page of ready tasks, newest first (ties by id), and its
+    parameters; None when the actor has no lanes."""
     shape, params = _shape(actor, lane, process)
     if not shape[0]:
         return None
-    return _page_statement(shape), params | {"upto": offset + limit, "limit": limit, "offset": offset}
+    return _page_statement(shape, named), params | {"upto": offset + limit, "limit": limit, "offset": offset}
 
 
 def page(session: Session, actor: Actor, lane: str | None, process: str | None, limit: int,
-         offset: int) -> Sequence[Row[*tuple[Any, ...]]]:
-    query = page_query(actor, lane, process, limit, offset)
+         offset: int, named: bool = False) -> Sequence[Row[*tuple[Any, ...]]]:
+    query = page_query(actor, lane, process, limit, offset, named)
     return [] if query is None else session.execute(*query).all()
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, current_app, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
+from markupsafe import Markup
 
 from engine.read import dashboard, procedures
 
@@ -29,7 +32,19 @@ CACHE_SIZE = 64
 _lock = threading.Lock()
 
 
-Figures = tuple[list[int], dashboard.Dashboard]  # the procedure's fiscal years, the figures
+Listed = tuple[tuple[str, str], ...]  # the procedures of the page's selector: (key, name)
+DRAWN_SIZE = 4  # bodies kept per figures: one per language (and list of procedures, should it change)
+
+
+@dataclass
+class Figures:
+    """A procedure's fiscal years and figures, and the page's body drawn from them: the figures are
+    fixed while kept, so their charts and tables are drawn once per language (and list of procedures,
+    read on every request), not on every request."""
+
+    years: list[int]
+    board: dashboard.Dashboard
+    drawn: dict[tuple[str, Listed], Markup] = field(default_factory=dict)
 
 
 def _figures(process: str, year: int | None) -> Figures:
@@ -41,7 +56,7 @@ def _figures(process: str, year: int | None) -> Figures:
     if found is not None and time.monotonic() - found[0] < seconds:
         return found[1]
     with engine().db.transaction(read_only=True) as session:
-        figures = (dashboard.years(session, process), dashboard.build(session, process, year))
+        figures = Figures(dashboard.years(session, process), dashboard.build(session, process, year))
     with _lock:
         kept[(process, year)] = (time.monotonic(), figures)
         kept.move_to_end((process, year))
@@ -72,12 +87,26 @@ def dashboard_page() -> tuple[str, int]:
             return _refused(_("ปีงบประมาณไม่ถูกต้อง"),
                             _("ปีงบประมาณต้องเป็นปีพุทธศักราช 4 หลัก เช่น 2570"), 400)
         year = int(year_arg) if year_arg else None
-    years, board = _figures(process, year)
+    figures = _figures(process, year)
+    key = (str(get_locale()), tuple(listed))
+    body = figures.drawn.get(key)
+    if body is None:
+        body = _draw(figures, listed)
+        with _lock:
+            if len(figures.drawn) >= DRAWN_SIZE:
+                figures.drawn.clear()
+            figures.drawn[key] = body
+    return render_template("dashboard/dashboard.html", body=body), 200
+
+
+def _draw(figures: Figures, listed: list[tuple[str, str]]) -> Markup:
+    """The page's body: nothing in it depends on the person or the request but the language."""
+    board = figures.board
     status_bars, status_height = charts.count_chart(board.statuses, {k: _(v) for k, v in STATUS_NAMES.items()})
-    return render_template(
-        "dashboard/dashboard.html", board=board, procedures=listed, years=years,
+    return Markup(render_template(
+        "dashboard/_body.html", board=board, procedures=listed, years=figures.years,
         steps=charts.spread_chart(board.steps), lanes=charts.spread_chart(board.lanes),
-        status_bars=status_bars, status_height=status_height, duration=charts.duration), 200
+        status_bars=status_bars, status_height=status_height, duration=charts.duration))
 
 
 def init_app(app: Flask) -> None:
