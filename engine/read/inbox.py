@@ -81,14 +81,19 @@ def _page_statement(shape: Shape, named: bool = False) -> Select[*tuple[Any, ...
                  .order_by(HumanTask.created_at.desc(), HumanTask.id).limit(bindparam("upto")).subquery())
         parts.append(select(inner.c.id, inner.c.created_at))
     ids = (parts[0] if len(parts) == 1 else select(*union_all(*parts).subquery().c)).subquery()
-    found = (select(*COLUMNS, *(NAMED if named else ())).select_from(ids).join(HumanTask, HumanTask.id == ids.c.id)
+    found = (select(*COLUMNS).select_from(ids).join(HumanTask, HumanTask.id == ids.c.id)
              .join(Instance, Instance.id == HumanTask.instance_id)
-             .join(ProcessVersion, ProcessVersion.id == Instance.version_id))
-    if named:
-        found = (found.outerjoin(_STARTER, _STARTER.username == Instance.started_by)
-                 .outerjoin(_HOLDER, _HOLDER.username == HumanTask.assignee)
-                 .outerjoin(TaskReturn, TaskReturn.task_id == HumanTask.id))
-    return found.order_by(ids.c.created_at.desc(), ids.c.id).limit(bindparam("limit")).offset(bindparam("offset"))
+             .join(ProcessVersion, ProcessVersion.id == Instance.version_id)
+             .order_by(ids.c.created_at.desc(), ids.c.id).limit(bindparam("limit")).offset(bindparam("offset")))
+    if not named:
+        return found
+    # Joined to the page's rows after its LIMIT, not beside the rest: PostgreSQL planned the seven-way join
+    # on every request (3.4 ms of planning for 0.6 of work; the page alone plans in 0.8).
+    page = found.subquery()
+    return (select(page, *NAMED).outerjoin(_STARTER, _STARTER.username == page.c.started_by)
+            .outerjoin(_HOLDER, _HOLDER.username == page.c.assignee)
+            .outerjoin(TaskReturn, TaskReturn.task_id == page.c.id)
+            .order_by(page.c.created_at.desc(), page.c.id))
 
 
 def page_query(actor: Actor, lane: str | None, process: str | None, limit: int, offset: int,
