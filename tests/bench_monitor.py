@@ -2,8 +2,11 @@
 the first page, a filtered and sorted page, a deep page, and the CSV export of one day's instances,
 each ÷ the same trivial authenticated GET the other lists are divided by.
 
-The generated instances are running budget transfers started a minute apart (tests/bench_data.py),
-so "overdue" matches none: the worst case for the count, which checks every instance's ready tasks."""
+The generated instances are running budget transfers started a minute apart (tests/bench_data.py), none
+overdue. In the whole `make bench` the throughput section ran first, and its ~900 budget transfers (at
+scale 1) wait on steps due on 20 November 2026 (the scenario's fiscal year 2570), already past when this
+was written: "overdue" matches those, and the filter's set of ids is read and sorted by start (each
+instance row read for it)."""
 
 from __future__ import annotations
 
