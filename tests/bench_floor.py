@@ -17,7 +17,10 @@ import copy
 import json
 import statistics
 import uuid
+from dataclasses import dataclass
 from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from engine import state
 from engine.forms import validate_data
@@ -25,27 +28,45 @@ from engine.instances import _validator
 from engine.models import HumanTask, Instance
 from engine.runner import run_engine
 from engine.runtime import versions
+from engine.runtime.versions import CompiledVersion
 from tests.bench_cycle import Cycle
 from tests.bench_stats import line, ms_line, ratio, repeat
 
 
-def spiff_steps(cycle: Cycle, count: int) -> list[float]:
-    """`count` timings of SpiffWorkflow's own part of completing the cycle's ready task."""
+@dataclass(frozen=True)
+class _Ready:
+    """The cycle's ready task as a completion finds it: its row, the compiled version, the stored
+    state, and the data the cycle submits."""
+
+    row: HumanTask
+    version: CompiledVersion
+    stored: str
+    data: dict[str, Any]
+
+    def task(self, workflow: BpmnWorkflow) -> Any:
+        task = workflow.get_task_from_id(uuid.UUID(self.row.spiff_task_id))
+        assert task is not None
+        return task
+
+
+def _ready(cycle: Cycle) -> _Ready:
     _user, task_id, data = cycle.next_task()
     with cycle.world.khanton.db.transaction(read_only=True) as session:
         row = session.get(HumanTask, task_id)
         assert row is not None
         instance = session.get(Instance, row.instance_id)
         assert instance is not None
-        version = versions.compiled(session, instance.version_id)
-        stored = json.dumps(instance.state)
-        spiff_id = uuid.UUID(row.spiff_task_id)
+        return _Ready(row, versions.compiled(session, instance.version_id), json.dumps(instance.state), data)
+
+
+def spiff_steps(cycle: Cycle, count: int) -> list[float]:
+    """`count` timings of SpiffWorkflow's own part of completing the cycle's ready task."""
+    ready = _ready(cycle)
 
     def step() -> None:
-        workflow = state.load(version, json.loads(stored))
-        task = workflow.get_task_from_id(spiff_id)
-        assert task is not None
-        task.set_data(**copy.deepcopy(data))
+        workflow = state.load(ready.version, json.loads(ready.stored))
+        task = ready.task(workflow)
+        task.set_data(**copy.deepcopy(ready.data))
         task.run()
         assert run_engine(workflow) is None, "the step halted"
         json.dumps(state.dump(workflow))
@@ -55,19 +76,11 @@ def spiff_steps(cycle: Cycle, count: int) -> list[float]:
 
 def validations(cycle: Cycle, count: int) -> list[float]:
     """`count` timings of validating the data the cycle submits to its ready task against its form."""
-    _user, task_id, data = cycle.next_task()
-    with cycle.world.khanton.db.transaction(read_only=True) as session:
-        row = session.get(HumanTask, task_id)
-        assert row is not None
-        instance = session.get(Instance, row.instance_id)
-        assert instance is not None
-        version = versions.compiled(session, instance.version_id)
-        schema = version.form(row.form) or {"type": "object"}
-        validator = _validator(version, row.form, schema)
-        task = state.load(version, instance.state).get_task_from_id(uuid.UUID(row.spiff_task_id))
-        assert task is not None
-        context = dict(task.data)
-    copies = [copy.deepcopy(data) for _ in range(count + 1)]  # filled in place (computed figures)
+    ready = _ready(cycle)
+    schema = ready.version.form(ready.row.form) or {"type": "object"}
+    validator = _validator(ready.version, ready.row.form, schema)
+    context = dict(ready.task(state.load(ready.version, json.loads(ready.stored))).data)
+    copies = [copy.deepcopy(ready.data) for _ in range(count + 1)]  # filled in place (computed figures)
     return repeat(lambda: validate_data(schema, copies.pop(), context=context, validator=validator), count)
 
 
