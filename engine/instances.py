@@ -79,7 +79,7 @@ def _halt(session: Session, instance: Instance, halted: Halted, actor: str, writ
                       task_name=halted.element, data={"element": halted.element, "message": halted.message}))
 
 
-def _validator(version: CompiledVersion, form: str | None, schema: dict[str, Any]) -> Any:
+def version_validator(version: CompiledVersion, form: str | None, schema: dict[str, Any]) -> Any:
     """The form's validator, made once per version and form (`schema` is the form, or the empty one)."""
     return version.once(("validator", form or ""), lambda: form_validator(schema))
 
@@ -219,7 +219,7 @@ def prepare_start(session: Session, key: str, data: dict[str, Any], actor: Actor
         raise Forbidden("เริ่มกระบวนงานนี้ได้เฉพาะผู้ที่อยู่ใน " + ", ".join(sorted(start_lanes)))
     start_form = version.meta.get("start_form")
     schema = (version.form(start_form) if start_form else None) or {"type": "object"}
-    validate_data(schema, data, unconverted=unconverted, validator=_validator(version, start_form, schema))
+    validate_data(schema, data, unconverted=unconverted, validator=version_validator(version, start_form, schema))
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.set_data(**copy.deepcopy(data))
@@ -311,7 +311,7 @@ def prepare_completion(session: Session, task_id: str, data: Any, actor: Actor,
     unsigned = signed.refusals(session, schema, row.id)  # said together with what the data gets wrong
     try:
         validate_data(schema, data, context=dict(task.data), unconverted=unconverted,
-                      validator=_validator(version, row.form, schema))
+                      validator=version_validator(version, row.form, schema))
     except InvalidData as err:
         raise InvalidData([*err.errors, *unsigned]) from None
     if unsigned:

@@ -39,8 +39,12 @@ def thai_date(day: date) -> str:
     return f"{day.day} {MONTHS_TH[day.month - 1]} {day.year + BE_OFFSET}"
 
 
+def clock(local: datetime) -> str:
+    """14:05: two numbers, not strftime's "%H:%M" (5× slower; a list formats two dates per row)."""
+    return f"{local.hour:02d}:{local.minute:02d}"
+
+
 def thai_datetime(moment: datetime) -> str:
     """25 พ.ย. 2569 14:05 น., on the Bangkok clock."""
     local = bangkok(moment)
-    # The clock as two numbers, not strftime's "%H:%M" (5× slower; a list formats two dates per row).
-    return f"{thai_date(local.date())} {local.hour:02d}:{local.minute:02d} น."
+    return f"{thai_date(local.date())} {clock(local)} น."

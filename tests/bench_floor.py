@@ -24,7 +24,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from engine import state
 from engine.forms import validate_data
-from engine.instances import _validator
+from engine.instances import version_validator
 from engine.models import HumanTask, Instance
 from engine.runner import run_engine
 from engine.runtime import versions
@@ -78,7 +78,7 @@ def validations(cycle: Cycle, count: int) -> list[float]:
     """`count` timings of validating the data the cycle submits to its ready task against its form."""
     ready = _ready(cycle)
     schema = ready.version.form(ready.row.form) or {"type": "object"}
-    validator = _validator(ready.version, ready.row.form, schema)
+    validator = version_validator(ready.version, ready.row.form, schema)
     context = dict(ready.task(state.load(ready.version, json.loads(ready.stored))).data)
     copies = [copy.deepcopy(ready.data) for _ in range(count + 1)]  # filled in place (computed figures)
     return repeat(lambda: validate_data(schema, copies.pop(), context=context, validator=validator), count)

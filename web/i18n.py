@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.people.office import People
+from engine.read.rows import Count
 from engine.roles import LANES
-from engine.thai_calendar import BE_OFFSET, bangkok, fiscal_year_of, thai_date, thai_datetime, today
+from engine.thai_calendar import BE_OFFSET, bangkok, clock, fiscal_year_of, thai_date, thai_datetime, today
 
 from . import engine
 from .forms_render import format_money
@@ -87,8 +88,12 @@ def be_datetime(value: Any) -> str:
         return be_date(value)
     if not _english():
         return thai_datetime(moment)
-    local = bangkok(moment)
-    return f"{be_date(moment)} {local.hour:02d}:{local.minute:02d}"
+    return f"{be_date(moment)} {clock(bangkok(moment))}"
+
+
+def capped(count: Count) -> str:
+    """A count that stopped at its cap, as a page says it: "มากกว่า 1,000", else the number."""
+    return _("มากกว่า %(n)s", n=f"{count.n:,}") if count.more else str(count.n)
 
 
 def current_fiscal_year() -> int:
@@ -182,7 +187,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters.update(be_date=be_date, be_datetime=be_datetime, fiscal_year=fiscal_year,
                                  baht=baht, file_size=file_size, lane_name=lane_name, status_name=status_name,
-                                 event_name=event_name)
+                                 event_name=event_name, capped=capped)
 
     @app.context_processor
     def _languages() -> dict[str, Any]:

@@ -5,9 +5,9 @@ A page costs the same few statements whatever the page size or the number of ins
 the page of instances, the ready tasks of just those instances with their holders' and schools' names,
 the error events of those instances, and the names the filters offer (procedures, lanes, schools).
 Filters on the current work: a lane (much work) is checked per instance (EXISTS on
-ix_human_tasks_instance_status) while the sort's index is read; a school or overdue
-work (little) is a set of instance ids read from ix_human_tasks_school and ix_human_tasks_monitor_due. The
-sorts read ix_instances_monitor_* (migration 0015_monitor).
+ix_human_tasks_instance_status) while the sort's index is read; a school or overdue work (little)
+is a set of instance ids read from ix_human_tasks_school and ix_human_tasks_monitor_due. The sorts read
+ix_instances_monitor_* (migration 0015_monitor).
 """
 
 from __future__ import annotations
